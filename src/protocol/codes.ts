@@ -1,0 +1,134 @@
+/**
+ * Error codes (strings, carried by `error` frames) and WebSocket close codes.
+ * One table, shared by the server and every client; docs/protocol.md mirrors it.
+ *
+ * Close-code ranges tell a client what to do:
+ *   4000-4499  do NOT reconnect automatically: the same attempt would fail the same way
+ *              (bad credentials, protocol violation, abuse). A user action is needed.
+ *   4500-4999  reconnect with backoff and resume: the server had a transient reason.
+ *   1000       normal closure (the client asked for it): stop.
+ *   1001/1006/1011/1012/1013  transient (going away, abnormal, server error, restart, try later): reconnect.
+ *   1002/1003/1007/1008/1009  protocol violations detected by the WebSocket layer: stop.
+ */
+
+export const ErrorCode = {
+  /** The frame was not valid JSON. */
+  bad_json: 'bad_json',
+  /** Valid JSON, but not a valid frame (missing/wrong fields). */
+  bad_frame: 'bad_frame',
+  /** The `type` is not one this protocol version knows. */
+  unknown_type: 'unknown_type',
+  /** A binary frame was sent; the protocol is JSON text frames only. */
+  binary_unsupported: 'binary_unsupported',
+  /** A frame other than `hello` was sent before the handshake finished. */
+  handshake_required: 'handshake_required',
+  /** A second `hello` on an authenticated connection. */
+  already_authenticated: 'already_authenticated',
+  /** The handshake did not complete in time. */
+  handshake_timeout: 'handshake_timeout',
+  /** `hello.v` is not a protocol version this server speaks. */
+  unsupported_version: 'unsupported_version',
+  /** Name breaks the naming rules (length, characters). */
+  name_invalid: 'name_invalid',
+  /** Name is held by an online guest or by an account. */
+  name_taken: 'name_taken',
+  /** Wrong name or password. */
+  auth_failed: 'auth_failed',
+  /** Session token forged, malformed, or for a user that no longer exists. */
+  token_invalid: 'token_invalid',
+  /** Session token expired: log in again. */
+  token_expired: 'token_expired',
+  /** Too many failed logins for this name or address; wait `retryAfterMs`. */
+  login_throttled: 'login_throttled',
+  /** Password does not meet the rules (length). */
+  password_invalid: 'password_invalid',
+  /** No room with that id (or it is private and you are not a member: indistinguishable on purpose). */
+  no_such_room: 'no_such_room',
+  /** The room exists and is visible, but you are not a member (join it first). */
+  not_member: 'not_member',
+  /** The action is not allowed for you (e.g. leaving `general`, inviting to a DM). */
+  forbidden: 'forbidden',
+  /** A room with that name already exists. */
+  room_exists: 'room_exists',
+  /** Room name breaks the naming rules. */
+  room_invalid: 'room_invalid',
+  /** No user with that name. */
+  no_such_user: 'no_such_user',
+  /** Message text is empty or longer than the limit. */
+  text_invalid: 'text_invalid',
+  /** Too many frames: slow down for `retryAfterMs`. Sustained abuse closes with 4010. */
+  rate_limited: 'rate_limited',
+  /** The store is unavailable: the request was not carried out (a send was NOT acknowledged). Retry. */
+  unavailable: 'unavailable',
+  /** Unexpected server error: the request was not carried out. */
+  internal: 'internal',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const CloseCode = {
+  normal: 1000,
+  goingAway: 1001,
+  /** Invalid UTF-8 in a text frame (sent by the WebSocket layer). */
+  invalidPayload: 1007,
+  /** Frame larger than `limits.maxFrameBytes` (sent by the WebSocket layer). */
+  tooLarge: 1009,
+  /** Server is draining for restart/shutdown: reconnect (to another node) and resume. */
+  serviceRestart: 1012,
+
+  // 4000-4499: do not reconnect without user action
+  protocolError: 4000,
+  handshakeRequired: 4001,
+  unsupportedVersion: 4002,
+  authFailed: 4003,
+  tokenInvalid: 4004,
+  tokenExpired: 4005,
+  nameInvalid: 4006,
+  nameTaken: 4007,
+  loginThrottled: 4008,
+  handshakeTimeout: 4009,
+  flood: 4010,
+  passwordInvalid: 4011,
+
+  // 4500-4999: reconnect with backoff, then resume
+  slowConsumer: 4500,
+  overloaded: 4501,
+  heartbeatTimeout: 4502,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** The close code a handshake error ends the connection with. */
+export const handshakeCloseCode: Partial<Record<ErrorCode, CloseCode>> = {
+  bad_json: CloseCode.protocolError,
+  bad_frame: CloseCode.protocolError,
+  unknown_type: CloseCode.protocolError,
+  binary_unsupported: CloseCode.protocolError,
+  handshake_required: CloseCode.handshakeRequired,
+  unsupported_version: CloseCode.unsupportedVersion,
+  auth_failed: CloseCode.authFailed,
+  token_invalid: CloseCode.tokenInvalid,
+  token_expired: CloseCode.tokenExpired,
+  name_invalid: CloseCode.nameInvalid,
+  name_taken: CloseCode.nameTaken,
+  login_throttled: CloseCode.loginThrottled,
+  handshake_timeout: CloseCode.handshakeTimeout,
+  password_invalid: CloseCode.passwordInvalid,
+  unavailable: CloseCode.overloaded,
+  internal: CloseCode.overloaded,
+};
+
+/** Should a client reconnect after the server closed with `code`? */
+export function shouldReconnect(code: number): boolean {
+  if (code >= 4500 && code <= 4999) return true;
+  if (code >= 4000 && code <= 4499) return false;
+  switch (code) {
+    case 1000:
+    case 1002:
+    case 1003:
+    case 1007:
+    case 1008:
+    case 1009:
+      return false;
+    default:
+      return true; // 1001, 1005, 1006, 1011, 1012, 1013, 1014, ...
+  }
+}

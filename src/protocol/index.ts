@@ -1,0 +1,6 @@
+export * from './codes.js';
+export * from './codec.js';
+export * from './rules.js';
+export * from './schema.js';
+export * from './types.js';
+export * from './version.js';

@@ -1,0 +1,78 @@
+/**
+ * Schemas of every client frame (zod): validation at the edge, types inferred from the same source.
+ */
+import { z } from 'zod';
+
+/** Request id / client message id: 1-64 printable characters. */
+const reqId = z.string().min(1).max(64);
+const room = z.string().min(1).max(128);
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const name = z.string().min(1).max(64);
+
+export const authSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('guest'), name }),
+  z.object({ kind: z.literal('login'), name, password: z.string().min(1).max(1024) }),
+  z.object({ kind: z.literal('register'), name, password: z.string().min(1).max(1024) }),
+  z.object({ kind: z.literal('token'), token: z.string().min(1).max(2048) }),
+]);
+
+export const helloSchema = z.object({
+  type: z.literal('hello'),
+  v: z.number().int(),
+  auth: authSchema,
+  /** Last seq seen per room: the server replays what came after. */
+  resume: z.record(room, seq).optional(),
+  /** Receive presence diffs (default true). Load generators turn it off. */
+  presence: z.boolean().optional(),
+});
+
+export const sendSchema = z.object({ type: z.literal('send'), id: reqId, room, text: z.string() });
+export const joinSchema = z.object({ type: z.literal('join'), id: reqId, room });
+export const leaveSchema = z.object({ type: z.literal('leave'), id: reqId, room });
+export const createSchema = z.object({
+  type: z.literal('create'),
+  id: reqId,
+  room,
+  visibility: z.enum(['public', 'private']),
+});
+export const inviteSchema = z.object({ type: z.literal('invite'), id: reqId, room, user: name });
+export const roomsSchema = z.object({ type: z.literal('rooms'), id: reqId });
+export const membersSchema = z.object({ type: z.literal('members'), id: reqId, room });
+export const historySchema = z.object({
+  type: z.literal('history'),
+  id: reqId,
+  room,
+  before: seq.optional(),
+  after: seq.optional(),
+  limit: z.number().int().min(1).optional(),
+});
+export const dmSchema = z.object({ type: z.literal('dm'), id: reqId, user: name });
+export const typingSchema = z.object({ type: z.literal('typing'), room });
+export const readSchema = z.object({ type: z.literal('read'), room, seq });
+export const pingSchema = z.object({ type: z.literal('ping'), id: reqId });
+export const pongSchema = z.object({ type: z.literal('pong') });
+
+export const clientFrameSchemas = {
+  hello: helloSchema,
+  send: sendSchema,
+  join: joinSchema,
+  leave: leaveSchema,
+  create: createSchema,
+  invite: inviteSchema,
+  rooms: roomsSchema,
+  members: membersSchema,
+  history: historySchema,
+  dm: dmSchema,
+  typing: typingSchema,
+  read: readSchema,
+  ping: pingSchema,
+  pong: pongSchema,
+} as const;
+
+export type ClientFrameType = keyof typeof clientFrameSchemas;
+export type ClientFrameOf<T extends ClientFrameType> = z.infer<(typeof clientFrameSchemas)[T]>;
+export type ClientFrame = { [T in ClientFrameType]: ClientFrameOf<T> }[ClientFrameType];
+export type HelloFrame = ClientFrameOf<'hello'>;
+export type Auth = z.infer<typeof authSchema>;
+/** Client frames that carry a request id and get exactly one reply (or an error with `re`). */
+export type RequestType = Exclude<ClientFrameType, 'hello' | 'typing' | 'read' | 'pong'>;

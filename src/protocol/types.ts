@@ -1,0 +1,230 @@
+/**
+ * Wire types of protocol v1: every frame is one JSON object in a WebSocket text frame.
+ * Client frames are validated by the schemas in ./schema.ts (their types are inferred there);
+ * server frames are typed here.
+ */
+import type { ErrorCode } from './codes.js';
+
+export type RoomKind = 'global' | 'public' | 'private' | 'dm';
+
+export interface UserRef {
+  id: string;
+  name: string;
+}
+
+export interface RoomInfo {
+  /** Room id: `general`, a room name, or `dm:<uid>:<uid>`. */
+  id: string;
+  kind: RoomKind;
+  /** Seq of the newest message (0 when empty). */
+  lastSeq: number;
+  /** Your read marker in this room (0 when none). */
+  lastRead: number;
+  /** Number of members (for `general`: users online). */
+  members: number;
+  /** For DMs: the other user. */
+  peer?: UserRef;
+}
+
+export interface Limits {
+  maxFrameBytes: number;
+  maxTextLength: number;
+  historyPageMax: number;
+  replayMax: number;
+  /** Token bucket: sustained frames per second and burst size. */
+  ratePerSec: number;
+  rateBurst: number;
+}
+
+export interface WelcomeFrame {
+  type: 'welcome';
+  v: number;
+  user: UserRef & { account: boolean };
+  /** Session token: present it as `auth: {kind: "token"}` to be the same user again. */
+  token: string;
+  tokenExpiresAt: number;
+  /** Rooms you are a member of. */
+  rooms: RoomInfo[];
+  /** Server heartbeat interval in ms: expect a `ping` (or any frame) at least this often. */
+  heartbeatMs: number;
+  limits: Limits;
+  serverTime: number;
+}
+
+export interface MsgEvent {
+  type: 'msg';
+  room: string;
+  seq: number;
+  /** Client-chosen message id (unique per author). */
+  id: string;
+  /** Author id and name. */
+  uid: string;
+  user: string;
+  text: string;
+  /** Server time (ms since epoch) when the message was accepted. */
+  ts: number;
+}
+
+export interface AckFrame {
+  type: 'ack';
+  id: string;
+  room: string;
+  seq: number;
+  ts: number;
+}
+
+export interface ErrorFrame {
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  /** Id of the request this answers, when it answers one. */
+  re?: string;
+  retryAfterMs?: number;
+}
+
+export interface JoinedFrame {
+  type: 'joined';
+  re: string;
+  room: RoomInfo;
+}
+export interface LeftFrame {
+  type: 'left';
+  re: string;
+  room: string;
+}
+export interface InvitedFrame {
+  type: 'invited';
+  re: string;
+  room: string;
+  user: UserRef;
+}
+export interface RoomsFrame {
+  type: 'rooms';
+  re: string;
+  /** Rooms you are a member of. */
+  rooms: RoomInfo[];
+  /** Public rooms you can join. */
+  public: RoomInfo[];
+}
+export interface Member extends UserRef {
+  online: boolean;
+}
+export interface MembersFrame {
+  type: 'members';
+  re: string;
+  room: string;
+  members: Member[];
+  /** Total members (the list may be truncated at 1000). */
+  total: number;
+}
+export interface HistoryFrame {
+  type: 'history';
+  re: string;
+  room: string;
+  /** Ascending by seq. */
+  messages: MsgEvent[];
+  /** More messages exist in the direction asked. */
+  hasMore: boolean;
+}
+export interface PongFrame {
+  type: 'pong';
+  re: string;
+  ts: number;
+}
+
+/** Heartbeat from the server. Clients may answer with `{"type":"pong"}`; any frame counts. */
+export interface PingEvent {
+  type: 'ping';
+  ts: number;
+}
+/** Presence diff for a room (coalesced): who came online / went offline. */
+export interface PresenceEvent {
+  type: 'presence';
+  room: string;
+  online: UserRef[];
+  offline: UserRef[];
+}
+export interface TypingEvent {
+  type: 'typing';
+  room: string;
+  uid: string;
+  user: string;
+}
+/** Your own read marker moved (from another of your connections). */
+export interface ReadEvent {
+  type: 'read';
+  room: string;
+  seq: number;
+}
+/** A member joined or left a room you are in. */
+export interface MemberEvent {
+  type: 'member';
+  room: string;
+  user: UserRef;
+  action: 'joined' | 'left';
+}
+/** You were added to a room (invited, a DM was opened with you, or you joined on another connection). */
+export interface RoomAddedEvent {
+  type: 'room_added';
+  room: RoomInfo;
+}
+/** You left a room on another connection. */
+export interface RoomRemovedEvent {
+  type: 'room_removed';
+  room: string;
+}
+/**
+ * End of the replay for a room asked for in `hello.resume`.
+ * `complete: false` means more than `limits.replayMax` messages were missed: fetch the rest
+ * with `history {after: toSeq}`.
+ */
+export interface ResumeEvent {
+  type: 'resume';
+  room: string;
+  fromSeq: number;
+  toSeq: number;
+  complete: boolean;
+}
+
+/** Several server events in one frame, in order. */
+export interface BatchFrame {
+  type: 'batch';
+  events: ServerEvent[];
+}
+
+export type ServerEvent =
+  | WelcomeFrame
+  | MsgEvent
+  | AckFrame
+  | ErrorFrame
+  | JoinedFrame
+  | LeftFrame
+  | InvitedFrame
+  | RoomsFrame
+  | MembersFrame
+  | HistoryFrame
+  | PongFrame
+  | PingEvent
+  | PresenceEvent
+  | TypingEvent
+  | ReadEvent
+  | MemberEvent
+  | RoomAddedEvent
+  | RoomRemovedEvent
+  | ResumeEvent;
+
+export type ServerFrame = ServerEvent | BatchFrame;
+
+/** Replies that answer a request, by the request type. */
+export interface ReplyMap {
+  send: AckFrame;
+  join: JoinedFrame;
+  create: JoinedFrame;
+  dm: JoinedFrame;
+  leave: LeftFrame;
+  invite: InvitedFrame;
+  rooms: RoomsFrame;
+  members: MembersFrame;
+  history: HistoryFrame;
+  ping: PongFrame;
+}

@@ -1,0 +1,39 @@
+/**
+ * The Bus carries events between the nodes of a cluster, by topic (`room:<id>`, `user:<id>`).
+ * Local delivery never waits for the network: `publish` hands the message to this node's handler
+ * synchronously (when this node subscribes to the topic) and forwards it to the other nodes.
+ * One interface, two implementations (memory for one process; Redis for clusters), one contract suite.
+ */
+
+/** What `hub` needs to membership-change connections without a store round trip. */
+export type ControlEvent =
+  | { kind: 'room_added'; room: string }
+  | { kind: 'room_removed'; room: string }
+  | { kind: 'read'; room: string; seq: number };
+
+export interface BusMessage {
+  /** The serialized server event, delivered to clients as-is (serialized once, by the publishing node). */
+  json: string;
+  /** Room seq for `msg` events: lets receivers order, de-duplicate and detect gaps. */
+  seq?: number;
+  /** Do not deliver to connections of this user (typing echo). */
+  excludeUid?: string;
+  /** Server-side instruction for the node(s) holding the topic. */
+  control?: ControlEvent;
+}
+
+export type BusHandler = (topic: string, msg: BusMessage) => void;
+
+export interface Bus {
+  readonly kind: 'memory' | 'redis';
+  start(handler: BusHandler): Promise<void>;
+  /** Idempotent. */
+  subscribe(topic: string): void;
+  /** Idempotent. */
+  unsubscribe(topic: string): void;
+  publish(topic: string, msg: BusMessage): void;
+  close(): Promise<void>;
+}
+
+export const roomTopic = (room: string): string => `room:${room}`;
+export const userTopic = (uid: string): string => `user:${uid}`;
