@@ -18,6 +18,10 @@ export interface BusMessage {
   seq?: number;
   /** Do not deliver to connections of this user (typing echo). */
   excludeUid?: string;
+  /** Do not deliver to this connection (cluster-unique id: the one that caused the event got a reply instead). */
+  excludeConn?: string;
+  /** Deliver only to connections that asked for presence (`hello.presence`). */
+  presence?: boolean;
   /** Server-side instruction for the node(s) holding the topic. */
   control?: ControlEvent;
 }

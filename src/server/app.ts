@@ -1,0 +1,139 @@
+/**
+ * Composition root: builds the store, bus, hub, handlers and transport from one Config, and owns
+ * start-up and the graceful drain.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { CloseCode } from '../protocol/codes.js';
+import { Authenticator } from './auth/handshake.js';
+import { NameRegistry } from './auth/names.js';
+import { LoginThrottle } from './auth/throttle.js';
+import { TokenSigner } from './auth/tokens.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory.js';
+import type { Config } from './config.js';
+import { createHandlers } from './hub/handlers.js';
+import { Hub } from './hub/hub.js';
+import { MessagePipeline } from './hub/messages.js';
+import { PresenceCoalescer } from './hub/presence.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
+import { Gateway } from './transport/gateway.js';
+import { createHttpHandler } from './transport/http.js';
+
+export interface AppOptions {
+  store?: Store;
+  bus?: Bus;
+  logger?: Logger;
+  /** Collect default process metrics (off in tests that build many apps in one process). */
+  processMetrics?: boolean;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly nodeId: string;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Listens; resolves with the bound port. */
+  start(): Promise<number>;
+  /** Graceful drain: refuse new connections, close clients with 1012, flush the store. Bounded by drainTimeoutMs. */
+  drain(): Promise<void>;
+  readonly port: number;
+  connectionCount(): number;
+}
+
+export async function createApp(config: Config, opts: AppOptions = {}): Promise<App> {
+  const nodeId = randomBytes(3).toString('hex');
+  const log = opts.logger ?? createLogger(config.logLevel, { node: nodeId });
+  const metrics = new Metrics(opts.processMetrics ?? true);
+  const store = opts.store ?? new SqliteStore(path.join(config.dataDir, 'scale-chat.db'));
+  await store.init();
+  const bus = opts.bus ?? new MemoryBus();
+
+  let secret = config.tokenSecret;
+  if (!secret) {
+    secret = (await store.getSetting('token_secret')) ?? '';
+    if (!secret) {
+      secret = randomBytes(32).toString('hex');
+      await store.setSetting('token_secret', secret);
+    }
+  }
+  const tokens = new TokenSigner(secret, config.tokenTtlMs);
+  const names = new NameRegistry();
+  const hub = new Hub(store, bus, metrics);
+  const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
+  hub.onUserOnline = (user, rooms) => presence.change(user, rooms, true);
+  hub.onUserOffline = (user, rooms) => presence.change(user, rooms, false);
+  const pipeline = new MessagePipeline(store, bus, metrics, log);
+  const handlers = createHandlers(hub, pipeline, names, config);
+  const auth = new Authenticator(store, names, tokens, new LoginThrottle(config.loginMaxFailures, config.loginWindowMs));
+  const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log);
+  await bus.start(hub.deliver);
+
+  let ready = false;
+  const onRequest = createHttpHandler({
+    ready: () => ready && !gateway.draining,
+    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    webDir: config.webDir,
+  });
+  const server: Server =
+    config.tlsCert && config.tlsKey
+      ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, onRequest)
+      : createHttpServer(onRequest);
+  server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  server.on('clientError', (_err, socket) => socket.destroy());
+
+  let port = 0;
+  let drained: Promise<void> | null = null;
+
+  return {
+    config,
+    nodeId,
+    log,
+    metrics,
+    get port() {
+      return port;
+    },
+    connectionCount: () => gateway.connectionCount,
+    async start() {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      port = (server.address() as AddressInfo).port;
+      ready = true;
+      log.info({ port, host: config.host, store: store.kind, bus: bus.kind, tls: Boolean(config.tlsCert) }, 'scale-chat listening');
+      return port;
+    },
+    drain() {
+      drained ??= (async () => {
+        const started = Date.now();
+        const bound = config.drainTimeoutMs;
+        log.info({ connections: gateway.connectionCount }, 'draining');
+        ready = false;
+        server.close();
+        gateway.closeAll(CloseCode.serviceRestart, 'server restarting');
+        await gateway.waitClosed(Math.max(0, bound / 2));
+        const rest = Math.max(0, bound - (Date.now() - started));
+        await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, rest).unref())]);
+        presence.stop();
+        gateway.stop();
+        server.closeAllConnections?.();
+        await bus.close();
+        await store.close();
+        log.info({ ms: Date.now() - started }, 'drained');
+      })();
+      return drained;
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * The handshake: turns a validated `hello` into a user, or a documented error.
+ * Guests claim a free name (held while online); accounts register/log in with argon2 passwords
+ * (login throttled per name and per address); a session token makes a reconnecting client the same user.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ErrorCode } from '../../protocol/codes.js';
+import { isValidName, nameKey, normalizeName } from '../../protocol/rules.js';
+import type { Auth } from '../../protocol/schema.js';
+import type { Store, UserRecord } from '../store/store.js';
+import { StoreConflictError } from '../store/store.js';
+import type { NameRegistry } from './names.js';
+import { hashPassword, isValidPassword, verifyPassword } from './passwords.js';
+import type { LoginThrottle } from './throttle.js';
+import type { TokenSigner } from './tokens.js';
+
+export type HandshakeResult =
+  | { ok: true; user: UserRecord }
+  | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
+
+export function newUserId(): string {
+  return 'u' + randomBytes(8).toString('hex');
+}
+
+const fail = (code: ErrorCode, message: string, retryAfterMs?: number): HandshakeResult => ({ ok: false, code, message, retryAfterMs });
+
+export class Authenticator {
+  constructor(
+    private readonly store: Store,
+    private readonly names: NameRegistry,
+    private readonly tokens: TokenSigner,
+    private readonly throttle: LoginThrottle,
+  ) {}
+
+  /**
+   * Authenticates and, on success, takes the user's name in the online registry: the caller must
+   * `names.release(user.nameKey, user.id)` when the connection closes.
+   */
+  async authenticate(auth: Auth, ip: string): Promise<HandshakeResult> {
+    switch (auth.kind) {
+      case 'guest':
+        return this.guest(auth.name);
+      case 'register':
+        return this.register(auth.name, auth.password);
+      case 'login':
+        return this.login(auth.name, auth.password, ip);
+      case 'token':
+        return this.token(auth.token);
+    }
+  }
+
+  private checkName(raw: string): { name: string; key: string } | HandshakeResult {
+    if (!isValidName(raw)) {
+      return fail('name_invalid', 'names are 2-24 letters, digits, "_", "-" or ".", starting with a letter or digit');
+    }
+    return { name: normalizeName(raw), key: nameKey(raw) };
+  }
+
+  private async guest(raw: string): Promise<HandshakeResult> {
+    const n = this.checkName(raw);
+    if ('ok' in n) return n;
+    // Reserve synchronously first: two guests racing for one name cannot both win.
+    const user: UserRecord = { id: newUserId(), name: n.name, nameKey: n.key, account: false, passwordHash: null, createdAt: Date.now() };
+    if (!this.names.acquire(n.key, user.id)) return fail('name_taken', `the name "${n.name}" is in use`);
+    try {
+      if (await this.store.findAccount(n.key)) {
+        this.names.release(n.key, user.id);
+        return fail('name_taken', `"${n.name}" belongs to an account: log in, or pick another name`);
+      }
+      await this.store.createUser(user);
+      return { ok: true, user };
+    } catch (err) {
+      this.names.release(n.key, user.id);
+      throw err;
+    }
+  }
+
+  private async register(raw: string, password: string): Promise<HandshakeResult> {
+    const n = this.checkName(raw);
+    if ('ok' in n) return n;
+    if (!isValidPassword(password)) return fail('password_invalid', 'passwords are 8-256 characters');
+    const user: UserRecord = { id: newUserId(), name: n.name, nameKey: n.key, account: true, passwordHash: null, createdAt: Date.now() };
+    if (!this.names.acquire(n.key, user.id)) return fail('name_taken', `the name "${n.name}" is in use`);
+    try {
+      user.passwordHash = await hashPassword(password);
+      await this.store.createUser(user);
+      return { ok: true, user };
+    } catch (err) {
+      this.names.release(n.key, user.id);
+      if (err instanceof StoreConflictError) return fail('name_taken', `an account named "${n.name}" exists`);
+      throw err;
+    }
+  }
+
+  private async login(raw: string, password: string, ip: string): Promise<HandshakeResult> {
+    const key = nameKey(raw);
+    const wait = Math.max(this.throttle.retryAfter('name:' + key), this.throttle.retryAfter('ip:' + ip));
+    if (wait > 0) return fail('login_throttled', 'too many failed logins: wait and try again', wait);
+    const user = await this.store.findAccount(key);
+    const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, password) : false;
+    if (!user || !ok) {
+      this.throttle.fail('name:' + key);
+      this.throttle.fail('ip:' + ip);
+      return fail('auth_failed', 'wrong name or password');
+    }
+    this.throttle.succeed('name:' + key);
+    if (!this.names.acquire(user.nameKey, user.id)) return fail('name_taken', `the name "${user.name}" is in use`);
+    return { ok: true, user };
+  }
+
+  private async token(token: string): Promise<HandshakeResult> {
+    const check = this.tokens.verify(token);
+    if (!check.ok) {
+      return check.reason === 'token_expired' ? fail('token_expired', 'session expired: sign in again') : fail('token_invalid', 'invalid session token');
+    }
+    const user = await this.store.getUser(check.uid);
+    if (!user) return fail('token_invalid', 'invalid session token');
+    if (!this.names.acquire(user.nameKey, user.id)) return fail('name_taken', `the name "${user.name}" was taken while you were away`);
+    if (!user.account) {
+      const account = await this.store.findAccount(user.nameKey).catch((e) => {
+        this.names.release(user.nameKey, user.id);
+        throw e;
+      });
+      if (account) {
+        this.names.release(user.nameKey, user.id);
+        return fail('name_taken', `"${user.name}" now belongs to an account`);
+      }
+    }
+    return { ok: true, user };
+  }
+}

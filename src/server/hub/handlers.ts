@@ -1,0 +1,236 @@
+/**
+ * Handlers of the frames an authenticated client sends, one typed function per frame type.
+ * Every request gets exactly one reply (with `re`) or one `error` (with `re`).
+ * Membership is checked on the connection's in-memory room set: a user never reads, lists or sends
+ * to a room or DM they are not a member of.
+ */
+import { ErrorCode } from '../../protocol/codes.js';
+import { GLOBAL_ROOM, dmRoomId, isValidRoomName, nameKey } from '../../protocol/rules.js';
+import type { ClientFrameOf, ClientFrameType } from '../../protocol/schema.js';
+import type {
+  HistoryFrame,
+  InvitedFrame,
+  JoinedFrame,
+  LeftFrame,
+  MemberEvent,
+  MembersFrame,
+  ReadEvent,
+  RoomAddedEvent,
+  RoomInfo,
+  RoomRemovedEvent,
+  RoomsFrame,
+  TypingEvent,
+} from '../../protocol/types.js';
+import { roomTopic, userTopic } from '../bus/bus.js';
+import type { Config } from '../config.js';
+import type { NameRegistry } from '../auth/names.js';
+import type { Conn } from '../transport/connection.js';
+import type { UserRoom } from '../store/store.js';
+import type { Hub } from './hub.js';
+import type { MessagePipeline } from './messages.js';
+
+type AfterHello = Exclude<ClientFrameType, 'hello'>;
+type Handler<T extends AfterHello> = (conn: Conn, frame: ClientFrameOf<T>) => void | Promise<void>;
+export type HandlerMap = { [T in AfterHello]: Handler<T> };
+
+/** A refusal with a documented code, turned into an `error` frame by the transport. */
+export class Refusal extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const MEMBER_LIST_MAX = 1000;
+const HISTORY_DEFAULT = 50;
+
+export function createHandlers(hub: Hub, pipeline: MessagePipeline, names: NameRegistry, config: Config): HandlerMap {
+  const { store, bus } = hub;
+
+  const requireMember = (conn: Conn, room: string): void => {
+    if (!conn.rooms.has(room)) throw new Refusal(ErrorCode.not_member, `you are not a member of "${room}"`);
+  };
+
+  /** Register, queue the `joined` reply, then release held live events (seq > lastSeq): no gap, no duplicate. */
+  const replyJoined = async (conn: Conn, re: string, room: string, notifyOthers: boolean): Promise<void> => {
+    conn.hold(room);
+    hub.addToRoom(conn, room);
+    let r: UserRoom | undefined;
+    try {
+      r = (await store.listUserRooms(conn.user!.id)).find((x) => x.id === room);
+    } catch (err) {
+      conn.release(room, Number.MAX_SAFE_INTEGER);
+      hub.removeFromRoom(conn, room);
+      throw err;
+    }
+    if (!r) {
+      conn.release(room, Number.MAX_SAFE_INTEGER);
+      hub.removeFromRoom(conn, room);
+      throw new Refusal(ErrorCode.no_such_room, `no room "${room}"`);
+    }
+    const info = hub.roomInfo(r);
+    conn.send({ type: 'joined', re, room: info } satisfies JoinedFrame);
+    conn.release(room, info.lastSeq);
+    if (notifyOthers) {
+      const ev: RoomAddedEvent = { type: 'room_added', room: info };
+      bus.publish(userTopic(conn.user!.id), { json: JSON.stringify(ev), control: { kind: 'room_added', room }, excludeConn: conn.id });
+    }
+  };
+
+  const memberEvent = (room: string, conn: Conn, action: 'joined' | 'left', user = { id: conn.user!.id, name: conn.user!.name }): void => {
+    const ev: MemberEvent = { type: 'member', room, user, action };
+    bus.publish(roomTopic(room), { json: JSON.stringify(ev) });
+  };
+
+  const findUser = async (name: string) => {
+    const key = nameKey(name);
+    const online = names.holder(key);
+    if (online) return store.getUser(online);
+    return store.findUserByName(key);
+  };
+
+  return {
+    send(conn, f) {
+      requireMember(conn, f.room);
+      if (f.text.trim().length === 0 || f.text.length > config.maxTextLength) {
+        throw new Refusal(ErrorCode.text_invalid, `text must be 1-${config.maxTextLength} characters and not blank`);
+      }
+      const u = conn.user!;
+      const ok = pipeline.submit(conn, { room: f.room, id: f.id, uid: u.id, user: u.name, text: f.text, ts: Date.now() });
+      if (!ok) throw new Refusal(ErrorCode.unavailable, 'server busy: message not accepted, retry');
+    },
+
+    async join(conn, f) {
+      if (conn.rooms.has(f.room)) return replyJoined(conn, f.id, f.room, false);
+      const room = await store.getRoom(f.room);
+      // A private room or DM you are not in is indistinguishable from one that does not exist.
+      if (!room || room.kind === 'private' || room.kind === 'dm') throw new Refusal(ErrorCode.no_such_room, `no room "${f.room}"`);
+      const added = await store.addMember(f.room, conn.user!.id);
+      await replyJoined(conn, f.id, f.room, true);
+      if (added) memberEvent(f.room, conn, 'joined');
+    },
+
+    async create(conn, f) {
+      if (!isValidRoomName(f.room)) {
+        throw new Refusal(ErrorCode.room_invalid, 'room names are 2-32 characters: a-z, 0-9, "_" or "-", starting with a letter or digit');
+      }
+      const created = await store.createRoom({ id: f.room, kind: f.visibility, createdBy: conn.user!.id, createdAt: Date.now() }, [conn.user!.id]);
+      if (!created) throw new Refusal(ErrorCode.room_exists, `a room named "${f.room}" exists`);
+      await replyJoined(conn, f.id, f.room, true);
+    },
+
+    async leave(conn, f) {
+      requireMember(conn, f.room);
+      const room = await store.getRoom(f.room);
+      if (!room || room.kind === 'global' || room.kind === 'dm') throw new Refusal(ErrorCode.forbidden, `you cannot leave "${f.room}"`);
+      await store.removeMember(f.room, conn.user!.id);
+      hub.removeFromRoom(conn, f.room);
+      conn.send({ type: 'left', re: f.id, room: f.room } satisfies LeftFrame);
+      const ev: RoomRemovedEvent = { type: 'room_removed', room: f.room };
+      bus.publish(userTopic(conn.user!.id), { json: JSON.stringify(ev), control: { kind: 'room_removed', room: f.room }, excludeConn: conn.id });
+      memberEvent(f.room, conn, 'left');
+    },
+
+    async invite(conn, f) {
+      requireMember(conn, f.room);
+      const room = await store.getRoom(f.room);
+      if (!room || room.kind === 'global' || room.kind === 'dm') throw new Refusal(ErrorCode.forbidden, `you cannot invite to "${f.room}"`);
+      const user = await findUser(f.user);
+      if (!user) throw new Refusal(ErrorCode.no_such_user, `no user "${f.user}"`);
+      const added = await store.addMember(f.room, user.id);
+      const ref = { id: user.id, name: user.name };
+      conn.send({ type: 'invited', re: f.id, room: f.room, user: ref } satisfies InvitedFrame);
+      if (!added) return;
+      const r = (await store.listUserRooms(user.id)).find((x) => x.id === f.room);
+      if (r) {
+        const ev: RoomAddedEvent = { type: 'room_added', room: hub.roomInfo(r) };
+        bus.publish(userTopic(user.id), { json: JSON.stringify(ev), control: { kind: 'room_added', room: f.room } });
+      }
+      memberEvent(f.room, conn, 'joined', ref);
+    },
+
+    async dm(conn, f) {
+      const me = conn.user!;
+      const peer = await findUser(f.user);
+      if (!peer) throw new Refusal(ErrorCode.no_such_user, `no user "${f.user}"`);
+      if (peer.id === me.id) throw new Refusal(ErrorCode.forbidden, 'you cannot open a DM with yourself');
+      const id = dmRoomId(me.id, peer.id);
+      const created = await store.createRoom({ id, kind: 'dm', createdBy: me.id, createdAt: Date.now() }, [me.id, peer.id]);
+      await replyJoined(conn, f.id, id, created);
+      if (created) {
+        const r = (await store.listUserRooms(peer.id)).find((x) => x.id === id);
+        if (r) {
+          const ev: RoomAddedEvent = { type: 'room_added', room: hub.roomInfo(r) };
+          bus.publish(userTopic(peer.id), { json: JSON.stringify(ev), control: { kind: 'room_added', room: id } });
+        }
+      }
+    },
+
+    async rooms(conn, f) {
+      const mine = await store.listUserRooms(conn.user!.id);
+      const ids = new Set(mine.map((r) => r.id));
+      const pub = (await store.listPublicRooms(200)).filter((r) => !ids.has(r.id));
+      const frame: RoomsFrame = {
+        type: 'rooms',
+        re: f.id,
+        rooms: mine.map((r) => hub.roomInfo(r)),
+        public: pub.map((r) => ({ id: r.id, kind: r.kind, lastSeq: r.lastSeq, lastRead: 0, members: 0 })),
+      };
+      conn.send(frame);
+    },
+
+    async members(conn, f) {
+      requireMember(conn, f.room);
+      let frame: MembersFrame;
+      if (f.room === GLOBAL_ROOM) {
+        const online = hub.onlineUsers(MEMBER_LIST_MAX);
+        frame = { type: 'members', re: f.id, room: f.room, members: online.map((u) => ({ ...u, online: true })), total: hub.onlineCount };
+      } else {
+        const { members, total } = await store.listMembers(f.room, MEMBER_LIST_MAX);
+        frame = { type: 'members', re: f.id, room: f.room, members: members.map((u) => ({ ...u, online: hub.isOnline(u.id) })), total };
+      }
+      conn.send(frame);
+    },
+
+    async history(conn, f) {
+      requireMember(conn, f.room);
+      const limit = Math.min(f.limit ?? HISTORY_DEFAULT, config.historyPageMax);
+      const rows = await store.history(f.room, { before: f.before, after: f.after, limit: limit + 1 });
+      // One extra row tells whether more exist in the direction asked.
+      const hasMore = rows.length > limit;
+      const page = hasMore ? (f.after !== undefined ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
+      const frame: HistoryFrame = {
+        type: 'history',
+        re: f.id,
+        room: f.room,
+        messages: page.map((m) => ({ type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts })),
+        hasMore,
+      };
+      conn.send(frame);
+    },
+
+    typing(conn, f) {
+      requireMember(conn, f.room);
+      const u = conn.user!;
+      const ev: TypingEvent = { type: 'typing', room: f.room, uid: u.id, user: u.name };
+      bus.publish(roomTopic(f.room), { json: JSON.stringify(ev), excludeUid: u.id });
+    },
+
+    async read(conn, f) {
+      requireMember(conn, f.room);
+      const seq = await store.setReadMarker(conn.user!.id, f.room, f.seq);
+      const ev: ReadEvent = { type: 'read', room: f.room, seq };
+      bus.publish(userTopic(conn.user!.id), { json: JSON.stringify(ev), control: { kind: 'read', room: f.room, seq }, excludeConn: conn.id });
+    },
+
+    ping(conn, f) {
+      conn.send({ type: 'pong', re: f.id, ts: Date.now() });
+    },
+
+    pong() {
+      // liveness only: the transport already marked the connection alive
+    },
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * The hub: who is where. Indexes room -> connections and user -> connections (fan-out never scans all
+ * connections), keeps bus subscriptions for exactly the rooms and users that have local connections,
+ * and delivers bus events: serialized once per event, then one queue push per recipient.
+ */
+import { GLOBAL_ROOM } from '../../protocol/rules.js';
+import type { RoomInfo, UserRef } from '../../protocol/types.js';
+import { roomTopic, userTopic, type Bus, type BusMessage } from '../bus/bus.js';
+import type { Metrics } from '../metrics.js';
+import type { Store, UserRoom } from '../store/store.js';
+import type { Conn } from '../transport/connection.js';
+
+export class Hub {
+  private readonly roomConns = new Map<string, Set<Conn>>();
+  private readonly userConns = new Map<string, Set<Conn>>();
+  /** Called when a user's first connection attaches / last one detaches. */
+  onUserOnline: (user: UserRef, rooms: Iterable<string>) => void = () => {};
+  onUserOffline: (user: UserRef, rooms: Iterable<string>) => void = () => {};
+
+  constructor(
+    readonly store: Store,
+    readonly bus: Bus,
+    private readonly metrics: Metrics,
+  ) {}
+
+  /** Registers an authenticated connection for its user and rooms. */
+  attach(conn: Conn, rooms: Iterable<string>): void {
+    const user = conn.user!;
+    let set = this.userConns.get(user.id);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      this.userConns.set(user.id, set);
+      this.bus.subscribe(userTopic(user.id));
+    }
+    set.add(conn);
+    for (const room of rooms) this.addToRoom(conn, room);
+    if (first) this.onUserOnline({ id: user.id, name: user.name }, conn.rooms);
+  }
+
+  detach(conn: Conn): void {
+    const user = conn.user;
+    if (!user) return;
+    const rooms = [...conn.rooms];
+    for (const room of rooms) this.removeFromRoom(conn, room);
+    const set = this.userConns.get(user.id);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) {
+      this.userConns.delete(user.id);
+      this.bus.unsubscribe(userTopic(user.id));
+      this.onUserOffline({ id: user.id, name: user.name }, rooms);
+    }
+  }
+
+  addToRoom(conn: Conn, room: string): void {
+    if (conn.rooms.has(room)) return;
+    conn.rooms.add(room);
+    let set = this.roomConns.get(room);
+    if (!set) {
+      set = new Set();
+      this.roomConns.set(room, set);
+      this.bus.subscribe(roomTopic(room));
+    }
+    set.add(conn);
+  }
+
+  removeFromRoom(conn: Conn, room: string): void {
+    if (!conn.rooms.delete(room)) return;
+    const set = this.roomConns.get(room);
+    if (!set) return;
+    set.delete(conn);
+    if (set.size === 0) {
+      this.roomConns.delete(room);
+      this.bus.unsubscribe(roomTopic(room));
+    }
+  }
+
+  isOnline(uid: string): boolean {
+    return this.userConns.has(uid);
+  }
+
+  connsOf(uid: string): ReadonlySet<Conn> | undefined {
+    return this.userConns.get(uid);
+  }
+
+  /** Users online on this node. */
+  onlineUsers(limit: number): UserRef[] {
+    const out: UserRef[] = [];
+    for (const set of this.userConns.values()) {
+      if (out.length >= limit) break;
+      const u = set.values().next().value!.user!;
+      out.push({ id: u.id, name: u.name });
+    }
+    return out;
+  }
+
+  get onlineCount(): number {
+    return this.userConns.size;
+  }
+
+  /** Bus handler: deliver an event published on a topic to this node's connections. */
+  readonly deliver = (topic: string, msg: BusMessage): void => {
+    const data = Buffer.from(msg.json); // serialized once; every recipient shares this buffer
+    if (topic.startsWith('room:')) {
+      const room = topic.slice(5);
+      const set = this.roomConns.get(room);
+      if (!set) return;
+      let n = 0;
+      for (const conn of set) {
+        if (msg.excludeConn === conn.id) continue;
+        if (msg.excludeUid !== undefined && conn.user!.id === msg.excludeUid) continue;
+        if (msg.presence && !conn.presence) continue;
+        conn.deliver(room, data, msg.seq);
+        n++;
+      }
+      this.metrics.deliveries.inc(n);
+      return;
+    }
+    if (topic.startsWith('user:')) {
+      const set = this.userConns.get(topic.slice(5));
+      if (!set) return;
+      for (const conn of [...set]) {
+        if (msg.excludeConn === conn.id) continue;
+        const c = msg.control;
+        if (c?.kind === 'room_added') this.addToRoom(conn, c.room);
+        else if (c?.kind === 'room_removed') this.removeFromRoom(conn, c.room);
+        conn.push(data);
+      }
+      this.metrics.deliveries.inc(set.size);
+    }
+  };
+
+  /** Room info as a client sees it. */
+  roomInfo(r: UserRoom): RoomInfo {
+    const info: RoomInfo = {
+      id: r.id,
+      kind: r.kind,
+      lastSeq: r.lastSeq,
+      lastRead: r.lastRead,
+      members: r.id === GLOBAL_ROOM ? this.onlineCount : r.members,
+    };
+    if (r.peer) info.peer = r.peer;
+    return info;
+  }
+}

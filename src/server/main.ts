@@ -1,0 +1,31 @@
+/**
+ * `scale-chat serve`: process entry. Starts the app and drains on SIGTERM/SIGINT: stop accepting, close
+ * clients with 1012 so they reconnect, flush the store, exit 0 within drainTimeoutMs (+1 s hard bound).
+ */
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+
+export async function serve(config: Config): Promise<void> {
+  const app = await createApp(config);
+  await app.start();
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'signal received');
+    const hard = setTimeout(() => {
+      app.log.error('drain did not finish in time: exiting');
+      process.exit(1);
+    }, config.drainTimeoutMs + 1000);
+    hard.unref();
+    app.drain().then(
+      () => process.exit(0),
+      (err) => {
+        app.log.error({ err }, 'drain failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,33 @@
+/**
+ * Prometheus metrics (prom-client). One registry per server instance so tests can run several in one process.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly connections = new Gauge({ name: 'scalechat_connections', help: 'Open WebSocket connections (authenticated or not)', registers: [this.registry] });
+  readonly handshakes = new Counter({ name: 'scalechat_handshakes_total', help: 'Completed handshakes by result', labelNames: ['result'] as const, registers: [this.registry] });
+  readonly messagesIn = new Counter({ name: 'scalechat_frames_received_total', help: 'Client frames received by type', labelNames: ['type'] as const, registers: [this.registry] });
+  readonly messagesAccepted = new Counter({ name: 'scalechat_messages_accepted_total', help: 'Chat messages stored and acknowledged (duplicates excluded)', registers: [this.registry] });
+  readonly deliveries = new Counter({ name: 'scalechat_deliveries_total', help: 'Events queued to a connection (one per event per recipient)', registers: [this.registry] });
+  readonly framesOut = new Counter({ name: 'scalechat_frames_sent_total', help: 'WebSocket frames written', registers: [this.registry] });
+  readonly bytesOut = new Counter({ name: 'scalechat_sent_bytes_total', help: 'Payload bytes written', registers: [this.registry] });
+  readonly errors = new Counter({ name: 'scalechat_errors_total', help: 'Error frames and error closes by code', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly closes = new Counter({ name: 'scalechat_server_closes_total', help: 'Connections closed by the server, by close code', labelNames: ['code'] as const, registers: [this.registry] });
+  readonly commitSeconds = new Histogram({
+    name: 'scalechat_store_commit_seconds',
+    help: 'Time of one group commit of messages to the store',
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [this.registry],
+  });
+  readonly commitBatch = new Histogram({
+    name: 'scalechat_store_commit_batch_size',
+    help: 'Messages per group commit',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+    registers: [this.registry],
+  });
+
+  constructor(defaultMetrics = true) {
+    if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'scalechat_' });
+  }
+}

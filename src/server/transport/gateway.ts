@@ -1,0 +1,325 @@
+/**
+ * The WebSocket gateway: accepts `/ws` upgrades, runs the handshake, replays what a resuming client
+ * missed, decodes and rate-limits every frame, dispatches to the handlers, runs the heartbeat and the drain.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { CloseCode, ErrorCode, handshakeCloseCode } from '../../protocol/codes.js';
+import { decodeClientFrame } from '../../protocol/codec.js';
+import type { ClientFrame, HelloFrame } from '../../protocol/schema.js';
+import type { MsgEvent, PingEvent, ResumeEvent, WelcomeFrame } from '../../protocol/types.js';
+import { PROTOCOL_VERSION, WS_PATH } from '../../protocol/version.js';
+import type { Authenticator } from '../auth/handshake.js';
+import type { NameRegistry } from '../auth/names.js';
+import type { TokenSigner } from '../auth/tokens.js';
+import type { Config } from '../config.js';
+import { Refusal, type HandlerMap } from '../hub/handlers.js';
+import type { Hub } from '../hub/hub.js';
+import type { Metrics } from '../metrics.js';
+import { Conn } from './connection.js';
+import { FlushScheduler } from './outbox.js';
+
+type Phase = 'new' | 'auth' | 'ready';
+interface ConnState {
+  phase: Phase;
+  handshakeTimer?: NodeJS.Timeout;
+  /** Frames received while the handshake or an async handler runs: processed in order afterwards. */
+  queue: string[];
+  busy: boolean;
+}
+
+/** Frames one connection may queue behind a slow request before it counts as abuse. */
+const MAX_QUEUED_FRAMES = 256;
+
+export class Gateway {
+  readonly wss: WebSocketServer;
+  private readonly conns = new Map<Conn, ConnState>();
+  private readonly scheduler: FlushScheduler;
+  private readonly heartbeat: NodeJS.Timeout;
+  private seq = 0;
+  draining = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly nodeId: string,
+    private readonly hub: Hub,
+    private readonly handlers: HandlerMap,
+    private readonly auth: Authenticator,
+    private readonly names: NameRegistry,
+    private readonly tokens: TokenSigner,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+  ) {
+    this.scheduler = new FlushScheduler(config.maxOutboxBytes);
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: config.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+    this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /** HTTP upgrade handler. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const reject = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== WS_PATH) return reject(404, 'Not Found');
+    if (this.draining) return reject(503, 'Service Unavailable');
+    const origin = req.headers.origin;
+    if (origin && this.config.origins.length && !this.config.origins.includes(origin)) {
+      this.log.warn({ origin }, 'upgrade refused: origin not allowed');
+      return reject(403, 'Forbidden');
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req));
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage): void {
+    const ip = req.socket.remoteAddress ?? '?';
+    const conn = new Conn(`${this.nodeId}:${++this.seq}`, ws, ip, this.scheduler, this.metrics, this.config.ratePerSec, this.config.rateBurst, (c) =>
+      this.closeWith(c, CloseCode.slowConsumer, 'slow consumer'),
+    );
+    const state: ConnState = { phase: 'new', queue: [], busy: false };
+    this.conns.set(conn, state);
+    this.metrics.connections.inc();
+    if (this.conns.size > this.config.maxConnections) {
+      this.closeWith(conn, CloseCode.overloaded, 'too many connections');
+    } else {
+      state.handshakeTimer = setTimeout(() => {
+        conn.error(ErrorCode.handshake_timeout, 'no hello in time');
+        this.closeWith(conn, CloseCode.handshakeTimeout, 'handshake timeout');
+      }, this.config.handshakeTimeoutMs);
+    }
+    ws.on('message', (data, isBinary) => this.onFrame(conn, state, data, isBinary));
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('error', (err) => {
+      // ws reports protocol violations (too large: 1009, invalid UTF-8: 1007) here and closes the socket itself.
+      this.log.debug({ conn: conn.id, err: err.message, code: (err as { code?: string }).code }, 'socket error');
+    });
+    ws.on('close', (code) => this.onClose(conn, state, code));
+  }
+
+  private closeWith(conn: Conn, code: number, reason: string): void {
+    this.log.debug({ conn: conn.id, code, reason }, 'closing connection');
+    conn.close(code, reason);
+  }
+
+  private onClose(conn: Conn, state: ConnState, code: number): void {
+    if (!this.conns.delete(conn)) return;
+    clearTimeout(state.handshakeTimer);
+    conn.outbox.close();
+    this.metrics.connections.dec();
+    if (conn.user) {
+      this.hub.detach(conn);
+      this.names.release(conn.user.nameKey, conn.user.id);
+    }
+    this.log.debug({ conn: conn.id, code }, 'connection closed');
+  }
+
+  private onFrame(conn: Conn, state: ConnState, data: RawData, isBinary: boolean): void {
+    conn.alive = true;
+    if (conn.closing) return;
+    if (isBinary) {
+      this.metrics.messagesIn.inc({ type: 'binary' });
+      conn.error(ErrorCode.binary_unsupported, 'binary frames are not supported: send JSON text frames');
+      if (state.phase !== 'ready') this.closeWith(conn, CloseCode.protocolError, 'binary frame');
+      return;
+    }
+    const wait = conn.bucket.take();
+    if (wait > 0) return this.limited(conn, wait);
+    const text = data.toString();
+    if (state.phase === 'new') return this.onHello(conn, state, text);
+    if (state.phase === 'auth' || state.busy) {
+      if (state.queue.length >= MAX_QUEUED_FRAMES) return this.closeWith(conn, CloseCode.flood, 'too many pipelined requests');
+      state.queue.push(text);
+      return;
+    }
+    this.process(conn, state, text);
+  }
+
+  private limited(conn: Conn, wait: number): void {
+    const now = Date.now();
+    conn.limitedAt.push(now);
+    while (conn.limitedAt.length && conn.limitedAt[0] <= now - this.config.floodWindowMs) conn.limitedAt.shift();
+    if (conn.limitedAt.length > this.config.floodCloseAfter) {
+      conn.error(ErrorCode.rate_limited, 'sustained flooding: closing');
+      return this.closeWith(conn, CloseCode.flood, 'flood');
+    }
+    conn.error(ErrorCode.rate_limited, `too many frames: slow down (limit ${this.config.ratePerSec}/s, burst ${this.config.rateBurst})`, undefined, wait);
+  }
+
+  /** Decodes and runs one frame of an authenticated connection; async handlers hold the queue. */
+  private process(conn: Conn, state: ConnState, text: string): void {
+    const d = decodeClientFrame(text);
+    if (!d.ok) {
+      this.metrics.messagesIn.inc({ type: 'invalid' });
+      conn.error(d.code, d.message, d.re);
+      return;
+    }
+    const frame = d.frame;
+    this.metrics.messagesIn.inc({ type: frame.type });
+    if (frame.type === 'hello') {
+      conn.error(ErrorCode.already_authenticated, 'already authenticated');
+      return;
+    }
+    const re = 'id' in frame ? frame.id : undefined;
+    let result: void | Promise<void>;
+    try {
+      result = (this.handlers[frame.type] as (c: Conn, f: ClientFrame) => void | Promise<void>)(conn, frame);
+    } catch (err) {
+      return this.failed(conn, err, re);
+    }
+    if (result instanceof Promise) {
+      state.busy = true;
+      result.catch((err) => this.failed(conn, err, re)).finally(() => this.drainQueue(conn, state));
+    }
+  }
+
+  private drainQueue(conn: Conn, state: ConnState): void {
+    state.busy = false;
+    while (state.queue.length && !state.busy && !conn.closing) this.process(conn, state, state.queue.shift()!);
+  }
+
+  private failed(conn: Conn, err: unknown, re?: string): void {
+    if (err instanceof Refusal) return conn.error(err.code, err.message, re);
+    const ref = Math.random().toString(36).slice(2, 10);
+    this.log.error({ err, conn: conn.id, ref }, 'request failed');
+    conn.error(ErrorCode.internal, `request failed (ref ${ref}): not carried out`, re);
+  }
+
+  private onHello(conn: Conn, state: ConnState, text: string): void {
+    const d = decodeClientFrame(text);
+    const refuse = (code: ErrorCode, message: string, retryAfterMs?: number) => {
+      this.metrics.handshakes.inc({ result: code });
+      conn.error(code, message, undefined, retryAfterMs);
+      this.closeWith(conn, handshakeCloseCode[code] ?? CloseCode.protocolError, code);
+    };
+    if (!d.ok) return refuse(d.code, d.message);
+    if (d.frame.type !== 'hello') return refuse(ErrorCode.handshake_required, 'the first frame must be "hello"');
+    const hello = d.frame;
+    if (hello.v !== PROTOCOL_VERSION) return refuse(ErrorCode.unsupported_version, `this server speaks protocol v${PROTOCOL_VERSION}`);
+    state.phase = 'auth';
+    this.handshake(conn, state, hello).catch((err) => {
+      this.log.error({ err, conn: conn.id }, 'handshake failed');
+      if (conn.user) {
+        this.hub.detach(conn);
+        this.names.release(conn.user.nameKey, conn.user.id);
+        conn.user = null;
+      }
+      refuse(ErrorCode.unavailable, 'server cannot complete the handshake now: retry');
+    });
+  }
+
+  private async handshake(conn: Conn, state: ConnState, hello: HelloFrame): Promise<void> {
+    const r = await this.auth.authenticate(hello.auth, conn.ip);
+    if (!r.ok) {
+      this.metrics.handshakes.inc({ result: r.code });
+      conn.error(r.code, r.message, undefined, r.retryAfterMs);
+      return this.closeWith(conn, handshakeCloseCode[r.code] ?? CloseCode.protocolError, r.code);
+    }
+    const u = r.user;
+    if (conn.closing || !this.conns.has(conn)) {
+      this.names.release(u.nameKey, u.id); // closed while authenticating
+      return;
+    }
+    clearTimeout(state.handshakeTimer);
+    conn.user = { id: u.id, name: u.name, nameKey: u.nameKey, account: u.account };
+    conn.presence = hello.presence ?? true;
+    const store = this.hub.store;
+    // Hold every room's live events, register, then read the rooms: nothing published after this point
+    // can be missed, and nothing is delivered before `welcome`.
+    const memberOf = (await store.listUserRooms(u.id)).map((r) => r.id);
+    for (const room of memberOf) conn.hold(room);
+    this.hub.attach(conn, memberOf);
+    const rooms = await store.listUserRooms(u.id);
+    const { token, expiresAt } = this.tokens.issue(u.id);
+    const c = this.config;
+    const welcome: WelcomeFrame = {
+      type: 'welcome',
+      v: PROTOCOL_VERSION,
+      user: { id: u.id, name: u.name, account: u.account },
+      token,
+      tokenExpiresAt: expiresAt,
+      rooms: rooms.map((r) => this.hub.roomInfo(r)),
+      heartbeatMs: c.heartbeatMs,
+      limits: {
+        maxFrameBytes: c.maxFrameBytes,
+        maxTextLength: c.maxTextLength,
+        historyPageMax: c.historyPageMax,
+        replayMax: c.replayMax,
+        ratePerSec: c.ratePerSec,
+        rateBurst: c.rateBurst,
+      },
+      serverTime: Date.now(),
+    };
+    conn.send(welcome);
+    this.metrics.handshakes.inc({ result: 'ok' });
+    const resume = hello.resume ?? {};
+    for (const r of rooms) {
+      const from = resume[r.id];
+      if (from === undefined || from >= r.lastSeq) {
+        conn.release(r.id, from === undefined ? r.lastSeq : Math.max(from, r.lastSeq));
+        continue;
+      }
+      const missed = await store.history(r.id, { after: from, limit: c.replayMax + 1 });
+      const complete = missed.length <= c.replayMax;
+      const replay = complete ? missed : missed.slice(0, c.replayMax);
+      for (const m of replay) {
+        const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
+        conn.send(ev);
+      }
+      const toSeq = replay.length ? replay[replay.length - 1].seq : from;
+      conn.send({ type: 'resume', room: r.id, fromSeq: from, toSeq, complete } satisfies ResumeEvent);
+      conn.release(r.id, complete ? Math.max(toSeq, r.lastSeq) : toSeq);
+    }
+    for (const room of memberOf) if (!rooms.some((r) => r.id === room)) conn.release(room, 0);
+    state.phase = 'ready';
+    this.log.debug({ conn: conn.id, user: u.name, ip: conn.ip }, 'handshake ok');
+    this.drainQueue(conn, state);
+  }
+
+  /** Heartbeat: terminate peers silent since the last tick, ping the others (WebSocket ping + app ping). */
+  private beat(): void {
+    const ping: PingEvent = { type: 'ping', ts: Date.now() };
+    const data = Buffer.from(JSON.stringify(ping));
+    for (const conn of this.conns.keys()) {
+      if (conn.closing) continue;
+      if (!conn.alive) {
+        this.metrics.closes.inc({ code: 'heartbeat' });
+        this.log.debug({ conn: conn.id }, 'heartbeat timeout: terminating');
+        conn.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+      if (conn.user) conn.push(data);
+    }
+  }
+
+  /** Drain: refuse new connections and close every open one with 1012 so clients reconnect elsewhere. */
+  closeAll(code: number, reason: string): void {
+    this.draining = true;
+    for (const conn of this.conns.keys()) conn.close(code, reason);
+  }
+
+  /** Resolves once every connection is closed or `timeoutMs` passed (then the rest is terminated). */
+  async waitClosed(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.conns.size && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    for (const conn of this.conns.keys()) conn.terminate();
+  }
+
+  stop(): void {
+    clearInterval(this.heartbeat);
+    this.wss.close();
+  }
+}
