@@ -73,7 +73,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   hub.onUserOffline = (user, rooms) => presence.change(user, rooms, false);
   const pipeline = new MessagePipeline(store, bus, metrics, log);
   const handlers = createHandlers(hub, pipeline, names, config);
-  const auth = new Authenticator(store, names, tokens, new LoginThrottle(config.loginMaxFailures, config.loginWindowMs));
+  const auth = new Authenticator(
+    store,
+    names,
+    tokens,
+    new LoginThrottle(config.loginMaxFailures, config.loginWindowMs),
+    new LoginThrottle(config.loginMaxFailures * 10, config.loginWindowMs),
+  );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log);
   await bus.start(hub.deliver);
 

@@ -146,7 +146,7 @@ export const configHelp: Record<keyof Config, string> = {
   rateBurst: 'per-connection burst (token bucket size)',
   floodCloseAfter: 'rate-limited frames within floodWindowMs that close the connection (4010)',
   floodWindowMs: 'window for floodCloseAfter',
-  loginMaxFailures: 'failed logins per name / address before login_throttled',
+  loginMaxFailures: 'failed logins per name (x10 per address) before login_throttled',
   loginWindowMs: 'window for loginMaxFailures',
   tokenTtlMs: 'session token lifetime',
   tokenSecret: 'HMAC secret for session tokens (default: generated and kept in the store)',

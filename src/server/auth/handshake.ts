@@ -29,7 +29,10 @@ export class Authenticator {
     private readonly store: Store,
     private readonly names: NameRegistry,
     private readonly tokens: TokenSigner,
-    private readonly throttle: LoginThrottle,
+    /** Failed logins per account name. */
+    private readonly byName: LoginThrottle,
+    /** Failed logins per address (a looser bound: many users can share one address). */
+    private readonly byIp: LoginThrottle,
   ) {}
 
   /**
@@ -94,16 +97,16 @@ export class Authenticator {
 
   private async login(raw: string, password: string, ip: string): Promise<HandshakeResult> {
     const key = nameKey(raw);
-    const wait = Math.max(this.throttle.retryAfter('name:' + key), this.throttle.retryAfter('ip:' + ip));
+    const wait = Math.max(this.byName.retryAfter(key), this.byIp.retryAfter(ip));
     if (wait > 0) return fail('login_throttled', 'too many failed logins: wait and try again', wait);
     const user = await this.store.findAccount(key);
     const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, password) : false;
     if (!user || !ok) {
-      this.throttle.fail('name:' + key);
-      this.throttle.fail('ip:' + ip);
+      this.byName.fail(key);
+      this.byIp.fail(ip);
       return fail('auth_failed', 'wrong name or password');
     }
-    this.throttle.succeed('name:' + key);
+    this.byName.succeed(key);
     if (!this.names.acquire(user.nameKey, user.id)) return fail('name_taken', `the name "${user.name}" is in use`);
     return { ok: true, user };
   }

@@ -1,0 +1,100 @@
+/**
+ * Versioned SQLite schema migrations. Append new migrations at the end with the next version; never edit
+ * one that has shipped. `PRAGMA user_version` records the last version applied; each migration runs in its
+ * own transaction together with the `user_version` bump, so a crash leaves either the old or the new schema.
+ */
+import type Database from 'better-sqlite3';
+
+export interface SqliteMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const sqliteMigrations: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL,
+        name_key      TEXT NOT NULL,
+        account       INTEGER NOT NULL DEFAULT 0,
+        password_hash TEXT,
+        created_at    INTEGER NOT NULL
+      );
+      -- Account names are unique; guests may share a key with each other (reserved only while online).
+      CREATE UNIQUE INDEX users_account_name_key ON users(name_key) WHERE account = 1;
+      CREATE INDEX users_name_key ON users(name_key, created_at);
+
+      CREATE TABLE rooms (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('global', 'public', 'private', 'dm')),
+        created_by  TEXT,
+        created_at  INTEGER NOT NULL,
+        last_seq    INTEGER NOT NULL DEFAULT 0,
+        last_active INTEGER NOT NULL
+      );
+      CREATE INDEX rooms_kind_active ON rooms(kind, last_active);
+
+      CREATE TABLE members (
+        room      TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        uid       TEXT NOT NULL,
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (room, uid)
+      ) WITHOUT ROWID;
+      CREATE INDEX members_uid ON members(uid);
+
+      CREATE TABLE messages (
+        room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        seq  INTEGER NOT NULL,
+        id   TEXT NOT NULL,
+        uid  TEXT NOT NULL,
+        user TEXT NOT NULL,
+        text TEXT NOT NULL,
+        ts   INTEGER NOT NULL,
+        PRIMARY KEY (room, seq)
+      ) WITHOUT ROWID;
+      -- Idempotency: a client id is unique per author.
+      CREATE UNIQUE INDEX messages_uid_id ON messages(uid, id);
+
+      CREATE TABLE read_markers (
+        uid  TEXT NOT NULL,
+        room TEXT NOT NULL,
+        seq  INTEGER NOT NULL,
+        PRIMARY KEY (uid, room)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** Applies the pending migrations in order; returns the versions applied. */
+export function migrateSqlite(db: Database.Database, migrations: readonly SqliteMigration[] = sqliteMigrations): number[] {
+  const applied: number[] = [];
+  let current = db.pragma('user_version', { simple: true }) as number;
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const latest = sorted.length ? sorted[sorted.length - 1].version : 0;
+  if (current > latest) {
+    throw new Error(`database schema version ${current} is newer than this server (${latest}): upgrade the server`);
+  }
+  for (const m of sorted) {
+    if (m.version <= current) continue;
+    const ran = db.transaction((): boolean => {
+      // Re-read under the write lock: another process may have migrated meanwhile.
+      if ((db.pragma('user_version', { simple: true }) as number) >= m.version) return false;
+      db.exec(m.sql);
+      // user_version lives in the database header: written as part of this transaction.
+      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+      return true;
+    }).immediate();
+    current = m.version;
+    if (ran) applied.push(m.version);
+  }
+  return applied;
+}

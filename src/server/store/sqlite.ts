@@ -1,0 +1,412 @@
+/**
+ * Embedded Store on SQLite (better-sqlite3). better-sqlite3 is synchronous: every method does its work
+ * synchronously and returns a settled Promise, so one process is the only writer and a whole `append`
+ * batch is one short write transaction (group commit). WAL mode lets readers run beside the writer.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
+import type { RoomKind, UserRef } from '../../protocol/types.js';
+import { migrateSqlite } from './migrations/sqlite.js';
+import type {
+  AppendResult,
+  HistoryQuery,
+  NewMessage,
+  RoomRecord,
+  Store,
+  StoredMessage,
+  UserRecord,
+  UserRoom,
+} from './store.js';
+import { StoreConflictError } from './store.js';
+
+interface UserRow {
+  id: string;
+  name: string;
+  name_key: string;
+  account: number;
+  password_hash: string | null;
+  created_at: number;
+}
+
+interface RoomRow {
+  id: string;
+  kind: RoomKind;
+  created_by: string | null;
+  created_at: number;
+  last_seq: number;
+}
+
+interface UserRoomRow extends RoomRow {
+  last_read: number;
+  members: number;
+}
+
+interface MessageRow {
+  room: string;
+  seq: number;
+  id: string;
+  uid: string;
+  user: string;
+  text: string;
+  ts: number;
+}
+
+const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
+const ROOM_COLS = 'id, kind, created_by, created_at, last_seq';
+const MSG_COLS = 'room, seq, id, uid, user, text, ts';
+
+function toUser(r: UserRow): UserRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    nameKey: r.name_key,
+    account: r.account === 1,
+    passwordHash: r.password_hash,
+    createdAt: r.created_at,
+  };
+}
+
+function toRoom(r: RoomRow): RoomRecord {
+  return { id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq };
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  return { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts };
+}
+
+/** Clamps a limit to a non-negative integer (SQLite treats a negative LIMIT as "no limit"). */
+function lim(n: number): number {
+  return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0;
+}
+
+function prepareAll(db: Database.Database) {
+  return {
+    insertUser: db.prepare(
+      `INSERT INTO users (${USER_COLS}) VALUES (@id, @name, @name_key, @account, @password_hash, @created_at)`,
+    ),
+    getUser: db.prepare<[string], UserRow>(`SELECT ${USER_COLS} FROM users WHERE id = ?`),
+    findAccount: db.prepare<[string], UserRow>(`SELECT ${USER_COLS} FROM users WHERE name_key = ? AND account = 1`),
+    findNewestGuest: db.prepare<[string], UserRow>(
+      `SELECT ${USER_COLS} FROM users WHERE name_key = ? AND account = 0 ORDER BY created_at DESC, rowid DESC LIMIT 1`,
+    ),
+
+    insertRoom: db.prepare(
+      `INSERT OR IGNORE INTO rooms (id, kind, created_by, created_at, last_seq, last_active)
+       VALUES (@id, @kind, @created_by, @created_at, 0, @created_at)`,
+    ),
+    getRoom: db.prepare<[string], RoomRow>(`SELECT ${ROOM_COLS} FROM rooms WHERE id = ?`),
+    roomSeq: db.prepare<[string], { last_seq: number; last_active: number }>(
+      'SELECT last_seq, last_active FROM rooms WHERE id = ?',
+    ),
+    updateRoomSeq: db.prepare('UPDATE rooms SET last_seq = ?, last_active = ? WHERE id = ?'),
+    listPublic: db.prepare<[number], RoomRow>(
+      `SELECT ${ROOM_COLS} FROM rooms WHERE kind = 'public' ORDER BY last_active DESC, id ASC LIMIT ?`,
+    ),
+
+    addMember: db.prepare('INSERT OR IGNORE INTO members (room, uid, joined_at) VALUES (?, ?, ?)'),
+    removeMember: db.prepare('DELETE FROM members WHERE room = ? AND uid = ?'),
+    isMember: db.prepare<[string, string], { one: number }>('SELECT 1 AS one FROM members WHERE room = ? AND uid = ?'),
+    listMembers: db.prepare<[string, number], { id: string; name: string }>(
+      `SELECT m.uid AS id, COALESCE(u.name, m.uid) AS name
+         FROM members m LEFT JOIN users u ON u.id = m.uid
+        WHERE m.room = ? ORDER BY m.joined_at ASC, m.uid ASC LIMIT ?`,
+    ),
+    countMembers: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE room = ?'),
+    userRooms: db.prepare<[string, string], UserRoomRow>(
+      `SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq,
+              COALESCE(rm.seq, 0) AS last_read,
+              (SELECT COUNT(*) FROM members c WHERE c.room = r.id) AS members
+         FROM members m
+         JOIN rooms r ON r.id = m.room
+         LEFT JOIN read_markers rm ON rm.uid = m.uid AND rm.room = m.room
+        WHERE m.uid = ? AND r.id <> ?
+        ORDER BY r.last_active DESC, r.id ASC`,
+    ),
+    dmPeer: db.prepare<[string, string], { id: string; name: string }>(
+      `SELECT m.uid AS id, COALESCE(u.name, m.uid) AS name
+         FROM members m LEFT JOIN users u ON u.id = m.uid
+        WHERE m.room = ? AND m.uid <> ? ORDER BY m.joined_at ASC LIMIT 1`,
+    ),
+    userName: db.prepare<[string], { name: string }>('SELECT name FROM users WHERE id = ?'),
+    readMarker: db.prepare<[string, string], { seq: number }>('SELECT seq FROM read_markers WHERE uid = ? AND room = ?'),
+
+    findMessage: db.prepare<[string, string], MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE uid = ? AND id = ?`),
+    insertMessage: db.prepare(
+      `INSERT INTO messages (${MSG_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts)`,
+    ),
+    historyLatest: db.prepare<[string, number], MessageRow>(
+      `SELECT ${MSG_COLS} FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    historyBefore: db.prepare<[string, number, number], MessageRow>(
+      `SELECT ${MSG_COLS} FROM messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
+    ),
+    historyAfter: db.prepare<[string, number, number], MessageRow>(
+      `SELECT ${MSG_COLS} FROM messages WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
+    ),
+    historyBetween: db.prepare<[string, number, number, number], MessageRow>(
+      `SELECT ${MSG_COLS} FROM messages WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq ASC LIMIT ?`,
+    ),
+
+    setReadMarker: db.prepare<[string, string, number], { seq: number }>(
+      `INSERT INTO read_markers (uid, room, seq) VALUES (?, ?, ?)
+       ON CONFLICT (uid, room) DO UPDATE SET seq = MAX(seq, excluded.seq)
+       RETURNING seq`,
+    ),
+
+    getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+    setSetting: db.prepare(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+type Statements = ReturnType<typeof prepareAll>;
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly db: Database.Database;
+  private st: Statements | null = null;
+  private closed = false;
+  private readonly appendTx: (batch: NewMessage[]) => AppendResult[];
+  private readonly createRoomTx: (room: RoomRow, members: string[]) => boolean;
+
+  /** `file`: a path (its directory is created when missing) or `:memory:`. */
+  constructor(readonly file: string) {
+    const memory = file === ':memory:' || file === '';
+    if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    this.db = new Database(file);
+    if (!memory) this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('temp_store = MEMORY');
+
+    this.appendTx = this.db.transaction((batch: NewMessage[]) => this.appendInTx(batch));
+    this.createRoomTx = this.db.transaction((room: RoomRow, members: string[]) => {
+      const s = this.s;
+      if (s.insertRoom.run(room).changes === 0) return false;
+      for (const uid of members) s.addMember.run(room.id, uid, room.created_at);
+      return true;
+    });
+  }
+
+  private get s(): Statements {
+    if (this.closed) throw new Error('SqliteStore is closed');
+    if (!this.st) throw new Error('SqliteStore.init() has not been called');
+    return this.st;
+  }
+
+  async init(): Promise<void> {
+    if (this.closed) throw new Error('SqliteStore is closed');
+    migrateSqlite(this.db);
+    if (!this.st) this.st = prepareAll(this.db);
+    const now = Date.now();
+    this.st.insertRoom.run({ id: GLOBAL_ROOM, kind: 'global', created_by: null, created_at: now });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.st = null;
+    this.db.close();
+  }
+
+  // ---- users ----
+
+  async createUser(user: UserRecord): Promise<void> {
+    try {
+      this.s.insertUser.run({
+        id: user.id,
+        name: user.name,
+        name_key: user.nameKey,
+        account: user.account ? 1 : 0,
+        password_hash: user.passwordHash,
+        created_at: user.createdAt,
+      });
+    } catch (err) {
+      if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) {
+        const byName = /name_key/.test(err.message);
+        throw new StoreConflictError(
+          byName ? `an account named "${user.nameKey}" exists` : `a user with id "${user.id}" exists`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const r = this.s.getUser.get(id);
+    return r ? toUser(r) : null;
+  }
+
+  async findAccount(nameKey: string): Promise<UserRecord | null> {
+    const r = this.s.findAccount.get(nameKey);
+    return r ? toUser(r) : null;
+  }
+
+  /** The account with this key when there is one, else the most recently created guest. */
+  async findUserByName(nameKey: string): Promise<UserRecord | null> {
+    const r = this.s.findAccount.get(nameKey) ?? this.s.findNewestGuest.get(nameKey);
+    return r ? toUser(r) : null;
+  }
+
+  // ---- rooms ----
+
+  async createRoom(
+    room: { id: string; kind: RoomKind; createdBy: string | null; createdAt: number },
+    members: string[],
+  ): Promise<boolean> {
+    void this.s; // throws when closed or not initialized
+    return this.createRoomTx(
+      { id: room.id, kind: room.kind, created_by: room.createdBy, created_at: room.createdAt, last_seq: 0 },
+      members,
+    );
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    const r = this.s.getRoom.get(id);
+    return r ? toRoom(r) : null;
+  }
+
+  async listPublicRooms(limit: number): Promise<RoomRecord[]> {
+    return this.s.listPublic.all(lim(limit)).map(toRoom);
+  }
+
+  // ---- membership ----
+
+  /** `general` is implicit: nothing is stored for it (returns false). */
+  async addMember(room: string, uid: string): Promise<boolean> {
+    if (room === GLOBAL_ROOM) return false;
+    return this.s.addMember.run(room, uid, Date.now()).changes > 0;
+  }
+
+  async removeMember(room: string, uid: string): Promise<boolean> {
+    if (room === GLOBAL_ROOM) return false;
+    return this.s.removeMember.run(room, uid).changes > 0;
+  }
+
+  async isMember(room: string, uid: string): Promise<boolean> {
+    if (room === GLOBAL_ROOM) return true;
+    return this.s.isMember.get(room, uid) !== undefined;
+  }
+
+  async listMembers(room: string, limit: number): Promise<{ members: UserRef[]; total: number }> {
+    const s = this.s;
+    const members = s.listMembers.all(room, lim(limit)).map((r) => ({ id: r.id, name: r.name }));
+    const total = s.countMembers.get(room)?.n ?? 0;
+    return { members, total };
+  }
+
+  async listUserRooms(uid: string): Promise<UserRoom[]> {
+    const s = this.s;
+    const out: UserRoom[] = [];
+    const general = s.getRoom.get(GLOBAL_ROOM);
+    if (general) {
+      out.push({ ...toRoom(general), lastRead: s.readMarker.get(uid, GLOBAL_ROOM)?.seq ?? 0, members: 0 });
+    }
+    for (const r of s.userRooms.all(uid, GLOBAL_ROOM)) {
+      const room: UserRoom = { ...toRoom(r), lastRead: r.last_read, members: r.members };
+      if (r.kind === 'dm') {
+        const peer = this.dmPeer(r.id, uid);
+        if (peer) room.peer = peer;
+      }
+      out.push(room);
+    }
+    return out;
+  }
+
+  /** The other member of a DM; when they left (or it is a DM with oneself), derived from the room id. */
+  private dmPeer(room: string, uid: string): UserRef | null {
+    const s = this.s;
+    const row = s.dmPeer.get(room, uid);
+    if (row) return { id: row.id, name: row.name };
+    let other: string | null = null;
+    if (room.startsWith(`${DM_PREFIX}${uid}:`)) other = room.slice(DM_PREFIX.length + uid.length + 1);
+    else if (room.startsWith(DM_PREFIX) && room.endsWith(`:${uid}`)) other = room.slice(DM_PREFIX.length, -uid.length - 1);
+    if (!other) return null;
+    return { id: other, name: s.userName.get(other)?.name ?? other };
+  }
+
+  // ---- messages ----
+
+  async append(batch: NewMessage[]): Promise<AppendResult[]> {
+    void this.s;
+    if (batch.length === 0) return [];
+    return this.appendTx(batch);
+  }
+
+  private appendInTx(batch: NewMessage[]): AppendResult[] {
+    const s = this.s;
+    const results: AppendResult[] = [];
+    const inBatch = new Map<string, StoredMessage>();
+    const rooms = new Map<string, { lastSeq: number; lastActive: number }>();
+    for (const m of batch) {
+      const key = `${m.uid}\u0000${m.id}`;
+      const seen = inBatch.get(key);
+      if (seen) {
+        results.push({ message: seen, duplicate: true });
+        continue;
+      }
+      const existing = s.findMessage.get(m.uid, m.id);
+      if (existing) {
+        const message = toMessage(existing);
+        inBatch.set(key, message);
+        results.push({ message, duplicate: true });
+        continue;
+      }
+      let state = rooms.get(m.room);
+      if (!state) {
+        const row = s.roomSeq.get(m.room);
+        if (!row) throw new Error(`append: no such room "${m.room}"`);
+        state = { lastSeq: row.last_seq, lastActive: row.last_active };
+        rooms.set(m.room, state);
+      }
+      const message: StoredMessage = {
+        room: m.room,
+        seq: state.lastSeq + 1,
+        id: m.id,
+        uid: m.uid,
+        user: m.user,
+        text: m.text,
+        ts: m.ts,
+      };
+      s.insertMessage.run(message);
+      state.lastSeq = message.seq;
+      if (m.ts > state.lastActive) state.lastActive = m.ts;
+      inBatch.set(key, message);
+      results.push({ message, duplicate: false });
+    }
+    for (const [room, st] of rooms) s.updateRoomSeq.run(st.lastSeq, st.lastActive, room);
+    return results;
+  }
+
+  async history(room: string, q: HistoryQuery): Promise<StoredMessage[]> {
+    const s = this.s;
+    const limit = lim(q.limit);
+    if (limit === 0) return [];
+    const hasAfter = q.after !== undefined && q.after !== null;
+    const hasBefore = q.before !== undefined && q.before !== null;
+    if (hasAfter && hasBefore) return s.historyBetween.all(room, q.after!, q.before!, limit).map(toMessage);
+    if (hasAfter) return s.historyAfter.all(room, q.after!, limit).map(toMessage);
+    const rows = hasBefore ? s.historyBefore.all(room, q.before!, limit) : s.historyLatest.all(room, limit);
+    return rows.reverse().map(toMessage);
+  }
+
+  // ---- read markers ----
+
+  async setReadMarker(uid: string, room: string, seq: number): Promise<number> {
+    return this.s.setReadMarker.get(uid, room, seq)!.seq;
+  }
+
+  // ---- settings ----
+
+  async getSetting(key: string): Promise<string | null> {
+    return this.s.getSetting.get(key)?.value ?? null;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    this.s.setSetting.run(key, value);
+  }
+}
