@@ -1,0 +1,598 @@
+/**
+ * The Store contract: every Store implementation (SQLite, PostgreSQL) must pass this suite unchanged.
+ *
+ * Usage, in a `*.test.ts` file:
+ *   storeContract('sqlite', async () => ({ store, reopen, cleanup }));
+ *
+ * `makeStore` is called once per test and must return:
+ *  - `store`: an initialized (`init()` already awaited) Store over fresh, empty data;
+ *  - `reopen()`: a new, initialized Store over the same data (the suite closes the previous one first), used to
+ *    check persistence across a restart;
+ *  - `cleanup()`: closes every store the harness opened (`close()` is idempotent) and deletes the data.
+ */
+import { describe, it, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { GLOBAL_ROOM, dmRoomId } from '../src/protocol/rules.js';
+import type { RoomKind } from '../src/protocol/types.js';
+import type { NewMessage, Store, StoredMessage, UserRecord } from '../src/server/store/store.js';
+import { StoreConflictError } from '../src/server/store/store.js';
+
+export interface StoreHarness {
+  store: Store;
+  reopen: () => Promise<Store>;
+  cleanup: () => Promise<void>;
+}
+
+export type StoreFactory = () => Promise<StoreHarness>;
+
+const T0 = 1_700_000_000_000;
+
+function user(id: string, name: string, account: boolean, createdAt = T0): UserRecord {
+  return {
+    id,
+    name,
+    nameKey: name.normalize('NFC').toLowerCase(),
+    account,
+    passwordHash: account ? `$argon2id$v=19$m=19456,t=2,p=1$${id}` : null,
+    createdAt,
+  };
+}
+
+let msgCounter = 0;
+function msg(room: string, uid: string, id?: string, text?: string, ts?: number): NewMessage {
+  const n = ++msgCounter;
+  return { room, id: id ?? `m${n}`, uid, user: `name-${uid}`, text: text ?? `hello ${n}`, ts: ts ?? T0 + n };
+}
+
+function room(id: string, kind: RoomKind = 'public', createdBy: string | null = 'u1', createdAt = T0) {
+  return { id, kind, createdBy, createdAt };
+}
+
+const seqs = (ms: StoredMessage[]): number[] => ms.map((m) => m.seq);
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+export function storeContract(name: string, makeStore: StoreFactory): void {
+  describe(`Store contract: ${name}`, () => {
+    let h: StoreHarness;
+    let store: Store;
+
+    beforeEach(async () => {
+      h = await makeStore();
+      store = h.store;
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    describe('init', () => {
+      it('creates the general room (kind global, empty)', async () => {
+        const g = await store.getRoom(GLOBAL_ROOM);
+        assert.ok(g);
+        assert.equal(g.id, GLOBAL_ROOM);
+        assert.equal(g.kind, 'global');
+        assert.equal(g.lastSeq, 0);
+        assert.equal(g.createdBy, null);
+        assert.equal(typeof g.createdAt, 'number');
+      });
+
+      it('is idempotent and keeps data', async () => {
+        await store.append([msg(GLOBAL_ROOM, 'u1')]);
+        await store.init();
+        await store.init();
+        assert.equal((await store.getRoom(GLOBAL_ROOM))!.lastSeq, 1);
+        assert.equal((await store.history(GLOBAL_ROOM, { limit: 10 })).length, 1);
+      });
+
+      it('reports its kind', () => {
+        assert.ok(store.kind === 'sqlite' || store.kind === 'postgres');
+      });
+    });
+
+    describe('users', () => {
+      it('createUser / getUser round-trip every field', async () => {
+        const a = user('u-acc', 'Alice', true, T0 + 5);
+        const g = user('u-guest', 'Bob', false, T0 + 6);
+        await store.createUser(a);
+        await store.createUser(g);
+        assert.deepEqual(await store.getUser('u-acc'), a);
+        assert.deepEqual(await store.getUser('u-guest'), g);
+        assert.equal(await store.getUser('nobody'), null);
+      });
+
+      it('keeps display names exactly (unicode, case)', async () => {
+        const u = user('u-uni', 'Zoë_Ünïcødé', true);
+        await store.createUser(u);
+        const got = await store.getUser('u-uni');
+        assert.equal(got!.name, 'Zoë_Ünïcødé');
+        assert.equal(got!.nameKey, 'zoë_ünïcødé');
+      });
+
+      it('a second account with the same name key is a StoreConflictError', async () => {
+        await store.createUser(user('a1', 'Alice', true));
+        await assert.rejects(store.createUser(user('a2', 'ALICE', true)), (err: unknown) => {
+          assert.ok(err instanceof StoreConflictError, `expected StoreConflictError, got ${String(err)}`);
+          return true;
+        });
+        assert.equal(await store.getUser('a2'), null);
+        assert.equal((await store.findAccount('alice'))!.id, 'a1');
+      });
+
+      it('guests may share a name key with each other and with an account', async () => {
+        await store.createUser(user('g1', 'carol', false, T0 + 1));
+        await store.createUser(user('g2', 'Carol', false, T0 + 2));
+        await store.createUser(user('a1', 'CAROL', true, T0 + 3));
+        await store.createUser(user('g3', 'carol', false, T0 + 4));
+        assert.equal((await store.getUser('g1'))!.nameKey, 'carol');
+        assert.equal((await store.getUser('g2'))!.nameKey, 'carol');
+        assert.equal((await store.getUser('g3'))!.nameKey, 'carol');
+        assert.equal((await store.getUser('a1'))!.account, true);
+      });
+
+      it('findAccount returns accounts only', async () => {
+        await store.createUser(user('g1', 'dave', false));
+        assert.equal(await store.findAccount('dave'), null);
+        await store.createUser(user('a1', 'Dave', true));
+        const acc = await store.findAccount('dave');
+        assert.equal(acc!.id, 'a1');
+        assert.equal(acc!.account, true);
+        assert.equal(acc!.passwordHash, user('a1', 'Dave', true).passwordHash);
+        assert.equal(await store.findAccount('Dave'), null, 'lookups are by the key, not the display name');
+        assert.equal(await store.findAccount('nobody'), null);
+      });
+
+      it('findUserByName: the account when there is one, else the newest guest', async () => {
+        assert.equal(await store.findUserByName('erin'), null);
+        await store.createUser(user('g1', 'erin', false, T0 + 1));
+        await store.createUser(user('g2', 'Erin', false, T0 + 3));
+        await store.createUser(user('g0', 'ERIN', false, T0 + 2));
+        assert.equal((await store.findUserByName('erin'))!.id, 'g2');
+        await store.createUser(user('a1', 'Erin', true, T0 + 0));
+        await store.createUser(user('g9', 'erin', false, T0 + 9));
+        assert.equal((await store.findUserByName('erin'))!.id, 'a1');
+      });
+
+      it('a duplicate user id is rejected', async () => {
+        await store.createUser(user('same', 'frank', false));
+        await assert.rejects(store.createUser(user('same', 'grace', false)));
+        assert.equal((await store.getUser('same'))!.name, 'frank');
+      });
+    });
+
+    describe('rooms', () => {
+      it('createRoom / getRoom; false when the id exists', async () => {
+        assert.equal(await store.createRoom(room('lobby', 'public', 'u1', T0 + 7), []), true);
+        assert.deepEqual(await store.getRoom('lobby'), {
+          id: 'lobby',
+          kind: 'public',
+          createdBy: 'u1',
+          createdAt: T0 + 7,
+          lastSeq: 0,
+        });
+        assert.equal(await store.createRoom(room('lobby', 'private', 'u2', T0 + 8), ['u2']), false);
+        assert.equal((await store.getRoom('lobby'))!.kind, 'public', 'the existing room is unchanged');
+        assert.equal(await store.isMember('lobby', 'u2'), false, 'members of a refused create are not added');
+        assert.equal(await store.createRoom(room(GLOBAL_ROOM, 'public'), []), false);
+        assert.equal(await store.getRoom('nope'), null);
+      });
+
+      it('createRoom adds the members in the same call (duplicates tolerated)', async () => {
+        assert.equal(await store.createRoom(room('team', 'private', 'u1'), ['u1', 'u2', 'u1']), true);
+        assert.equal(await store.isMember('team', 'u1'), true);
+        assert.equal(await store.isMember('team', 'u2'), true);
+        assert.equal(await store.isMember('team', 'u3'), false);
+        assert.equal((await store.listMembers('team', 100)).total, 2);
+      });
+
+      it('stores every kind', async () => {
+        for (const kind of ['public', 'private', 'dm'] as const) {
+          await store.createRoom(room(`k-${kind}`, kind, null), []);
+          assert.equal((await store.getRoom(`k-${kind}`))!.kind, kind);
+          assert.equal((await store.getRoom(`k-${kind}`))!.createdBy, null);
+        }
+      });
+
+      it('listPublicRooms: public only, most recently active first, limited', async () => {
+        await store.createRoom(room('old', 'public', 'u1', T0 + 1), []);
+        await store.createRoom(room('mid', 'public', 'u1', T0 + 2), []);
+        await store.createRoom(room('new', 'public', 'u1', T0 + 3), []);
+        await store.createRoom(room('secret', 'private', 'u1', T0 + 4), []);
+        await store.createRoom(room(dmRoomId('u1', 'u2'), 'dm', 'u1', T0 + 5), ['u1', 'u2']);
+        assert.deepEqual(
+          (await store.listPublicRooms(10)).map((r) => r.id),
+          ['new', 'mid', 'old'],
+        );
+        // A message makes a room the most recently active.
+        await store.append([msg('old', 'u1', 'x1', 'hi', T0 + 100)]);
+        const list = await store.listPublicRooms(10);
+        assert.deepEqual(
+          list.map((r) => r.id),
+          ['old', 'new', 'mid'],
+        );
+        assert.equal(list[0].lastSeq, 1);
+        assert.deepEqual(
+          (await store.listPublicRooms(2)).map((r) => r.id),
+          ['old', 'new'],
+        );
+        assert.deepEqual(await store.listPublicRooms(0), []);
+      });
+    });
+
+    describe('membership', () => {
+      beforeEach(async () => {
+        await store.createUser(user('u1', 'Uno', true));
+        await store.createUser(user('u2', 'Dos', false));
+        await store.createRoom(room('r1'), []);
+      });
+
+      it('addMember / removeMember report changes; isMember follows', async () => {
+        assert.equal(await store.isMember('r1', 'u1'), false);
+        assert.equal(await store.addMember('r1', 'u1'), true);
+        assert.equal(await store.addMember('r1', 'u1'), false);
+        assert.equal(await store.isMember('r1', 'u1'), true);
+        assert.equal(await store.isMember('r1', 'u2'), false);
+        assert.equal(await store.removeMember('r1', 'u1'), true);
+        assert.equal(await store.removeMember('r1', 'u1'), false);
+        assert.equal(await store.isMember('r1', 'u1'), false);
+        assert.equal(await store.removeMember('r1', 'never'), false);
+        assert.equal(await store.addMember('r1', 'u1'), true, 'can rejoin');
+      });
+
+      it('general is implicit: everyone is a member', async () => {
+        assert.equal(await store.isMember(GLOBAL_ROOM, 'u1'), true);
+        assert.equal(await store.isMember(GLOBAL_ROOM, 'someone-unknown'), true);
+        const rooms = await store.listUserRooms('someone-unknown');
+        assert.deepEqual(
+          rooms.map((r) => r.id),
+          [GLOBAL_ROOM],
+        );
+        assert.equal(rooms[0].kind, 'global');
+        assert.equal(rooms[0].members, 0);
+        assert.equal(rooms[0].lastRead, 0);
+      });
+
+      it('listMembers returns names and the total, limited', async () => {
+        await store.addMember('r1', 'u1');
+        await store.addMember('r1', 'u2');
+        const all = await store.listMembers('r1', 100);
+        assert.equal(all.total, 2);
+        assert.deepEqual(
+          [...all.members].sort((a, b) => a.id.localeCompare(b.id)),
+          [
+            { id: 'u1', name: 'Uno' },
+            { id: 'u2', name: 'Dos' },
+          ],
+        );
+        const one = await store.listMembers('r1', 1);
+        assert.equal(one.members.length, 1);
+        assert.equal(one.total, 2);
+        assert.deepEqual(await store.listMembers('nope', 10), { members: [], total: 0 });
+      });
+
+      it('listUserRooms: general first plus every room the user is in, with counts and markers', async () => {
+        await store.createRoom(room('r2', 'private', 'u1'), ['u1', 'u2']);
+        await store.createRoom(room('r3', 'public', 'u2'), ['u2']);
+        await store.addMember('r1', 'u1');
+        await store.append([msg('r2', 'u1'), msg('r2', 'u2'), msg('r2', 'u1'), msg(GLOBAL_ROOM, 'u2')]);
+        await store.setReadMarker('u1', 'r2', 2);
+        await store.setReadMarker('u1', GLOBAL_ROOM, 1);
+
+        const rooms = await store.listUserRooms('u1');
+        assert.equal(rooms[0].id, GLOBAL_ROOM, 'general comes first');
+        const byId = new Map(rooms.map((r) => [r.id, r]));
+        assert.deepEqual([...byId.keys()].sort(), [GLOBAL_ROOM, 'r1', 'r2'].sort());
+        assert.equal(rooms.length, 3);
+        assert.equal(byId.get(GLOBAL_ROOM)!.lastRead, 1);
+        assert.equal(byId.get(GLOBAL_ROOM)!.lastSeq, 1);
+        assert.equal(byId.get(GLOBAL_ROOM)!.members, 0);
+        const r2 = byId.get('r2')!;
+        assert.equal(r2.kind, 'private');
+        assert.equal(r2.lastSeq, 3);
+        assert.equal(r2.lastRead, 2);
+        assert.equal(r2.members, 2);
+        assert.equal(r2.createdBy, 'u1');
+        assert.equal(r2.peer, undefined);
+        const r1 = byId.get('r1')!;
+        assert.equal(r1.lastRead, 0);
+        assert.equal(r1.members, 1);
+
+        await store.removeMember('r2', 'u1');
+        assert.deepEqual((await store.listUserRooms('u1')).map((r) => r.id).sort(), [GLOBAL_ROOM, 'r1'].sort());
+      });
+
+      it('listUserRooms: DM rooms carry the peer', async () => {
+        const dm = dmRoomId('u1', 'u2');
+        await store.createRoom(room(dm, 'dm', 'u1'), ['u1', 'u2']);
+        const r1 = (await store.listUserRooms('u1')).find((r) => r.id === dm);
+        assert.ok(r1);
+        assert.equal(r1.kind, 'dm');
+        assert.equal(r1.members, 2);
+        assert.deepEqual(r1.peer, { id: 'u2', name: 'Dos' });
+        const r2 = (await store.listUserRooms('u2')).find((r) => r.id === dm);
+        assert.deepEqual(r2!.peer, { id: 'u1', name: 'Uno' });
+      });
+    });
+
+    describe('append', () => {
+      beforeEach(async () => {
+        await store.createRoom(room('a'), []);
+        await store.createRoom(room('b'), []);
+      });
+
+      it('assigns seqs per room, in batch order, starting at 1', async () => {
+        const batch = [msg('a', 'u1'), msg('b', 'u1'), msg('a', 'u2'), msg(GLOBAL_ROOM, 'u1'), msg('a', 'u1')];
+        const res = await store.append(batch);
+        assert.equal(res.length, batch.length);
+        assert.deepEqual(
+          res.map((r) => [r.message.room, r.message.seq, r.duplicate]),
+          [
+            ['a', 1, false],
+            ['b', 1, false],
+            ['a', 2, false],
+            [GLOBAL_ROOM, 1, false],
+            ['a', 3, false],
+          ],
+        );
+        for (let i = 0; i < batch.length; i++) assert.deepEqual(res[i].message, { ...batch[i], seq: res[i].message.seq });
+        assert.equal((await store.getRoom('a'))!.lastSeq, 3);
+        assert.equal((await store.getRoom('b'))!.lastSeq, 1);
+        assert.equal((await store.getRoom(GLOBAL_ROOM))!.lastSeq, 1);
+        const more = await store.append([msg('b', 'u3'), msg('a', 'u3')]);
+        assert.deepEqual(
+          more.map((r) => r.message.seq),
+          [2, 4],
+        );
+      });
+
+      it('an empty batch is a no-op', async () => {
+        assert.deepEqual(await store.append([]), []);
+      });
+
+      it('stores every field exactly (unicode, long text)', async () => {
+        const text = 'héllo 👋 \t\n "quotes" \\ ' + 'x'.repeat(4000);
+        const m: NewMessage = { room: 'a', id: 'id-ü-1', uid: 'u-ß', user: 'Zoë', text, ts: T0 + 42 };
+        const [r] = await store.append([m]);
+        assert.deepEqual(r.message, { ...m, seq: 1 });
+        assert.deepEqual(await store.history('a', { limit: 5 }), [{ ...m, seq: 1 }]);
+      });
+
+      it('seqs are strictly increasing and gap-free across batches and concurrent calls', async () => {
+        const calls: Promise<unknown>[] = [];
+        for (let c = 0; c < 20; c++) {
+          calls.push(store.append(Array.from({ length: 5 }, (_, i) => msg(i % 2 ? 'a' : 'b', `u${c}`))));
+        }
+        await Promise.all(calls);
+        const a = await store.history('a', { after: 0, limit: 1000 });
+        const b = await store.history('b', { after: 0, limit: 1000 });
+        assert.deepEqual(seqs(a), range(1, 40));
+        assert.deepEqual(seqs(b), range(1, 60));
+        assert.equal((await store.getRoom('a'))!.lastSeq, 40);
+        assert.equal((await store.getRoom('b'))!.lastSeq, 60);
+      });
+
+      it('is idempotent by (uid, id): a repeat returns the original, writes nothing', async () => {
+        const first = await store.append([msg('a', 'u1', 'cid-1', 'original', T0 + 1)]);
+        assert.equal(first[0].duplicate, false);
+        await store.append([msg('a', 'u2', 'cid-1', 'same id, other author')]);
+        const again = await store.append([msg('a', 'u1', 'cid-1', 'retry with other text', T0 + 99)]);
+        assert.equal(again[0].duplicate, true);
+        assert.deepEqual(again[0].message, first[0].message);
+        assert.equal(again[0].message.text, 'original');
+        // Even when the retry names another room, the original is returned.
+        const other = await store.append([msg('b', 'u1', 'cid-1', 'elsewhere')]);
+        assert.equal(other[0].duplicate, true);
+        assert.deepEqual(other[0].message, first[0].message);
+        assert.equal((await store.getRoom('a'))!.lastSeq, 2);
+        assert.equal((await store.getRoom('b'))!.lastSeq, 0);
+        assert.deepEqual(seqs(await store.history('a', { limit: 10 })), [1, 2]);
+      });
+
+      it('is idempotent within one batch (the first occurrence wins)', async () => {
+        const res = await store.append([
+          msg('a', 'u1', 'dup', 'first'),
+          msg('a', 'u1', 'other'),
+          msg('a', 'u1', 'dup', 'second'),
+          msg('b', 'u1', 'dup', 'third'),
+        ]);
+        assert.deepEqual(
+          res.map((r) => [r.message.seq, r.duplicate]),
+          [
+            [1, false],
+            [2, false],
+            [1, true],
+            [1, true],
+          ],
+        );
+        assert.equal(res[2].message.text, 'first');
+        assert.equal(res[3].message.room, 'a');
+        assert.equal((await store.getRoom('a'))!.lastSeq, 2);
+        assert.equal((await store.getRoom('b'))!.lastSeq, 0);
+      });
+
+      it('appending to an unknown room throws, and the whole batch is rolled back', async () => {
+        await assert.rejects(store.append([msg('a', 'u1', 'ok-1'), msg('no-such-room', 'u1', 'bad-1')]));
+        assert.equal((await store.getRoom('a'))!.lastSeq, 0);
+        assert.deepEqual(await store.history('a', { limit: 10 }), []);
+        // Nothing of the failed batch was recorded for idempotency either.
+        const [r] = await store.append([msg('a', 'u1', 'ok-1')]);
+        assert.equal(r.duplicate, false);
+        assert.equal(r.message.seq, 1);
+      });
+    });
+
+    describe('history', () => {
+      beforeEach(async () => {
+        await store.createRoom(room('h'), []);
+        await store.createRoom(room('noise'), []);
+        const batch: NewMessage[] = [];
+        for (let i = 1; i <= 20; i++) batch.push(msg('h', 'u1', `h${i}`), msg('noise', 'u1', `n${i}`));
+        await store.append(batch);
+      });
+
+      it('neither bound: the newest `limit`, ascending', async () => {
+        assert.deepEqual(seqs(await store.history('h', { limit: 5 })), [16, 17, 18, 19, 20]);
+        assert.deepEqual(seqs(await store.history('h', { limit: 100 })), range(1, 20));
+      });
+
+      it('after: seq > after, the oldest `limit`, ascending', async () => {
+        assert.deepEqual(seqs(await store.history('h', { after: 0, limit: 3 })), [1, 2, 3]);
+        assert.deepEqual(seqs(await store.history('h', { after: 5, limit: 3 })), [6, 7, 8]);
+        assert.deepEqual(seqs(await store.history('h', { after: 18, limit: 10 })), [19, 20]);
+        assert.deepEqual(await store.history('h', { after: 20, limit: 10 }), []);
+      });
+
+      it('before: seq < before, the newest `limit`, ascending', async () => {
+        assert.deepEqual(seqs(await store.history('h', { before: 10, limit: 3 })), [7, 8, 9]);
+        assert.deepEqual(seqs(await store.history('h', { before: 3, limit: 10 })), [1, 2]);
+        assert.deepEqual(await store.history('h', { before: 1, limit: 10 }), []);
+        assert.deepEqual(seqs(await store.history('h', { before: 1000, limit: 2 })), [19, 20]);
+      });
+
+      it('both: after < seq < before, oldest first', async () => {
+        assert.deepEqual(seqs(await store.history('h', { after: 3, before: 9, limit: 100 })), [4, 5, 6, 7, 8]);
+        assert.deepEqual(seqs(await store.history('h', { after: 3, before: 9, limit: 2 })), [4, 5]);
+        assert.deepEqual(await store.history('h', { after: 5, before: 6, limit: 10 }), []);
+      });
+
+      it('returns whole messages of that room only; unknown rooms are empty', async () => {
+        const ms = await store.history('h', { after: 0, limit: 100 });
+        assert.ok(ms.every((m) => m.room === 'h'));
+        assert.deepEqual(
+          ms.map((m) => m.id),
+          range(1, 20).map((i) => `h${i}`),
+        );
+        assert.equal(ms[0].uid, 'u1');
+        assert.equal(ms[0].user, 'name-u1');
+        assert.equal(typeof ms[0].ts, 'number');
+        assert.deepEqual(await store.history('nope', { limit: 10 }), []);
+      });
+
+      it('limit 0 returns nothing', async () => {
+        assert.deepEqual(await store.history('h', { limit: 0 }), []);
+        assert.deepEqual(await store.history('h', { after: 0, limit: 0 }), []);
+      });
+    });
+
+    describe('read markers', () => {
+      it('move forward only and return the stored value', async () => {
+        assert.equal(await store.setReadMarker('u1', GLOBAL_ROOM, 5), 5);
+        assert.equal(await store.setReadMarker('u1', GLOBAL_ROOM, 3), 5);
+        assert.equal(await store.setReadMarker('u1', GLOBAL_ROOM, 5), 5);
+        assert.equal(await store.setReadMarker('u1', GLOBAL_ROOM, 9), 9);
+        assert.equal(await store.setReadMarker('u1', GLOBAL_ROOM, 0), 9);
+        const g = (await store.listUserRooms('u1')).find((r) => r.id === GLOBAL_ROOM);
+        assert.equal(g!.lastRead, 9);
+      });
+
+      it('are per user and per room', async () => {
+        await store.createRoom(room('r'), ['u1', 'u2']);
+        assert.equal(await store.setReadMarker('u1', 'r', 4), 4);
+        assert.equal(await store.setReadMarker('u2', 'r', 2), 2);
+        assert.equal(await store.setReadMarker('u1', GLOBAL_ROOM, 7), 7);
+        const lr = async (uid: string, id: string) => (await store.listUserRooms(uid)).find((r) => r.id === id)!.lastRead;
+        assert.equal(await lr('u1', 'r'), 4);
+        assert.equal(await lr('u2', 'r'), 2);
+        assert.equal(await lr('u1', GLOBAL_ROOM), 7);
+        assert.equal(await lr('u2', GLOBAL_ROOM), 0);
+      });
+    });
+
+    describe('settings', () => {
+      it('get / set / overwrite', async () => {
+        assert.equal(await store.getSetting('token_secret'), null);
+        await store.setSetting('token_secret', 'abc');
+        assert.equal(await store.getSetting('token_secret'), 'abc');
+        await store.setSetting('token_secret', 'def');
+        assert.equal(await store.getSetting('token_secret'), 'def');
+        await store.setSetting('empty', '');
+        assert.equal(await store.getSetting('empty'), '');
+        assert.equal(await store.getSetting('other'), null);
+      });
+    });
+
+    describe('persistence', () => {
+      it('everything survives close and reopen', async () => {
+        const alice = user('u1', 'Alice', true, T0 + 1);
+        const guest = user('u2', 'bob', false, T0 + 2);
+        await store.createUser(alice);
+        await store.createUser(guest);
+        const dm = dmRoomId('u1', 'u2');
+        await store.createRoom(room('pub', 'public', 'u1', T0 + 3), ['u1']);
+        await store.createRoom(room(dm, 'dm', 'u1', T0 + 4), ['u1', 'u2']);
+        const written = await store.append([msg('pub', 'u1', 'p1'), msg(dm, 'u2', 'd1'), msg('pub', 'u1', 'p2')]);
+        await store.setReadMarker('u1', 'pub', 1);
+        await store.setSetting('k', 'v');
+        const roomsBefore = await store.listUserRooms('u1');
+
+        await store.close();
+        await store.close(); // idempotent
+        const s2 = await h.reopen();
+        try {
+          assert.deepEqual(await s2.getUser('u1'), alice);
+          assert.deepEqual(await s2.getUser('u2'), guest);
+          assert.equal((await s2.findAccount('alice'))!.id, 'u1');
+          await assert.rejects(s2.createUser(user('u3', 'ALICE', true)), StoreConflictError);
+          assert.deepEqual(await s2.getRoom('pub'), { id: 'pub', kind: 'public', createdBy: 'u1', createdAt: T0 + 3, lastSeq: 2 });
+          assert.equal((await s2.getRoom(GLOBAL_ROOM))!.kind, 'global');
+          assert.deepEqual(await s2.listUserRooms('u1'), roomsBefore);
+          assert.deepEqual(await s2.history('pub', { limit: 10 }), [written[0].message, written[2].message]);
+          assert.deepEqual(await s2.history(dm, { limit: 10 }), [written[1].message]);
+          assert.equal(await s2.getSetting('k'), 'v');
+          assert.equal(await s2.setReadMarker('u1', 'pub', 0), 1);
+          // Seqs and idempotency continue where they were.
+          const dup = await s2.append([msg('pub', 'u1', 'p1')]);
+          assert.equal(dup[0].duplicate, true);
+          assert.equal(dup[0].message.seq, 1);
+          const next = await s2.append([msg('pub', 'u1', 'p3')]);
+          assert.equal(next[0].message.seq, 3);
+        } finally {
+          await s2.close();
+        }
+      });
+    });
+
+    describe('volume', () => {
+      it('10,000 messages appended in batches page back without gap or duplicate', async () => {
+        await store.createRoom(room('big'), []);
+        const N = 10_000;
+        const BATCH = 250;
+        let next = 1;
+        for (let b = 0; b < N / BATCH; b++) {
+          const batch: NewMessage[] = [];
+          for (let i = 0; i < BATCH; i++, next++) {
+            batch.push({ room: 'big', id: `c${next}`, uid: `u${next % 7}`, user: 'x', text: `t${next}`, ts: T0 + next });
+          }
+          // Every 10th batch repeats its first message: a duplicate must not consume a seq.
+          if (b % 10 === 0) batch.push({ ...batch[0] });
+          const res = await store.append(batch);
+          assert.equal(res.filter((r) => r.duplicate).length, b % 10 === 0 ? 1 : 0);
+        }
+        assert.equal((await store.getRoom('big'))!.lastSeq, N);
+
+        // Forward with `after`.
+        const fwd: StoredMessage[] = [];
+        for (let after = 0; ; ) {
+          const page = await store.history('big', { after, limit: 500 });
+          if (page.length === 0) break;
+          fwd.push(...page);
+          after = page[page.length - 1].seq;
+        }
+        assert.equal(fwd.length, N);
+        for (let i = 0; i < N; i++) {
+          assert.equal(fwd[i].seq, i + 1);
+          assert.equal(fwd[i].text, `t${i + 1}`);
+        }
+
+        // Backward with `before`.
+        const back: StoredMessage[] = [];
+        for (let before = Number.MAX_SAFE_INTEGER; ; ) {
+          const page = await store.history('big', { before, limit: 333 });
+          if (page.length === 0) break;
+          for (let i = 1; i < page.length; i++) assert.equal(page[i].seq, page[i - 1].seq + 1);
+          back.unshift(...page);
+          before = page[0].seq;
+        }
+        assert.deepEqual(seqs(back), range(1, N));
+      });
+    });
+  });
+}

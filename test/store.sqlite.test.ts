@@ -1,0 +1,97 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { SqliteStore } from '../src/server/store/sqlite.js';
+import { migrateSqlite, sqliteMigrations } from '../src/server/store/migrations/sqlite.js';
+import type { Store } from '../src/server/store/store.js';
+import { storeContract } from './store.contract.js';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'scale-chat-store-'));
+}
+
+storeContract('sqlite', async () => {
+  const dir = tempDir();
+  // A nested path: the store creates missing parent directories.
+  const file = path.join(dir, 'data', 'chat.db');
+  const opened: Store[] = [];
+  const open = async (): Promise<Store> => {
+    const s = new SqliteStore(file);
+    opened.push(s);
+    await s.init();
+    return s;
+  };
+  return {
+    store: await open(),
+    reopen: open,
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SqliteStore specifics', () => {
+  it('runs migrations once and records the version in user_version', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'chat.db');
+      const s = new SqliteStore(file);
+      await s.init();
+      await s.init();
+      await s.close();
+      const db = new Database(file);
+      try {
+        const latest = sqliteMigrations[sqliteMigrations.length - 1].version;
+        assert.equal(db.pragma('user_version', { simple: true }), latest);
+        assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+        assert.deepEqual(migrateSqlite(db), [], 'nothing pending');
+        const tables = db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+          .all()
+          .map((r) => (r as { name: string }).name);
+        for (const t of ['members', 'messages', 'read_markers', 'rooms', 'settings', 'users']) assert.ok(tables.includes(t), t);
+      } finally {
+        db.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a failing migration rolls back and leaves the version unchanged', () => {
+    const db = new Database(':memory:');
+    try {
+      const ok = { version: 1, name: 'one', sql: 'CREATE TABLE a (x INTEGER);' };
+      const bad = { version: 2, name: 'two', sql: 'CREATE TABLE b (x INTEGER); SELECT * FROM missing_table;' };
+      assert.throws(() => migrateSqlite(db, [ok, bad]));
+      assert.equal(db.pragma('user_version', { simple: true }), 1);
+      const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+      assert.deepEqual(
+        names.map((n) => n.name),
+        ['a'],
+      );
+      assert.throws(() => migrateSqlite(db, []), /newer/, 'a database newer than the code is refused');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('works in memory', async () => {
+    const s = new SqliteStore(':memory:');
+    await s.init();
+    const [r] = await s.append([{ room: 'general', id: 'a', uid: 'u', user: 'U', text: 'hi', ts: 1 }]);
+    assert.equal(r.message.seq, 1);
+    await s.close();
+    await assert.rejects(s.getRoom('general'), /closed/);
+  });
+
+  it('methods before init() fail clearly', async () => {
+    const s = new SqliteStore(':memory:');
+    await assert.rejects(s.getRoom('general'), /init/);
+    await s.close();
+  });
+});
