@@ -6,8 +6,10 @@
  * concatenating the already-serialized events (no re-serialization). Idle: zero added latency. Under load:
  * natural batching, so the per-frame cost (the real budget) is paid once per connection per turn.
  *
- * Bounded: when what waits for a socket (ws bufferedAmount + this queue) passes `maxBytes`, the
- * connection is closed as a slow consumer (4500); its client reconnects and resumes without loss.
+ * Bounded: when the socket still holds more than `maxBytes` unsent from earlier turns, the connection is
+ * closed as a slow consumer (4500) instead of writing more; its client reconnects and resumes without
+ * loss. A healthy client's backlog drains between turns, so one large turn (a burst) never trips it;
+ * memory per connection stays under `maxBytes` + one turn's events.
  */
 const BATCH_HEAD = Buffer.from('{"type":"batch","events":[');
 const COMMA = Buffer.from(',');
@@ -49,7 +51,7 @@ export class Outbox {
     const bytes = this.bytes;
     this.items = [];
     this.bytes = 0;
-    if (this.sink.bufferedAmount() + bytes > maxBytes) {
+    if (this.sink.bufferedAmount() > maxBytes) {
       this.closed = true;
       this.sink.slowConsumer();
       return;
