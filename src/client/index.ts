@@ -1,0 +1,37 @@
+/**
+ * Public API of the scale-chat client SDK (browser-safe; inject the WebSocket constructor).
+ *
+ *   import { ChatClient } from '../client/index.js';
+ *   const client = new ChatClient({ url: 'ws://localhost:8080/ws', WebSocket, auth: { kind: 'guest', name: 'ann' } });
+ *   client.on('message', (m) => console.log(m.room, m.user, m.text));
+ *   await client.connect();
+ *   await client.send('general', 'hello');
+ */
+export { ChatClient } from './client.js';
+export { ChatError, type ChatErrorCode } from './errors.js';
+export { Emitter, type Listener } from './emitter.js';
+export { DEFAULT_BACKOFF, backoffCap, backoffDelay, type BackoffOptions } from './backoff.js';
+export { StateMachine, TRANSITIONS, canTransition, type ConnectionState, type StateChange } from './state.js';
+export { createIdFactory } from './ids.js';
+export type {
+  ChatClientEvents,
+  ChatClientOptions,
+  GapInfo,
+  SessionSnapshot,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types.js';
+export type {
+  AckFrame,
+  Auth,
+  ErrorFrame,
+  Member,
+  MemberEvent,
+  MsgEvent,
+  PresenceEvent,
+  ReadEvent,
+  RoomInfo,
+  TypingEvent,
+  UserRef,
+  WelcomeFrame,
+} from '../protocol/index.js';

@@ -1,0 +1,103 @@
+/**
+ * Public types of the client SDK: the injected WebSocket API subset, the options and the events.
+ *
+ * The WebSocket constructor is injected so the SDK runs unchanged in browsers (`globalThis.WebSocket`),
+ * in Node (the `ws` package) and in tests (an in-memory fake). Only the browser API subset below is
+ * used: `new WS(url)`, on{open,message,close,error}, send(string), close(code?, reason?), readyState.
+ */
+import type {
+  Auth,
+  ErrorFrame,
+  MemberEvent,
+  MsgEvent,
+  PresenceEvent,
+  ReadEvent,
+  RoomInfo,
+  TypingEvent,
+  WelcomeFrame,
+} from '../protocol/index.js';
+import type { BackoffOptions } from './backoff.js';
+import type { StateChange } from './state.js';
+
+/** Handler type checked bivariantly, so DOM's `(ev: MessageEvent) => any` and ws's handlers fit. */
+type Handler<E> = { bivarianceHack(ev: E): void }['bivarianceHack'];
+
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: Handler<unknown> | null;
+  onmessage: Handler<{ data: unknown }> | null;
+  onclose: Handler<{ code: number; reason: string }> | null;
+  onerror: Handler<unknown> | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface ChatClientOptions {
+  /** WebSocket URL, e.g. `ws://localhost:8080/ws` (see WS_PATH). */
+  url: string;
+  /** WebSocket constructor: `globalThis.WebSocket` in browsers, `ws` in Node. */
+  WebSocket: WebSocketConstructor;
+  /** Credentials for the first handshake. Later handshakes use the session token from `welcome`. */
+  auth: Auth;
+  /** Initial last-seen seq per room (e.g. restored from storage via session()): replayed on connect. */
+  resume?: Record<string, number>;
+  /** Receive presence events (default true; load generators turn it off). */
+  presence?: boolean;
+  /** A send() not acknowledged within this many ms (resends included) rejects with 'timeout'. Default 15000. */
+  ackTimeoutMs?: number;
+  /** Other requests not answered within this many ms (queued time included) reject with 'timeout'. Default 10000. */
+  requestTimeoutMs?: number;
+  /** Reconnect backoff (full jitter). Default {baseMs: 250, maxMs: 10000}. */
+  backoff?: Partial<BackoffOptions>;
+  /** Watchdog: the connection is dead after heartbeatMs * 2 + watchdogGraceMs without any frame. Default 5000. */
+  watchdogGraceMs?: number;
+  /** Heartbeat assumed before the first welcome tells the real one. Default 30000. */
+  heartbeatMs?: number;
+  /** Answer the server's app-level ping with a pong (default true). */
+  answerPings?: boolean;
+  /** Random source for backoff jitter (default Math.random). */
+  random?: () => number;
+  /** Id generator for message ids and request ids (must be unique per user). Default: random prefix + counter. */
+  newId?: () => string;
+  /** Monotonic-ish clock in ms, used for ping RTT (default performance.now or Date.now). */
+  now?: () => number;
+}
+
+/** Emitted when a room's seq stream had a hole that the client is filling (diagnostics). */
+export interface GapInfo {
+  room: string;
+  /** Last seq delivered before the hole. */
+  after: number;
+  /** First seq seen past the hole (live gaps), or the end of the replay (resume gaps). */
+  seq?: number;
+  /** 'live': a msg skipped seqs; 'resume': the replay was incomplete; 'skipped': seqs that
+   *  history does not have either were skipped for good. */
+  reason: 'live' | 'resume' | 'skipped';
+}
+
+export interface ChatClientEvents {
+  state: StateChange;
+  /** Every successful handshake (the first one and each reconnect). */
+  welcome: WelcomeFrame;
+  /** Chat messages: exactly once, in seq order per room (live, replayed and gap-filled alike). */
+  message: MsgEvent;
+  presence: PresenceEvent;
+  typing: TypingEvent;
+  read: ReadEvent;
+  member: MemberEvent;
+  /** A room entered `rooms` (joined/created/dm here or elsewhere, invited, or found on a reconnect). */
+  roomAdded: RoomInfo;
+  /** A room left `rooms` (left here or elsewhere, or missing from a reconnect's welcome). */
+  roomRemoved: { room: string };
+  /** Unsolicited server errors (no `re`), and a bad frame from the server. */
+  error: ErrorFrame;
+  gap: GapInfo;
+}
+
+/** What to persist to restore a session later: pass `token` as auth and `resume` as options.resume. */
+export interface SessionSnapshot {
+  token: string | undefined;
+  resume: Record<string, number>;
+}
