@@ -1,0 +1,21 @@
+/** `scale-chat serve`: every Config key is a flag (and an env variable). */
+import type { Command } from 'commander';
+import { configHelp, defaults, envName, flagName, loadConfig, type Config } from '../server/config.js';
+import { serve } from '../server/main.js';
+
+export function registerServe(program: Command): void {
+  const cmd = program.command('serve').description('run the chat server (embedded SQLite + in-memory bus by default)');
+  for (const key of Object.keys(defaults) as (keyof Config)[]) {
+    const d = defaults[key];
+    const shown = Array.isArray(d) ? d.join(',') : String(d);
+    cmd.option(`--${flagName(key)} <value>`, `${configHelp[key]} [env ${envName(key)}] (default: ${shown === '' ? 'none' : shown})`);
+  }
+  cmd.action(async (opts: Record<string, string>) => {
+    try {
+      await serve(loadConfig(opts as Partial<Record<keyof Config, unknown>>));
+    } catch (err) {
+      console.error(`scale-chat serve: ${(err as Error).message}`);
+      process.exit(2);
+    }
+  });
+}
