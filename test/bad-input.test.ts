@@ -115,6 +115,7 @@ describe('after the handshake', () => {
     for (let i = 0; i < 400; i++) c.send({ type: 'ping', id: `f${i}` });
     const limited = await c.next<ErrorFrame>((e) => e.type === 'error' && e.code === 'rate_limited');
     assert.ok((limited.retryAfterMs ?? 0) > 0);
+    assert.match(limited.re ?? '', /^f\d+$/, 'the refused request is named');
     assert.equal((await c.waitClose()).code, 4010);
     acked.push(await bystander.request<AckFrame>({ type: 'send', id: 'during', room: 'general', text: 'unaffected' }));
   });

@@ -69,6 +69,9 @@ describe('broadcast in general', () => {
     assert.equal(h.messages.filter((m) => m.id === 'same' && m.uid === a.welcome.user.id).length, 1);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(a.c.all<MsgEvent>('msg').filter((m) => m.id === 'same').length, 1);
+    // the same id for a different message is refused, not silently answered with the old ack
+    const reused = await a.c.request<ErrorFrame>({ type: 'send', id: 'same', room: 'general', text: 'something else' });
+    assert.equal(reused.code, 'id_conflict');
     a.c.close();
   });
 });
@@ -176,7 +179,7 @@ describe('rooms, private rooms and DMs', () => {
     const notYet = await b.c.request<ErrorFrame>({ type: 'send', id: 's0', room, text: 'hi' });
     assert.equal(notYet.code, 'not_member');
     const list = await b.c.request<RoomsFrame>({ type: 'rooms', id: 'r' });
-    assert.ok(list.public.some((r) => r.id === room));
+    assert.equal(list.public.find((r) => r.id === room)?.members, 1);
     await b.c.request<JoinedFrame>({ type: 'join', id: 'j', room });
     await a.c.next((e) => e.type === 'member' && e.room === room && e.action === 'joined');
     const ack = await b.c.request<AckFrame>({ type: 'send', id: 's1', room, text: 'in the lobby' });
@@ -288,6 +291,9 @@ describe('rooms, private rooms and DMs', () => {
     a.c.send({ type: 'read', room: 'general', seq: ack.seq });
     const r = await a2.next((e) => e.type === 'read');
     assert.equal((r as { seq: number }).seq, ack.seq);
+    a.c.send({ type: 'read', room: 'general', seq: ack.seq + 1000 });
+    const capped = await a2.next((e) => e.type === 'read');
+    assert.equal((capped as { seq: number }).seq, ack.seq, 'a marker past the newest message is capped');
     await new Promise((res) => setTimeout(res, 50));
     assert.equal(a.c.all('typing').length, 0, 'no typing echo to the typist');
     for (const x of [a.c, b.c, a2]) x.close();

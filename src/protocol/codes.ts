@@ -44,7 +44,7 @@ export const ErrorCode = {
   password_invalid: 'password_invalid',
   /** No room with that id (or it is private and you are not a member: indistinguishable on purpose). */
   no_such_room: 'no_such_room',
-  /** The room exists and is visible, but you are not a member (join it first). */
+  /** You are not a member of this room (or it does not exist): join it first. Never reveals whether a private room exists. */
   not_member: 'not_member',
   /** The action is not allowed for you (e.g. leaving `general`, inviting to a DM). */
   forbidden: 'forbidden',
@@ -54,6 +54,11 @@ export const ErrorCode = {
   room_invalid: 'room_invalid',
   /** No user with that name. */
   no_such_user: 'no_such_user',
+  /**
+   * This message id was already used by you for a different message (other room or text): ids must be
+   * unique per user for good (use UUIDs). A resend of the same message gets the original ack instead.
+   */
+  id_conflict: 'id_conflict',
   /** Message text is empty or longer than the limit. */
   text_invalid: 'text_invalid',
   /** Too many frames: slow down for `retryAfterMs`. Sustained abuse closes with 4010. */
@@ -92,6 +97,7 @@ export const CloseCode = {
   // 4500-4999: reconnect with backoff, then resume
   slowConsumer: 4500,
   overloaded: 4501,
+  /** Sent by a client's watchdog when it gives up on a silent server (the server terminates silent peers: 1006). */
   heartbeatTimeout: 4502,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -13,7 +13,7 @@ export interface Config {
   dataDir: string;
   /** pino level: fatal|error|warn|info|debug|trace|silent (SCALE_CHAT_LOG_LEVEL). */
   logLevel: string;
-  /** Server heartbeat interval: app `ping` + WebSocket ping; a peer silent for 2 intervals is terminated. */
+  /** Server heartbeat interval: app `ping` + WebSocket ping each tick; a peer that sent nothing (not even a pong) since the previous tick is terminated, so a dead peer goes within 1-2 intervals. */
   heartbeatMs: number;
   /** Time a new connection has to complete `hello`. */
   handshakeTimeoutMs: number;
@@ -135,7 +135,7 @@ export const configHelp: Record<keyof Config, string> = {
   host: 'listen address',
   dataDir: 'data directory (SQLite database, generated token secret)',
   logLevel: 'fatal|error|warn|info|debug|trace|silent',
-  heartbeatMs: 'heartbeat interval; a peer silent for a whole interval is terminated',
+  heartbeatMs: 'heartbeat interval; a peer silent since the previous tick is terminated (dead peers go within 1-2 intervals)',
   handshakeTimeoutMs: 'time allowed to complete hello',
   maxFrameBytes: 'largest accepted frame (larger: close 1009)',
   maxTextLength: 'longest message text in characters',

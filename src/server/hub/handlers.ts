@@ -176,7 +176,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, names: NameR
         type: 'rooms',
         re: f.id,
         rooms: mine.map((r) => hub.roomInfo(r)),
-        public: pub.map((r) => ({ id: r.id, kind: r.kind, lastSeq: r.lastSeq, lastRead: 0, members: 0 })),
+        public: pub.map((r) => ({ id: r.id, kind: r.kind, lastSeq: r.lastSeq, lastRead: 0, members: r.members })),
       };
       conn.send(frame);
     },
@@ -220,7 +220,9 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, names: NameR
 
     async read(conn, f) {
       requireMember(conn, f.room);
-      const seq = await store.setReadMarker(conn.user!.id, f.room, f.seq);
+      const room = await store.getRoom(f.room);
+      // A marker past the newest message would hide future messages from unread counts: cap it.
+      const seq = await store.setReadMarker(conn.user!.id, f.room, Math.min(f.seq, room?.lastSeq ?? 0));
       const ev: ReadEvent = { type: 'read', room: f.room, seq };
       bus.publish(userTopic(conn.user!.id), { json: JSON.stringify(ev), control: { kind: 'read', room: f.room, seq }, excludeConn: conn.id });
     },

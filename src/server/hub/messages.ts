@@ -86,6 +86,11 @@ export class MessagePipeline {
     this.metrics.commitBatch.observe(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const { message: m, duplicate } = results[i];
+      const sent = batch[i].msg;
+      if (duplicate && (m.room !== sent.room || m.text !== sent.text)) {
+        batch[i].conn.error('id_conflict', `message id "${sent.id}" was already used for another message: use a new id`, sent.id);
+        continue;
+      }
       const ack: AckFrame = { type: 'ack', id: m.id, room: m.room, seq: m.seq, ts: m.ts };
       batch[i].conn.send(ack);
       if (duplicate) continue;

@@ -101,8 +101,9 @@ function prepareAll(db: Database.Database) {
       'SELECT last_seq, last_active FROM rooms WHERE id = ?',
     ),
     updateRoomSeq: db.prepare('UPDATE rooms SET last_seq = ?, last_active = ? WHERE id = ?'),
-    listPublic: db.prepare<[number], RoomRow>(
-      `SELECT ${ROOM_COLS} FROM rooms WHERE kind = 'public' ORDER BY last_active DESC, id ASC LIMIT ?`,
+    listPublic: db.prepare<[number], RoomRow & { members: number }>(
+      `SELECT ${ROOM_COLS}, (SELECT COUNT(*) FROM members m WHERE m.room = rooms.id) AS members
+         FROM rooms WHERE kind = 'public' ORDER BY last_active DESC, id ASC LIMIT ?`,
     ),
 
     addMember: db.prepare('INSERT OR IGNORE INTO members (room, uid, joined_at) VALUES (?, ?, ?)'),
@@ -270,8 +271,8 @@ export class SqliteStore implements Store {
     return r ? toRoom(r) : null;
   }
 
-  async listPublicRooms(limit: number): Promise<RoomRecord[]> {
-    return this.s.listPublic.all(lim(limit)).map(toRoom);
+  async listPublicRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
+    return this.s.listPublic.all(lim(limit)).map((r) => ({ ...toRoom(r), members: r.members }));
   }
 
   // ---- membership ----

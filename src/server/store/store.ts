@@ -79,8 +79,8 @@ export interface Store {
   /** Creates a room; false when the id exists. `members` are added in the same transaction. */
   createRoom(room: { id: string; kind: RoomKind; createdBy: string | null; createdAt: number }, members: string[]): Promise<boolean>;
   getRoom(id: string): Promise<RoomRecord | null>;
-  /** Public rooms, most recently active first. */
-  listPublicRooms(limit: number): Promise<RoomRecord[]>;
+  /** Public rooms with their member counts, most recently active first. */
+  listPublicRooms(limit: number): Promise<(RoomRecord & { members: number })[]>;
 
   /** True when newly added. */
   addMember(room: string, uid: string): Promise<boolean>;

@@ -30,6 +30,17 @@ interface ConnState {
   busy: boolean;
 }
 
+/** The request id of a refused frame, found without a full parse (a flood must stay cheap to refuse). */
+function requestId(text: string): string | undefined {
+  const m = /"id"\s*:\s*"((?:[^"\\]|\\.){1,64})"/.exec(text.length > 512 ? text.slice(0, 512) : text);
+  if (!m) return undefined;
+  try {
+    return JSON.parse(`"${m[1]}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Frames one connection may queue behind a slow request before it counts as abuse. */
 const MAX_QUEUED_FRAMES = 256;
 
@@ -134,9 +145,9 @@ export class Gateway {
       if (state.phase !== 'ready') this.closeWith(conn, CloseCode.protocolError, 'binary frame');
       return;
     }
-    const wait = conn.bucket.take();
-    if (wait > 0) return this.limited(conn, wait);
     const text = data.toString();
+    const wait = conn.bucket.take();
+    if (wait > 0) return this.limited(conn, wait, requestId(text));
     if (state.phase === 'new') return this.onHello(conn, state, text);
     if (state.phase === 'auth' || state.busy) {
       if (state.queue.length >= MAX_QUEUED_FRAMES) return this.closeWith(conn, CloseCode.flood, 'too many pipelined requests');
@@ -146,7 +157,7 @@ export class Gateway {
     this.process(conn, state, text);
   }
 
-  private limited(conn: Conn, wait: number): void {
+  private limited(conn: Conn, wait: number, re: string | undefined): void {
     const now = Date.now();
     conn.limitedAt.push(now);
     while (conn.limitedAt.length && conn.limitedAt[0] <= now - this.config.floodWindowMs) conn.limitedAt.shift();
@@ -154,7 +165,7 @@ export class Gateway {
       conn.error(ErrorCode.rate_limited, 'sustained flooding: closing');
       return this.closeWith(conn, CloseCode.flood, 'flood');
     }
-    conn.error(ErrorCode.rate_limited, `too many frames: slow down (limit ${this.config.ratePerSec}/s, burst ${this.config.rateBurst})`, undefined, wait);
+    conn.error(ErrorCode.rate_limited, `too many frames: slow down (limit ${this.config.ratePerSec}/s, burst ${this.config.rateBurst})`, re, wait);
   }
 
   /** Decodes and runs one frame of an authenticated connection; async handlers hold the queue. */
