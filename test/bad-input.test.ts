@@ -138,5 +138,10 @@ describe('after the handshake', () => {
     const metrics = await (await fetch(srv.http + '/metrics')).text();
     assert.match(metrics, /scalechat_connections \d+/);
     assert.match(metrics, /scalechat_errors_total\{code="bad_json"\} \d+/);
+    // the messages acked so far were timed from receipt to ack and to their last local delivery
+    const count = (name: string) => Number(new RegExp(`^${name}_count (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    assert.ok(count('scalechat_ack_seconds') >= acked.length);
+    assert.ok(count('scalechat_fanout_seconds') >= acked.length);
+    assert.ok(count('scalechat_frame_events') > 0);
   });
 });

@@ -27,6 +27,7 @@ import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 import { Gateway } from './transport/gateway.js';
 import { createHttpHandler } from './transport/http.js';
+import { FlushScheduler } from './transport/outbox.js';
 
 export interface AppOptions {
   store?: Store;
@@ -71,7 +72,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
   hub.onUserOnline = (user, rooms) => presence.change(user, rooms, true);
   hub.onUserOffline = (user, rooms) => presence.change(user, rooms, false);
-  const pipeline = new MessagePipeline(store, bus, metrics, log);
+  const scheduler = new FlushScheduler(config.maxOutboxBytes);
+  const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
   const handlers = createHandlers(hub, pipeline, names, config);
   const auth = new Authenticator(
     store,
@@ -80,7 +82,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     new LoginThrottle(config.loginMaxFailures, config.loginWindowMs),
     new LoginThrottle(config.loginMaxFailures * 10, config.loginWindowMs),
   );
-  const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log);
+  const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
   await bus.start(hub.deliver);
 
   let ready = false;

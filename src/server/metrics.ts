@@ -27,6 +27,25 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly eventsPerFrame = new Histogram({
+    name: 'scalechat_frame_events',
+    help: 'Events per written frame (batching: 1 = unbatched)',
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+  readonly fanoutSeconds = new Histogram({
+    name: 'scalechat_fanout_seconds',
+    help: 'From receipt of a send to the write of its last local delivery (commit included)',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly ackSeconds = new Histogram({
+    name: 'scalechat_ack_seconds',
+    help: 'From receipt of a send to the write of its ack',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'scalechat_' });
   }

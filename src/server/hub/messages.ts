@@ -11,10 +11,13 @@ import { roomTopic, type Bus } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
 import type { NewMessage, Store } from '../store/store.js';
 import type { Conn } from '../transport/connection.js';
+import type { FlushScheduler } from '../transport/outbox.js';
 
 interface Pending {
   conn: Conn;
   msg: NewMessage;
+  /** performance.now() at receipt */
+  at: number;
 }
 
 export class MessagePipeline {
@@ -28,6 +31,7 @@ export class MessagePipeline {
     private readonly bus: Bus,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly scheduler: FlushScheduler,
     /** Bound of the queue: beyond it sends are refused with `unavailable` (the store is not keeping up). */
     private readonly maxPending = 50_000,
     private readonly maxBatch = 2_000,
@@ -36,7 +40,7 @@ export class MessagePipeline {
   /** Queues a message; false when the queue is full. */
   submit(conn: Conn, msg: NewMessage): boolean {
     if (this.pending.length >= this.maxPending) return false;
-    this.pending.push({ conn, msg });
+    this.pending.push({ conn, msg, at: performance.now() });
     this.schedule();
     return true;
   }
@@ -84,6 +88,15 @@ export class MessagePipeline {
     }
     this.metrics.commitSeconds.observe((performance.now() - started) / 1000);
     this.metrics.commitBatch.observe(batch.length);
+    // Acks and local deliveries queued below are written by the next flush: time them then.
+    this.scheduler.afterFlush(() => {
+      const now = performance.now();
+      for (let i = 0; i < batch.length; i++) {
+        const s = (now - batch[i].at) / 1000;
+        this.metrics.ackSeconds.observe(s);
+        if (!results[i].duplicate) this.metrics.fanoutSeconds.observe(s);
+      }
+    });
     for (let i = 0; i < batch.length; i++) {
       const { message: m, duplicate } = results[i];
       const sent = batch[i].msg;

@@ -54,8 +54,8 @@ export class Conn {
         write: (frame, events) => {
           metrics.framesOut.inc();
           metrics.bytesOut.inc(frame.length);
+          metrics.eventsPerFrame.observe(events);
           ws.send(frame, { binary: false, compress: false });
-          void events;
         },
         slowConsumer: () => onSlow(this),
       },

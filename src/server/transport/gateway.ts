@@ -19,7 +19,7 @@ import { Refusal, type HandlerMap } from '../hub/handlers.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import { Conn } from './connection.js';
-import { FlushScheduler } from './outbox.js';
+import type { FlushScheduler } from './outbox.js';
 
 type Phase = 'new' | 'auth' | 'ready';
 interface ConnState {
@@ -47,7 +47,6 @@ const MAX_QUEUED_FRAMES = 256;
 export class Gateway {
   readonly wss: WebSocketServer;
   private readonly conns = new Map<Conn, ConnState>();
-  private readonly scheduler: FlushScheduler;
   private readonly heartbeat: NodeJS.Timeout;
   private seq = 0;
   draining = false;
@@ -62,8 +61,8 @@ export class Gateway {
     private readonly tokens: TokenSigner,
     private readonly metrics: Metrics,
     private readonly log: Logger,
+    private readonly scheduler: FlushScheduler,
   ) {
-    this.scheduler = new FlushScheduler(config.maxOutboxBytes);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: config.maxFrameBytes,

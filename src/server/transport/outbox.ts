@@ -83,8 +83,18 @@ export class Outbox {
 export class FlushScheduler {
   private dirty: Outbox[] = [];
   private scheduled = false;
+  private after: (() => void)[] = [];
 
   constructor(private readonly maxBytes: number) {}
+
+  /** Runs `fn` once what is queued now has been written (used to time fan-out and acks). */
+  afterFlush(fn: () => void): void {
+    this.after.push(fn);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.run);
+    }
+  }
 
   mark(outbox: Outbox): void {
     this.dirty.push(outbox);
@@ -99,5 +109,10 @@ export class FlushScheduler {
     const list = this.dirty;
     this.dirty = [];
     for (const o of list) o.flush(this.maxBytes);
+    if (this.after.length) {
+      const after = this.after;
+      this.after = [];
+      for (const f of after) f();
+    }
   };
 }
