@@ -136,10 +136,10 @@ describe('after the handshake', () => {
     assert.equal((await fetch(srv.http + '/healthz')).status, 200);
     assert.equal((await fetch(srv.http + '/readyz')).status, 200);
     const metrics = await (await fetch(srv.http + '/metrics')).text();
-    assert.match(metrics, /scalechat_connections \d+/);
-    assert.match(metrics, /scalechat_errors_total\{code="bad_json"\} \d+/);
+    assert.match(metrics, /^scalechat_connections\{node="[0-9a-f]+"\} \d+$/m, 'labelled by node');
+    assert.match(metrics, /^scalechat_errors_total\{code="bad_json",node="[0-9a-f]+"\} \d+$/m);
     // the messages acked so far were timed from receipt to ack and to their last local delivery
-    const count = (name: string) => Number(new RegExp(`^${name}_count (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+    const count = (name: string) => Number(new RegExp(`^${name}_count\\{[^}]*\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
     assert.ok(count('scalechat_ack_seconds') >= acked.length);
     assert.ok(count('scalechat_fanout_seconds') >= acked.length);
     assert.ok(count('scalechat_frame_events') > 0);

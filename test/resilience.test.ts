@@ -121,6 +121,8 @@ describe('resume', () => {
       await r.next((e) => e.type === 'resume', 20_000);
       const all = [...got, ...r.all<MsgEvent>('msg')].map((m) => m.seq);
       assert.deepEqual(all, acks.map((a) => a.seq), 'every acked message exactly once, in order');
+      const metrics = await (await fetch(srv.http + '/metrics')).text();
+      assert.match(metrics, /^scalechat_slow_consumer_closes_total\{[^}]*\} 1$/m, 'the close is counted');
       r.close();
       fast.c.close();
     } finally {

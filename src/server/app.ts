@@ -21,6 +21,7 @@ import { createHandlers } from './hub/handlers.js';
 import { Hub } from './hub/hub.js';
 import { MessagePipeline } from './hub/messages.js';
 import { PresenceCoalescer } from './hub/presence.js';
+import { instrument } from './instrument.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -54,9 +55,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const nodeId = randomBytes(3).toString('hex');
   const log = opts.logger ?? createLogger(config.logLevel, { node: nodeId });
   const metrics = new Metrics(opts.processMetrics ?? true);
-  const store = opts.store ?? new SqliteStore(path.join(config.dataDir, 'scale-chat.db'));
+  metrics.setNode(nodeId);
+  const store = instrument<Store>(opts.store ?? new SqliteStore(path.join(config.dataDir, 'scale-chat.db')), metrics.storeSeconds);
   await store.init();
-  const bus = opts.bus ?? new MemoryBus();
+  const bus = instrument<Bus>(opts.bus ?? new MemoryBus(), metrics.busSeconds, new Set(['subscribe', 'unsubscribe']));
 
   let secret = config.tokenSecret;
   if (!secret) {
@@ -84,6 +86,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
   await bus.start(hub.deliver);
+  metrics.bufferedBytes = () => gateway.bufferedBytes();
 
   let ready = false;
   const onRequest = createHttpHandler({

@@ -46,7 +46,43 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly storeSeconds = new Histogram({
+    name: 'scalechat_store_operation_seconds',
+    help: 'Store operation latency by operation and result',
+    labelNames: ['op', 'result'] as const,
+    buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
+  readonly busSeconds = new Histogram({
+    name: 'scalechat_bus_operation_seconds',
+    help: 'Bus operation latency (the synchronous part: local delivery and hand-off to the network)',
+    labelNames: ['op', 'result'] as const,
+    buckets: [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly slowConsumers = new Counter({ name: 'scalechat_slow_consumer_closes_total', help: 'Connections closed because their unsent backlog passed maxOutboxBytes', registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: 'scalechat_rate_limited_total', help: 'Frames refused by the per-connection rate limit', registers: [this.registry] });
+  readonly heartbeatTimeouts = new Counter({ name: 'scalechat_heartbeat_timeouts_total', help: 'Connections terminated for missing heartbeats', registers: [this.registry] });
+  /** Set by the app: bytes handed to sockets but not yet sent, over all connections. */
+  bufferedBytes: () => number = () => 0;
+  readonly outboxBytes: Gauge = (() => {
+    const m = this;
+    return new Gauge({
+      name: 'scalechat_outgoing_buffered_bytes',
+      help: 'Bytes written to sockets but not yet sent, summed over connections (read at scrape)',
+      registers: [this.registry],
+      collect() {
+        this.set(m.bufferedBytes());
+      },
+    });
+  })();
+
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'scalechat_' });
+  }
+
+  /** Every series carries the node id (several nodes feed one Prometheus). */
+  setNode(node: string): void {
+    this.registry.setDefaultLabels({ node });
   }
 }

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createApp, type App } from '../../src/server/app.js';
+import { createApp, type App, type AppOptions } from '../../src/server/app.js';
 import { loadConfig, type Config } from '../../src/server/config.js';
 
 export interface TestServer {
@@ -26,12 +26,12 @@ export function tempDir(prefix = 'scale-chat-test-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
-export async function startServer(overrides: Partial<Config> = {}, dataDir = tempDir()): Promise<TestServer> {
+export async function startServer(overrides: Partial<Config> = {}, dataDir = tempDir(), opts: AppOptions = {}): Promise<TestServer> {
   const config = loadConfig(
     { port: 0, host: '127.0.0.1', dataDir, logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'silent', tokenSecret: 'test-secret-0123456789abcdef', ...overrides },
     {},
   );
-  const app = await createApp(config, { processMetrics: false });
+  const app = await createApp(config, { processMetrics: false, ...opts });
   const port = await app.start();
   let stopped = false;
   const stop = async () => {

@@ -73,6 +73,13 @@ export class Gateway {
     this.heartbeat.unref();
   }
 
+  /** Bytes handed to sockets but not yet sent, over all connections. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const conn of this.conns.keys()) n += conn.ws.bufferedAmount;
+    return n;
+  }
+
   get connectionCount(): number {
     return this.conns.size;
   }
@@ -95,9 +102,10 @@ export class Gateway {
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
     const ip = req.socket.remoteAddress ?? '?';
-    const conn = new Conn(`${this.nodeId}:${++this.seq}`, ws, ip, this.scheduler, this.metrics, this.config.ratePerSec, this.config.rateBurst, (c) =>
-      this.closeWith(c, CloseCode.slowConsumer, 'slow consumer'),
-    );
+    const conn = new Conn(`${this.nodeId}:${++this.seq}`, ws, ip, this.scheduler, this.metrics, this.config.ratePerSec, this.config.rateBurst, (c) => {
+      this.metrics.slowConsumers.inc();
+      this.closeWith(c, CloseCode.slowConsumer, 'slow consumer');
+    });
     const state: ConnState = { phase: 'new', queue: [], busy: false };
     this.conns.set(conn, state);
     this.metrics.connections.inc();
@@ -157,6 +165,7 @@ export class Gateway {
   }
 
   private limited(conn: Conn, wait: number, re: string | undefined): void {
+    this.metrics.rateLimited.inc();
     const now = Date.now();
     conn.limitedAt.push(now);
     while (conn.limitedAt.length && conn.limitedAt[0] <= now - this.config.floodWindowMs) conn.limitedAt.shift();
@@ -304,7 +313,7 @@ export class Gateway {
     for (const conn of this.conns.keys()) {
       if (conn.closing) continue;
       if (!conn.alive) {
-        this.metrics.closes.inc({ code: 'heartbeat' });
+        this.metrics.heartbeatTimeouts.inc();
         this.log.debug({ conn: conn.id }, 'heartbeat timeout: terminating');
         conn.terminate();
         continue;
