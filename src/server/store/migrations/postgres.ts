@@ -1,0 +1,129 @@
+/**
+ * Versioned PostgreSQL schema migrations. Append new migrations at the end with the next version; never
+ * edit one that has shipped. `schema_migrations` records what was applied. Every node of a cluster runs
+ * `migratePostgres` at boot: a transaction-scoped advisory lock makes concurrent boots take turns, and each
+ * migration commits together with its row in `schema_migrations`, so a crash leaves the old or the new schema.
+ *
+ * Identifiers are compared byte-wise (COLLATE "C") so ordering by id is the same as in SQLite whatever the
+ * database's locale.
+ */
+import type pg from 'pg';
+
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const postgresMigrations: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    sql: `
+      CREATE TABLE users (
+        id            TEXT COLLATE "C" PRIMARY KEY,
+        name          TEXT NOT NULL,
+        name_key      TEXT COLLATE "C" NOT NULL,
+        account       BOOLEAN NOT NULL DEFAULT FALSE,
+        password_hash TEXT,
+        created_at    BIGINT NOT NULL,
+        -- insertion order: the tie-break among guests created in the same millisecond
+        n             BIGINT GENERATED ALWAYS AS IDENTITY
+      );
+      -- Account names are unique; guests may share a key with each other (reserved only while online).
+      CREATE UNIQUE INDEX users_account_name_key ON users (name_key) WHERE account;
+      CREATE INDEX users_name_key ON users (name_key, created_at DESC, n DESC);
+
+      CREATE TABLE rooms (
+        id          TEXT COLLATE "C" PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('global', 'public', 'private', 'dm')),
+        created_by  TEXT COLLATE "C",
+        created_at  BIGINT NOT NULL,
+        -- the room's newest seq: assigned under this row's lock, so concurrent writers never clash
+        last_seq    BIGINT NOT NULL DEFAULT 0,
+        last_active BIGINT NOT NULL
+      );
+      CREATE INDEX rooms_kind_active ON rooms (kind, last_active DESC, id);
+
+      CREATE TABLE members (
+        room      TEXT COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        uid       TEXT COLLATE "C" NOT NULL,
+        joined_at BIGINT NOT NULL,
+        PRIMARY KEY (room, uid)
+      );
+      CREATE INDEX members_uid ON members (uid);
+
+      -- History pages are range scans of the primary key (room, seq): one index descent and a few
+      -- leaf pages per page, whatever the table's size.
+      CREATE TABLE messages (
+        room   TEXT COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        seq    BIGINT NOT NULL,
+        id     TEXT COLLATE "C" NOT NULL,
+        uid    TEXT COLLATE "C" NOT NULL,
+        "user" TEXT NOT NULL,
+        text   TEXT NOT NULL,
+        ts     BIGINT NOT NULL,
+        PRIMARY KEY (room, seq)
+      );
+      -- Idempotency: a client id is unique per author.
+      CREATE UNIQUE INDEX messages_uid_id ON messages (uid, id);
+
+      CREATE TABLE read_markers (
+        uid  TEXT COLLATE "C" NOT NULL,
+        room TEXT COLLATE "C" NOT NULL,
+        seq  BIGINT NOT NULL,
+        PRIMARY KEY (uid, room)
+      );
+
+      CREATE TABLE settings (
+        key   TEXT COLLATE "C" PRIMARY KEY,
+        value TEXT NOT NULL
+      );
+    `,
+  },
+];
+
+/** Arbitrary constant: the advisory lock that serializes migrations across nodes. */
+const MIGRATION_LOCK = 0x5ca1e_c4a7;
+
+/** Applies the pending migrations in order; returns the versions applied by this call. */
+export async function migratePostgres(client: pg.ClientBase, migrations: readonly PostgresMigration[] = postgresMigrations): Promise<number[]> {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const latest = sorted.length ? sorted[sorted.length - 1].version : 0;
+  const applied: number[] = [];
+  await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+  )`).catch((err: { code?: string }) => {
+    // Two nodes creating the table at the same moment: one loses the race on the catalog; the table exists.
+    if (err.code !== '23505' && err.code !== '42P07') throw err;
+  });
+  for (const m of sorted) {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+      const current = rows[0].v ?? 0;
+      if (current > latest) {
+        throw new Error(`database schema version ${current} is newer than this server (${latest}): upgrade the server`);
+      }
+      if (m.version <= current) {
+        await client.query('COMMIT');
+        continue;
+      }
+      await client.query(m.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+      await client.query('COMMIT');
+      applied.push(m.version);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+  if (sorted.length === 0) {
+    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
+    if ((rows[0].v ?? 0) > 0) throw new Error(`database schema version ${rows[0].v} is newer than this server (0): upgrade the server`);
+  }
+  return applied;
+}

@@ -1,0 +1,475 @@
+/**
+ * Store on PostgreSQL (pg, pooled connections), for clusters: every node reads and writes the same database.
+ *
+ * Seqs: `append` locks the batch's room rows (SELECT ... FOR UPDATE, in id order so two nodes' batches never
+ * deadlock), assigns each room's next seqs from `rooms.last_seq`, inserts the messages and moves `last_seq`,
+ * all in one transaction (group commit). A second node writing the same room waits on the row lock until the
+ * first commits, then continues from the committed seq: no duplicate, no gap; a rolled-back batch gives its
+ * seqs back. Idempotency by (uid, id) is checked inside the transaction and enforced by a unique index; a
+ * concurrent duplicate (the same resend reaching two nodes at once) fails the index and the batch is retried,
+ * finding the original the second time.
+ *
+ * BIGINT columns are parsed as JS numbers (seqs and millisecond timestamps stay far below 2^53).
+ */
+import pg from 'pg';
+import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
+import type { RoomKind, UserRef } from '../../protocol/types.js';
+import { migratePostgres } from './migrations/postgres.js';
+import type { AppendResult, HistoryQuery, NewMessage, RoomRecord, Store, StoredMessage, UserRecord, UserRoom } from './store.js';
+import { StoreConflictError } from './store.js';
+
+export interface PostgresStoreOptions {
+  /** Most pooled connections (per node). */
+  poolSize?: number;
+  /** Longest wait for a pooled connection (a stopped database fails requests within this bound). */
+  connectTimeoutMs?: number;
+  /** Upper bound of one statement, enforced by the server. */
+  statementTimeoutMs?: number;
+  /** Called with errors of idle pooled connections (e.g. the server restarted); default: ignored. */
+  onError?: (err: Error) => void;
+}
+
+interface UserRow {
+  id: string;
+  name: string;
+  name_key: string;
+  account: boolean;
+  password_hash: string | null;
+  created_at: number;
+}
+
+interface RoomRow {
+  id: string;
+  kind: RoomKind;
+  created_by: string | null;
+  created_at: number;
+  last_seq: number;
+}
+
+interface MessageRow {
+  room: string;
+  seq: number;
+  id: string;
+  uid: string;
+  user: string;
+  text: string;
+  ts: number;
+}
+
+const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
+const ROOM_COLS = 'id, kind, created_by, created_at, last_seq';
+const MSG_COLS = 'room, seq, id, uid, "user", text, ts';
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+const toUser = (r: UserRow): UserRecord => ({
+  id: r.id,
+  name: r.name,
+  nameKey: r.name_key,
+  account: r.account,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+});
+const toRoom = (r: RoomRow): RoomRecord => ({ id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq });
+const toMessage = (r: MessageRow): StoredMessage => ({ room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts });
+
+function lim(n: number): number {
+  return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0;
+}
+
+/** Errors after which the same transaction may simply be run again. */
+function retryable(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string };
+  return e.code === '40001' || e.code === '40P01' || (e.code === '23505' && e.constraint === 'messages_uid_id');
+}
+
+class UnknownRoomError extends Error {}
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly pool: pg.Pool;
+  private closed = false;
+  private initialized = false;
+
+  constructor(
+    readonly url: string,
+    opts: PostgresStoreOptions = {},
+  ) {
+    this.pool = new pg.Pool({
+      connectionString: url,
+      max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      idleTimeoutMillis: 30_000,
+      statement_timeout: opts.statementTimeoutMs ?? 15_000,
+      application_name: 'scale-chat',
+      types,
+    });
+    // An idle client losing its connection (database restart) emits here; without a listener it would crash the process.
+    this.pool.on('error', (err) => opts.onError?.(err));
+  }
+
+  private check(): void {
+    if (this.closed) throw new Error('PostgresStore is closed');
+    if (!this.initialized) throw new Error('PostgresStore.init() has not been called');
+  }
+
+  private async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    this.check();
+    return (await this.pool.query<R>(sql, params)).rows;
+  }
+
+  /** Runs `fn` in one transaction on one pooled connection. */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.check();
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  async init(): Promise<void> {
+    if (this.closed) throw new Error('PostgresStore is closed');
+    const c = await this.pool.connect();
+    try {
+      await migratePostgres(c);
+      await c.query(
+        `INSERT INTO rooms (id, kind, created_by, created_at, last_seq, last_active)
+         VALUES ($1, 'global', NULL, $2, 0, $2) ON CONFLICT (id) DO NOTHING`,
+        [GLOBAL_ROOM, Date.now()],
+      );
+    } finally {
+      c.release();
+    }
+    this.initialized = true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+
+  // ---- users ----
+
+  async createUser(user: UserRecord): Promise<void> {
+    try {
+      await this.q(`INSERT INTO users (${USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
+        user.id,
+        user.name,
+        user.nameKey,
+        user.account,
+        user.passwordHash,
+        user.createdAt,
+      ]);
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23505') {
+        throw new StoreConflictError(
+          e.constraint === 'users_account_name_key' ? `an account named "${user.nameKey}" exists` : `a user with id "${user.id}" exists`,
+        );
+      }
+      throw err;
+    }
+  }
+
+  async getUser(id: string): Promise<UserRecord | null> {
+    const [r] = await this.q<UserRow>(`SELECT ${USER_COLS} FROM users WHERE id = $1`, [id]);
+    return r ? toUser(r) : null;
+  }
+
+  async findAccount(nameKey: string): Promise<UserRecord | null> {
+    const [r] = await this.q<UserRow>(`SELECT ${USER_COLS} FROM users WHERE name_key = $1 AND account`, [nameKey]);
+    return r ? toUser(r) : null;
+  }
+
+  /** The account with this key when there is one, else the most recently created guest. */
+  async findUserByName(nameKey: string): Promise<UserRecord | null> {
+    const [r] = await this.q<UserRow>(
+      `SELECT ${USER_COLS} FROM users WHERE name_key = $1
+        ORDER BY account DESC, created_at DESC, n DESC LIMIT 1`,
+      [nameKey],
+    );
+    return r ? toUser(r) : null;
+  }
+
+  // ---- rooms ----
+
+  async createRoom(room: { id: string; kind: RoomKind; createdBy: string | null; createdAt: number }, members: string[]): Promise<boolean> {
+    return this.tx(async (c) => {
+      const ins = await c.query(
+        `INSERT INTO rooms (id, kind, created_by, created_at, last_seq, last_active)
+         VALUES ($1, $2, $3, $4, 0, $4) ON CONFLICT (id) DO NOTHING`,
+        [room.id, room.kind, room.createdBy, room.createdAt],
+      );
+      if (ins.rowCount === 0) return false;
+      if (members.length) {
+        await c.query(
+          `INSERT INTO members (room, uid, joined_at)
+           SELECT $1, u, $3 FROM unnest($2::text[]) AS u ON CONFLICT DO NOTHING`,
+          [room.id, [...new Set(members)], room.createdAt],
+        );
+      }
+      return true;
+    });
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    const [r] = await this.q<RoomRow>(`SELECT ${ROOM_COLS} FROM rooms WHERE id = $1`, [id]);
+    return r ? toRoom(r) : null;
+  }
+
+  async listPublicRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
+    const rows = await this.q<RoomRow & { members: number }>(
+      `SELECT ${ROOM_COLS}, (SELECT count(*) FROM members m WHERE m.room = rooms.id) AS members
+         FROM rooms WHERE kind = 'public' ORDER BY last_active DESC, id ASC LIMIT $1`,
+      [lim(limit)],
+    );
+    return rows.map((r) => ({ ...toRoom(r), members: r.members }));
+  }
+
+  // ---- membership ----
+
+  /** `general` is implicit: nothing is stored for it (returns false). */
+  async addMember(room: string, uid: string): Promise<boolean> {
+    this.check();
+    if (room === GLOBAL_ROOM) return false;
+    const r = await this.pool.query('INSERT INTO members (room, uid, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [room, uid, Date.now()]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async removeMember(room: string, uid: string): Promise<boolean> {
+    this.check();
+    if (room === GLOBAL_ROOM) return false;
+    const r = await this.pool.query('DELETE FROM members WHERE room = $1 AND uid = $2', [room, uid]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async isMember(room: string, uid: string): Promise<boolean> {
+    this.check();
+    if (room === GLOBAL_ROOM) return true;
+    return (await this.q('SELECT 1 FROM members WHERE room = $1 AND uid = $2', [room, uid])).length > 0;
+  }
+
+  async listMembers(room: string, limit: number): Promise<{ members: UserRef[]; total: number }> {
+    const rows = await this.q<{ id: string; name: string }>(
+      `SELECT m.uid AS id, COALESCE(u.name, m.uid) AS name
+         FROM members m LEFT JOIN users u ON u.id = m.uid
+        WHERE m.room = $1 ORDER BY m.joined_at ASC, m.uid ASC LIMIT $2`,
+      [room, lim(limit)],
+    );
+    const [{ n }] = await this.q<{ n: number }>('SELECT count(*) AS n FROM members WHERE room = $1', [room]);
+    return { members: rows.map((r) => ({ id: r.id, name: r.name })), total: n };
+  }
+
+  async listUserRooms(uid: string): Promise<UserRoom[]> {
+    // general first (implicit membership), then the user's rooms, most recently active first; one round trip.
+    const rows = await this.q<RoomRow & { last_read: number; members: number; peer_id: string | null; peer_name: string | null; general: boolean }>(
+      `SELECT * FROM (
+         SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, TRUE AS general,
+                COALESCE((SELECT seq FROM read_markers WHERE uid = $1 AND room = r.id), 0) AS last_read,
+                0::bigint AS members, NULL::text AS peer_id, NULL::text AS peer_name, r.last_active
+           FROM rooms r WHERE r.id = $2
+         UNION ALL
+         SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, FALSE AS general,
+                COALESCE(rm.seq, 0) AS last_read,
+                (SELECT count(*) FROM members c WHERE c.room = r.id) AS members,
+                p.uid AS peer_id, p.name AS peer_name, r.last_active
+           FROM members m
+           JOIN rooms r ON r.id = m.room
+           LEFT JOIN read_markers rm ON rm.uid = m.uid AND rm.room = m.room
+           LEFT JOIN LATERAL (
+             SELECT o.uid, COALESCE(u.name, o.uid) AS name
+               FROM members o LEFT JOIN users u ON u.id = o.uid
+              WHERE r.kind = 'dm' AND o.room = r.id AND o.uid <> $1
+              ORDER BY o.joined_at ASC LIMIT 1
+           ) p ON TRUE
+          WHERE m.uid = $1 AND r.id <> $2
+       ) x ORDER BY general DESC, last_active DESC, id ASC`,
+      [uid, GLOBAL_ROOM],
+    );
+    const out: UserRoom[] = [];
+    for (const r of rows) {
+      const room: UserRoom = { ...toRoom(r), lastRead: r.last_read, members: r.members };
+      if (r.kind === 'dm') {
+        const peer = r.peer_id ? { id: r.peer_id, name: r.peer_name ?? r.peer_id } : await this.peerFromId(r.id, uid);
+        if (peer) room.peer = peer;
+      }
+      out.push(room);
+    }
+    return out;
+  }
+
+  /** The other member of a DM who left (or a DM with oneself): derived from the room id. */
+  private async peerFromId(room: string, uid: string): Promise<UserRef | null> {
+    let other: string | null = null;
+    if (room.startsWith(`${DM_PREFIX}${uid}:`)) other = room.slice(DM_PREFIX.length + uid.length + 1);
+    else if (room.startsWith(DM_PREFIX) && room.endsWith(`:${uid}`)) other = room.slice(DM_PREFIX.length, -uid.length - 1);
+    if (!other) return null;
+    const [u] = await this.q<{ name: string }>('SELECT name FROM users WHERE id = $1', [other]);
+    return { id: other, name: u?.name ?? other };
+  }
+
+  // ---- messages ----
+
+  async append(batch: NewMessage[]): Promise<AppendResult[]> {
+    this.check();
+    if (batch.length === 0) return [];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.tx((c) => this.appendInTx(c, batch));
+      } catch (err) {
+        if (err instanceof UnknownRoomError) throw new Error(err.message);
+        if (attempt < 5 && retryable(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async appendInTx(c: pg.PoolClient, batch: NewMessage[]): Promise<AppendResult[]> {
+    const key = (uid: string, id: string) => `${uid}\u0000${id}`;
+    // 1. Which (uid, id) are already stored?
+    const uids: string[] = [];
+    const ids: string[] = [];
+    const seen = new Set<string>();
+    for (const m of batch) {
+      const k = key(m.uid, m.id);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      uids.push(m.uid);
+      ids.push(m.id);
+    }
+    const existing = new Map<string, StoredMessage>();
+    const found = await c.query<MessageRow>(
+      `SELECT ${MSG_COLS} FROM messages
+        WHERE (uid, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [uids, ids],
+    );
+    for (const r of found.rows) existing.set(key(r.uid, r.id), toMessage(r));
+
+    // 2. Lock the rooms that get new messages, in id order (no deadlock between concurrent batches).
+    const fresh: NewMessage[] = [];
+    const freshKeys = new Set<string>();
+    for (const m of batch) {
+      const k = key(m.uid, m.id);
+      if (existing.has(k) || freshKeys.has(k)) continue;
+      freshKeys.add(k);
+      fresh.push(m);
+    }
+    const rooms = new Map<string, { lastSeq: number; lastActive: number }>();
+    const roomIds = [...new Set(fresh.map((m) => m.room))].sort();
+    if (roomIds.length) {
+      const locked = await c.query<{ id: string; last_seq: number; last_active: number }>(
+        'SELECT id, last_seq, last_active FROM rooms WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+        [roomIds],
+      );
+      for (const r of locked.rows) rooms.set(r.id, { lastSeq: r.last_seq, lastActive: r.last_active });
+      for (const id of roomIds) if (!rooms.has(id)) throw new UnknownRoomError(`append: no such room "${id}"`);
+    }
+
+    // 3. Assign seqs in batch order; the first occurrence of a (uid, id) wins.
+    const results: AppendResult[] = [];
+    const written = new Map<string, StoredMessage>();
+    const cols = { room: [] as string[], seq: [] as number[], id: [] as string[], uid: [] as string[], user: [] as string[], text: [] as string[], ts: [] as number[] };
+    for (const m of batch) {
+      const k = key(m.uid, m.id);
+      const prior = existing.get(k) ?? written.get(k);
+      if (prior) {
+        results.push({ message: prior, duplicate: true });
+        continue;
+      }
+      const st = rooms.get(m.room)!;
+      const message: StoredMessage = { room: m.room, seq: st.lastSeq + 1, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
+      st.lastSeq = message.seq;
+      if (m.ts > st.lastActive) st.lastActive = m.ts;
+      written.set(k, message);
+      results.push({ message, duplicate: false });
+      cols.room.push(message.room);
+      cols.seq.push(message.seq);
+      cols.id.push(message.id);
+      cols.uid.push(message.uid);
+      cols.user.push(message.user);
+      cols.text.push(message.text);
+      cols.ts.push(message.ts);
+    }
+    if (cols.room.length === 0) return results;
+
+    // 4. Insert the messages and move the rooms' seqs, in one statement.
+    const rs = [...rooms.entries()];
+    await c.query(
+      `WITH ins AS (
+         INSERT INTO messages (room, seq, id, uid, "user", text, ts)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
+       )
+       UPDATE rooms AS r SET last_seq = v.last_seq, last_active = v.last_active
+         FROM unnest($8::text[], $9::bigint[], $10::bigint[]) AS v(id, last_seq, last_active)
+        WHERE r.id = v.id`,
+      [
+        cols.room,
+        cols.seq,
+        cols.id,
+        cols.uid,
+        cols.user,
+        cols.text,
+        cols.ts,
+        rs.map(([id]) => id),
+        rs.map(([, s]) => s.lastSeq),
+        rs.map(([, s]) => s.lastActive),
+      ],
+    );
+    return results;
+  }
+
+  async history(room: string, q: HistoryQuery): Promise<StoredMessage[]> {
+    const limit = lim(q.limit);
+    this.check();
+    if (limit === 0) return [];
+    const hasAfter = q.after !== undefined && q.after !== null;
+    const hasBefore = q.before !== undefined && q.before !== null;
+    if (hasAfter && hasBefore) {
+      return (await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq ASC LIMIT $4`, [room, q.after, q.before, limit])).map(toMessage);
+    }
+    if (hasAfter) {
+      return (await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`, [room, q.after, limit])).map(toMessage);
+    }
+    const rows = hasBefore
+      ? await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [room, q.before, limit])
+      : await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 ORDER BY seq DESC LIMIT $2`, [room, limit]);
+    return rows.reverse().map(toMessage);
+  }
+
+  // ---- read markers ----
+
+  async setReadMarker(uid: string, room: string, seq: number): Promise<number> {
+    const [r] = await this.q<{ seq: number }>(
+      `INSERT INTO read_markers (uid, room, seq) VALUES ($1, $2, $3)
+       ON CONFLICT (uid, room) DO UPDATE SET seq = GREATEST(read_markers.seq, excluded.seq)
+       RETURNING seq`,
+      [uid, room, seq],
+    );
+    return r.seq;
+  }
+
+  // ---- settings ----
+
+  async getSetting(key: string): Promise<string | null> {
+    const [r] = await this.q<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return r?.value ?? null;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+}
