@@ -33,6 +33,12 @@ export interface Bus {
   start(handler: BusHandler): Promise<void>;
   /** Idempotent. */
   subscribe(topic: string): void;
+  /**
+   * Resolves once publications on a subscribed `topic` from every node reach this one (Redis: the
+   * subscription was acknowledged). Absent = at once (memory). The hub awaits it before reading a room's
+   * state from the store, so nothing committed after that read can be missed.
+   */
+  ready?(topic: string): Promise<void>;
   /** Idempotent. */
   unsubscribe(topic: string): void;
   publish(topic: string, msg: BusMessage): void;
