@@ -2,7 +2,9 @@
  * One typed Config: every default in one place, each documented (README "Configuration" mirrors this),
  * built from CLI flags (highest), then environment variables, then defaults; validated at boot.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Config {
   /** TCP port (SCALE_CHAT_PORT or PORT). 0 = pick a free port. */
@@ -54,6 +56,18 @@ export interface Config {
   maxConnections: number;
   /** Directory with the built web UI served at `/` (empty: none). */
   webDir: string;
+  /** Redis for the bus and the cluster state (redis://, rediss://, redis+cluster://h:p,h:p). Empty: one process, in-memory bus. */
+  redisUrl: string;
+  /** Prefix of every Redis channel and key (several deployments can share one Redis). */
+  redisPrefix: string;
+  /** PostgreSQL for accounts and history (postgres://user:pass@host:port/db). Empty: embedded SQLite in dataDir. */
+  postgresUrl: string;
+  /** Pooled PostgreSQL connections per process. */
+  postgresPoolSize: number;
+  /** Processes serving the one port (`serve --workers N`); more than 1 needs redisUrl. */
+  workers: number;
+  /** A cluster node silent for this long is dead: its users go offline and their names free up. */
+  nodeTtlMs: number;
 }
 
 export const defaults: Config = {
@@ -83,6 +97,12 @@ export const defaults: Config = {
   presenceIntervalMs: 500,
   maxConnections: 19_000,
   webDir: '',
+  redisUrl: '',
+  redisPrefix: 'scale-chat',
+  postgresUrl: '',
+  postgresPoolSize: 10,
+  workers: 1,
+  nodeTtlMs: 15_000,
 };
 
 /** Env variable for each key: SCALE_CHAT_ + upper snake case (e.g. SCALE_CHAT_HEARTBEAT_MS). */
@@ -115,7 +135,17 @@ export function loadConfig(overrides: Partial<Record<keyof Config, unknown>> = {
   }
   const c = cfg as unknown as Config;
   validate(c);
-  return { ...c, dataDir: path.resolve(c.dataDir) };
+  return { ...c, dataDir: path.resolve(c.dataDir), webDir: c.webDir ? path.resolve(c.webDir) : builtWebDir() };
+}
+
+/** The package's built web UI (web/dist, from `npm run build:web`) when it exists, else '' (no UI). */
+export function builtWebDir(): string {
+  // This file runs as dist/src/server/config.js (compiled) or src/server/config.ts (from source).
+  for (const up of ['../../../web/dist', '../../web/dist']) {
+    const dir = fileURLToPath(new URL(up, import.meta.url));
+    if (existsSync(path.join(dir, 'index.html'))) return dir;
+  }
+  return '';
 }
 
 function validate(c: Config): void {
@@ -127,6 +157,15 @@ function validate(c: Config): void {
   if (c.ratePerSec <= 0 || c.rateBurst < 1) throw new Error('config ratePerSec/rateBurst: positive');
   if (c.historyPageMax < 1 || c.replayMax < 1) throw new Error('config historyPageMax/replayMax: at least 1');
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new Error('config tlsCert and tlsKey go together');
+  if (c.redisUrl && !/^(rediss?:\/\/[^/]|redis\+cluster:\/\/[^/])/.test(c.redisUrl)) {
+    throw new Error('config redisUrl: redis://host:port, rediss://host:port or redis+cluster://host:port,host:port');
+  }
+  if (c.postgresUrl && !/^postgres(ql)?:\/\//.test(c.postgresUrl)) throw new Error('config postgresUrl: postgres://user:password@host:port/database');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(c.redisPrefix)) throw new Error('config redisPrefix: 1-64 characters of A-Z a-z 0-9 _ . -');
+  if (!Number.isInteger(c.postgresPoolSize) || c.postgresPoolSize < 1) throw new Error('config postgresPoolSize: an integer, at least 1');
+  if (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 256) throw new Error('config workers: an integer from 1 to 256');
+  if (c.workers > 1 && !c.redisUrl) throw new Error('config workers: more than one worker needs redisUrl (the workers share the Redis bus)');
+  if (c.nodeTtlMs < 1000) throw new Error('config nodeTtlMs: at least 1000');
 }
 
 /** One line per option: CLI `--help` and the README's configuration table. */
@@ -157,6 +196,12 @@ export const configHelp: Record<keyof Config, string> = {
   presenceIntervalMs: 'presence diffs are coalesced per room over this interval',
   maxConnections: 'most open connections (more: close 4501)',
   webDir: 'directory of the built web UI served at / (default: web/dist when built)',
+  redisUrl: 'Redis for the bus and cluster state: redis://h:p, rediss://h:p or redis+cluster://h:p,h:p (default: one process, in-memory)',
+  redisPrefix: 'prefix of every Redis channel and key (several deployments on one Redis)',
+  postgresUrl: 'PostgreSQL for accounts and history: postgres://user:pass@h:p/db (default: SQLite in data-dir)',
+  postgresPoolSize: 'pooled PostgreSQL connections per process',
+  workers: 'processes serving the one port (more than 1 needs redis-url)',
+  nodeTtlMs: 'a cluster node silent this long is dead: its users go offline (Redis cluster state)',
 };
 
 /** `heartbeatMs` -> `heartbeat-ms` */

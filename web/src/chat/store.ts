@@ -1,0 +1,424 @@
+/**
+ * The web UI's chat store: owns one ChatClient (the SDK) per signed-in session and turns its events
+ * into an immutable ChatState that React reads with useSyncExternalStore (./react.ts). Components
+ * never talk to the SDK directly: they read state and call the actions below.
+ *
+ * Messages: the SDK delivers each room's msgs exactly once and in order (live, replayed after a
+ * reconnect, or gap-filled); they are buffered for one microtask so a replay of hundreds of msgs
+ * re-renders once, then merged by seq into the room's timeline (./timeline.ts), which also takes
+ * history pages. Own sends show as pending until their ack, failed (with retry, same message id,
+ * so the server never stores it twice) when the SDK gives up.
+ */
+import { ChatClient, ChatError, DEFAULT_BACKOFF } from '../../../src/client/index.js';
+import { GLOBAL_ROOM, WS_PATH, type Auth, type MsgEvent, type RoomInfo } from '../../../src/protocol/index.js';
+import { applyMember, applyPresence, sortMembers, sortRooms } from './members.js';
+import { RetryClock } from './retry-clock.js';
+import { clearSession, loadSession, saveSession } from './session.js';
+import { applyLive, applyPage, emptyTimeline } from './timeline.js';
+import type { ChatState, PendingMessage, Timeline, Typist } from './types.js';
+
+const TYPING_SHOW_MS = 4000;
+const TYPING_SEND_EVERY_MS = 2500;
+/** Errors after which the saved session is useless. */
+const SESSION_DEAD = new Set(['token_expired', 'token_invalid', 'name_taken', 'auth_failed']);
+
+export interface StoreOptions {
+  /** WebSocket URL; default: /ws on the page's host. */
+  url?: string;
+  WebSocket?: new (url: string) => WebSocket;
+  storage?: Storage;
+}
+
+export function describeError(err: unknown): string {
+  if (err instanceof ChatError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+function defaultUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${WS_PATH}`;
+}
+
+function newMessageId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return 'w' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function initialState(active = GLOBAL_ROOM): ChatState {
+  const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+  return {
+    phase: 'signed-out',
+    conn: { state: 'idle', retryAt: null, offline },
+    rooms: [],
+    active,
+    timelines: {},
+    pending: {},
+    members: {},
+    onlineTotal: 0,
+    typing: {},
+    publicRooms: [],
+  };
+}
+
+export class ChatStore {
+  private state: ChatState;
+  private readonly listeners = new Set<() => void>();
+  private client: ChatClient | undefined;
+  private clock: RetryClock | undefined;
+  private unbind: (() => void)[] = [];
+  private readonly inbox = new Map<string, MsgEvent[]>();
+  private inboxScheduled = false;
+  private typingSweep: ReturnType<typeof setInterval> | undefined;
+  private readonly typingSent = new Map<string, number>();
+
+  constructor(private readonly opts: StoreOptions = {}) {
+    this.state = initialState();
+  }
+
+  // ---- store protocol (useSyncExternalStore) ------------------------------------------------
+
+  readonly subscribe = (fn: () => void): (() => void) => {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  };
+
+  readonly getState = (): ChatState => this.state;
+
+  private set(patch: Partial<ChatState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const fn of [...this.listeners]) fn();
+  }
+
+  private setTimeline(room: string, f: (t: Timeline) => Timeline): void {
+    const before = this.state.timelines[room] ?? emptyTimeline;
+    const after = f(before);
+    if (after !== before) this.set({ timelines: { ...this.state.timelines, [room]: after } });
+  }
+
+  private setPending(room: string, f: (list: readonly PendingMessage[]) => readonly PendingMessage[]): void {
+    this.set({ pending: { ...this.state.pending, [room]: f(this.state.pending[room] ?? []) } });
+  }
+
+  private refreshRooms(): void {
+    if (this.client) this.set({ rooms: sortRooms(this.client.rooms.values()) });
+  }
+
+  // ---- session -------------------------------------------------------------------------------
+
+  /** Restores a saved session, if any (call once at start-up). */
+  start(): void {
+    const saved = loadSession(this.opts.storage);
+    if (saved) void this.signIn({ kind: 'token', token: saved.token });
+  }
+
+  /** Connects with `auth`; on failure the sign-in form shows the reason. */
+  async signIn(auth: Auth): Promise<void> {
+    this.teardown();
+    const restoring = auth.kind === 'token';
+    const clock = new RetryClock({ ...DEFAULT_BACKOFF, maxMs: 8000 });
+    const client = new ChatClient({
+      url: this.opts.url ?? defaultUrl(),
+      WebSocket: clock.wrap(this.opts.WebSocket ?? WebSocket),
+      auth,
+      backoff: clock.backoff,
+      random: clock.random,
+    });
+    this.client = client;
+    this.clock = clock;
+    clock.onChange = () => this.set({ conn: { ...this.state.conn, retryAt: clock.nextAttemptAt } });
+    this.bind(client);
+    this.set({ phase: 'signing-in', signInError: undefined, conn: { ...this.state.conn, state: 'connecting', error: undefined } });
+    try {
+      await client.connect();
+    } catch (err) {
+      if (this.client !== client) return; // signed out or signed in again meanwhile
+      this.teardown();
+      if (restoring) clearSession(this.opts.storage);
+      const why = describeError(err);
+      this.state = initialState(this.state.active);
+      this.set({ signInError: restoring ? `Your session ended: ${why}` : why });
+    }
+  }
+
+  signOut(): void {
+    this.teardown();
+    clearSession(this.opts.storage);
+    this.state = initialState();
+    this.set({});
+  }
+
+  private teardown(): void {
+    for (const off of this.unbind) off();
+    this.unbind = [];
+    this.client?.close();
+    this.client = undefined;
+    this.clock = undefined;
+    this.inbox.clear();
+    this.typingSent.clear();
+    clearInterval(this.typingSweep);
+    this.typingSweep = undefined;
+  }
+
+  private bind(client: ChatClient): void {
+    const on = this.unbind;
+    on.push(
+      client.on('state', (s) => {
+        if (s.to === 'open') this.clock?.connected();
+        const error = s.to === 'closed' && s.error ? describeError(s.error) : undefined;
+        if (s.error && SESSION_DEAD.has(s.error.code)) clearSession(this.opts.storage);
+        this.set({ conn: { ...this.state.conn, state: s.to, retryAt: this.clock?.nextAttemptAt ?? null, error } });
+      }),
+      client.on('welcome', (w) => {
+        const first = this.state.phase !== 'ready';
+        saveSession({ token: w.token }, this.opts.storage);
+        this.set({ phase: 'ready', me: w.user, limits: w.limits });
+        this.refreshRooms();
+        // First welcome: load the room on screen. Reconnects: the SDK replays missed msgs itself;
+        // presence changes of the outage were not sent, so member lists are fetched again.
+        if (first) this.openRoom(this.state.active);
+        else for (const room of Object.keys(this.state.members)) this.refreshMembers(room);
+        if (first || !this.state.members[GLOBAL_ROOM]) this.refreshMembers(GLOBAL_ROOM);
+      }),
+      client.on('message', (m) => this.queueMessage(m)),
+      client.on('presence', (ev) => {
+        const list = this.state.members[ev.room];
+        if (!list) return;
+        const global = ev.room === GLOBAL_ROOM;
+        const { list: next, delta } = applyPresence(list, ev, global);
+        this.set({ members: { ...this.state.members, [ev.room]: next }, onlineTotal: global ? this.state.onlineTotal + delta : this.state.onlineTotal });
+      }),
+      client.on('member', (ev) => {
+        const list = this.state.members[ev.room];
+        if (list) {
+          const online = new Set((this.state.members[GLOBAL_ROOM] ?? []).map((m) => m.id));
+          this.set({ members: { ...this.state.members, [ev.room]: applyMember(list, ev, (u) => online.has(u.id)) } });
+        }
+        this.refreshRooms();
+      }),
+      client.on('typing', (ev) => {
+        const list = (this.state.typing[ev.room] ?? []).filter((t) => t.uid !== ev.uid);
+        const typist: Typist = { uid: ev.uid, user: ev.user, until: Date.now() + TYPING_SHOW_MS };
+        this.set({ typing: { ...this.state.typing, [ev.room]: [...list, typist] } });
+        this.typingSweep ??= setInterval(() => this.sweepTyping(), 1000);
+      }),
+      client.on('read', () => this.refreshRooms()),
+      client.on('roomAdded', () => this.refreshRooms()),
+      client.on('roomRemoved', ({ room }) => {
+        this.refreshRooms();
+        if (room === this.state.active) this.openRoom(GLOBAL_ROOM);
+      }),
+    );
+    const net = () => this.set({ conn: { ...this.state.conn, offline: navigator.onLine === false } });
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', net);
+      window.addEventListener('offline', net);
+      on.push(() => {
+        window.removeEventListener('online', net);
+        window.removeEventListener('offline', net);
+      });
+    }
+  }
+
+  private sweepTyping(): void {
+    const now = Date.now();
+    const typing: Record<string, Typist[]> = {};
+    let changed = false;
+    let any = false;
+    for (const [room, list] of Object.entries(this.state.typing)) {
+      const kept = list.filter((t) => t.until > now);
+      if (kept.length !== list.length) changed = true;
+      if (kept.length) {
+        typing[room] = kept;
+        any = true;
+      }
+    }
+    if (changed) this.set({ typing });
+    if (!any) {
+      clearInterval(this.typingSweep);
+      this.typingSweep = undefined;
+    }
+  }
+
+  // ---- incoming messages ---------------------------------------------------------------------
+
+  private queueMessage(m: MsgEvent): void {
+    let list = this.inbox.get(m.room);
+    if (!list) this.inbox.set(m.room, (list = []));
+    list.push(m);
+    if (this.inboxScheduled) return;
+    this.inboxScheduled = true;
+    queueMicrotask(() => {
+      this.inboxScheduled = false;
+      this.flushInbox();
+    });
+  }
+
+  private flushInbox(): void {
+    if (this.inbox.size === 0) return;
+    const timelines = { ...this.state.timelines };
+    const pending = { ...this.state.pending };
+    const typing = { ...this.state.typing };
+    for (const [room, msgs] of this.inbox) {
+      timelines[room] = applyLive(timelines[room] ?? emptyTimeline, msgs);
+      const acked = new Set(msgs.filter((m) => m.uid === this.state.me?.id).map((m) => m.id));
+      if (acked.size && pending[room]) pending[room] = pending[room].filter((p) => !acked.has(p.id));
+      const authors = new Set(msgs.map((m) => m.uid));
+      if (typing[room]) typing[room] = typing[room].filter((t) => !authors.has(t.uid));
+    }
+    this.inbox.clear();
+    this.set({ timelines, pending, typing });
+    this.refreshRooms();
+  }
+
+  // ---- rooms and history ---------------------------------------------------------------------
+
+  /** Shows `room`; loads its newest page and members the first time. */
+  openRoom(room: string): void {
+    if (room !== this.state.active) this.set({ active: room });
+    if (!this.client?.rooms.has(room)) return;
+    const t = this.state.timelines[room];
+    if (!t?.loadedLatest && !t?.loading) void this.loadPage(room, false);
+    if (!this.state.members[room]) this.refreshMembers(room);
+  }
+
+  /** Loads the page before the oldest loaded message (or the newest page if none is loaded yet). */
+  loadOlder(room: string): void {
+    const t = this.state.timelines[room] ?? emptyTimeline;
+    if (t.loading || (t.loadedLatest && !t.hasMore)) return;
+    void this.loadPage(room, t.loadedLatest);
+  }
+
+  private async loadPage(room: string, older: boolean): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.setTimeline(room, (t) => ({ ...t, loading: true, error: undefined }));
+    const before = older ? this.state.timelines[room]?.messages[0]?.seq : undefined;
+    try {
+      const page = await client.history(room, { before, limit: client.limits?.historyPageMax });
+      if (this.client !== client) return;
+      this.setTimeline(room, (t) => applyPage(t, page, older));
+    } catch (err) {
+      if (this.client !== client) return;
+      this.setTimeline(room, (t) => ({ ...t, loading: false, error: describeError(err) }));
+    }
+  }
+
+  refreshMembers(room: string): void {
+    const client = this.client;
+    if (!client?.rooms.has(room)) return;
+    client.members(room).then(
+      ({ members, total }) => {
+        if (this.client !== client) return;
+        const patch: Partial<ChatState> = { members: { ...this.state.members, [room]: sortMembers(members) } };
+        if (room === GLOBAL_ROOM) patch.onlineTotal = total;
+        this.set(patch);
+      },
+      () => {
+        /* shown as not loaded; retried on the next open or reconnect */
+      },
+    );
+  }
+
+  /** Marks everything in `room` read (called while its newest message is on screen). */
+  markRead(room: string): void {
+    const r = this.client?.rooms.get(room);
+    if (!r || r.lastRead >= r.lastSeq) return;
+    this.client!.markRead(room, r.lastSeq);
+    this.refreshRooms();
+  }
+
+  async refreshPublicRooms(): Promise<void> {
+    const client = this.requireClient();
+    const { public: pub } = await client.listRooms();
+    if (this.client === client) this.set({ publicRooms: pub.sort((a, b) => a.id.localeCompare(b.id)) });
+  }
+
+  async createRoom(name: string, visibility: 'public' | 'private'): Promise<RoomInfo> {
+    const room = await this.requireClient().create(name, visibility);
+    this.refreshRooms();
+    this.openRoom(room.id);
+    return room;
+  }
+
+  async joinRoom(name: string): Promise<RoomInfo> {
+    const room = await this.requireClient().join(name);
+    this.refreshRooms();
+    this.openRoom(room.id);
+    return room;
+  }
+
+  async leaveRoom(room: string): Promise<void> {
+    await this.requireClient().leave(room);
+    this.refreshRooms();
+    if (this.state.active === room) this.openRoom(GLOBAL_ROOM);
+  }
+
+  async invite(room: string, user: string): Promise<string> {
+    const ref = await this.requireClient().invite(room, user);
+    this.refreshMembers(room);
+    return ref.name;
+  }
+
+  /** Opens (or finds) the direct-message room with `user` and shows it. */
+  async openDm(user: string): Promise<RoomInfo> {
+    const room = await this.requireClient().dm(user);
+    this.refreshRooms();
+    this.openRoom(room.id);
+    return room;
+  }
+
+  private requireClient(): ChatClient {
+    if (!this.client) throw new ChatError('closed', 'not signed in');
+    return this.client;
+  }
+
+  // ---- sending -------------------------------------------------------------------------------
+
+  /** Sends `text` to `room`: shown at once as pending, then sent (or failed, with retry). */
+  send(room: string, text: string): void {
+    if (!this.client || text.trim().length === 0) return;
+    const p: PendingMessage = { id: newMessageId(), room, text, createdAt: Date.now(), status: 'pending' };
+    this.setPending(room, (list) => [...list, p]);
+    this.transmit(p);
+  }
+
+  /** Sends a failed message again with the same id (the server acks an already stored one again). */
+  retry(room: string, id: string): void {
+    const p = this.state.pending[room]?.find((x) => x.id === id);
+    if (!p || p.status !== 'failed') return;
+    const again: PendingMessage = { ...p, status: 'pending', error: undefined };
+    this.setPending(room, (list) => list.map((x) => (x.id === id ? again : x)));
+    this.transmit(again);
+  }
+
+  discard(room: string, id: string): void {
+    this.setPending(room, (list) => list.filter((x) => x.id !== id));
+  }
+
+  private transmit(p: PendingMessage): void {
+    const client = this.client;
+    if (!client) return;
+    client.send(p.room, p.text, { id: p.id }).then(
+      (ack) => {
+        const me = this.state.me;
+        if (this.client !== client || !me) return;
+        const msg: MsgEvent = { type: 'msg', room: ack.room, seq: ack.seq, id: p.id, uid: me.id, user: me.name, text: p.text, ts: ack.ts };
+        this.setTimeline(p.room, (t) => applyLive(t, [msg]));
+        this.setPending(p.room, (list) => list.filter((x) => x.id !== p.id));
+        this.refreshRooms();
+      },
+      (err) => {
+        if (this.client !== client) return;
+        this.setPending(p.room, (list) => list.map((x) => (x.id === p.id ? { ...x, status: 'failed', error: describeError(err) } : x)));
+      },
+    );
+  }
+
+  /** Tells the room you are typing (at most every few seconds). */
+  typing(room: string): void {
+    const now = Date.now();
+    if (now - (this.typingSent.get(room) ?? 0) < TYPING_SEND_EVERY_MS) return;
+    this.typingSent.set(room, now);
+    this.client?.typing(room);
+  }
+}

@@ -1,0 +1,67 @@
+/** State types of the web UI's chat store (see ./store.ts). */
+import type { ConnectionState } from '../../../src/client/index.js';
+import type { Limits, Member, MsgEvent, RoomInfo, UserRef } from '../../../src/protocol/index.js';
+
+/** The loaded part of one room's history: contiguous, ascending by seq, no duplicates. */
+export interface Timeline {
+  messages: MsgEvent[];
+  /** Older messages exist before messages[0]. */
+  hasMore: boolean;
+  /** The newest page was fetched (a room opened for the first time starts without it). */
+  loadedLatest: boolean;
+  /** A history request is in flight. */
+  loading: boolean;
+  /** The last history request failed: shown with a retry. */
+  error?: string;
+}
+
+export type SendStatus = 'pending' | 'failed';
+
+/** An own message not yet acknowledged (pending) or given up on (failed, with retry). */
+export interface PendingMessage {
+  id: string;
+  room: string;
+  text: string;
+  createdAt: number;
+  status: SendStatus;
+  error?: string;
+}
+
+export interface Typist {
+  uid: string;
+  user: string;
+  /** Shown until this time (ms since epoch). */
+  until: number;
+}
+
+export interface ConnectionView {
+  state: ConnectionState;
+  /** While reconnecting: when the next attempt starts (ms since epoch), or null while one is under way. */
+  retryAt: number | null;
+  /** The browser says it has no network. */
+  offline: boolean;
+  /** Why the connection ended for good (token expired, ...), shown with a sign-in button. */
+  error?: string;
+}
+
+export interface ChatState {
+  /** signed-out: the sign-in form; signing-in: first handshake under way; ready: the chat. */
+  phase: 'signed-out' | 'signing-in' | 'ready';
+  signInError?: string;
+  conn: ConnectionView;
+  me?: UserRef & { account: boolean };
+  /** Rooms you are in: general first, then rooms by name, then DMs by peer name. */
+  rooms: RoomInfo[];
+  /** The room on screen (may be one you are not in, e.g. from a link: then a join prompt shows). */
+  active: string;
+  timelines: Readonly<Record<string, Timeline>>;
+  pending: Readonly<Record<string, readonly PendingMessage[]>>;
+  /** Members of rooms whose member list was loaded (general: the users online). */
+  members: Readonly<Record<string, readonly Member[]>>;
+  /** Users online overall (general's total). */
+  onlineTotal: number;
+  typing: Readonly<Record<string, readonly Typist[]>>;
+  /** Public rooms you can join (from the last refresh). */
+  publicRooms: RoomInfo[];
+  limits?: Limits;
+}

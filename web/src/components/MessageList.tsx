@@ -1,0 +1,226 @@
+/**
+ * The message list, windowed: only the rows in view (plus a margin) are in the DOM, however many
+ * messages are loaded, so a room with 10,000 loaded messages scrolls like one with 50.
+ *
+ * Geometry is in ListLayout (measured heights, estimates for rows never shown). Scroll position is
+ * kept by an anchor: the first row in view and how far into it the viewport starts. After every
+ * render the rendered rows are measured and the scroll position is restored from the anchor, so
+ * prepending an older page, a row changing height or a resize never moves what the user reads.
+ * Pinned (at the bottom), the list follows new messages; scrolled up, it stays put and a pill
+ * counts the new messages below. Near the top, the next older page is fetched.
+ */
+import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
+import type { PendingMessage } from '../chat/types.js';
+import { useChat, useStore } from '../chat/react.js';
+import { emptyTimeline } from '../chat/timeline.js';
+import { roomTitle } from '../lib/format.js';
+import { buildRows, estimateRowHeight, type Row } from '../lib/rows.js';
+import { ListLayout } from '../lib/virtual.js';
+import { MessageRow } from './MessageRow.js';
+import { NewMessagesPill } from './NewMessagesPill.js';
+
+const NO_PENDING: readonly PendingMessage[] = [];
+/** Rendered beyond each edge of the viewport (px). */
+const OVERSCAN = 600;
+/** Fetch older history when the viewport top is this close to the top (px). */
+const LOAD_MARGIN = 400;
+/** Counts as "at the bottom" within this distance (px). */
+const BOTTOM_SLACK = 32;
+
+interface Anchor {
+  key: string;
+  delta: number;
+}
+
+export function MessageList({ room }: { room: string }) {
+  const store = useStore();
+  const timeline = useChat((s) => s.timelines[room]) ?? emptyTimeline;
+  const pending = useChat((s) => s.pending[room]) ?? NO_PENDING;
+  const me = useChat((s) => s.me);
+  const info = useChat((s) => s.rooms.find((r) => r.id === room));
+  const label = info ? (info.kind === 'dm' ? roomTitle(info) : `#${info.id}`) : `#${room}`;
+
+  const scroller = useRef<HTMLDivElement>(null);
+  const spacer = useRef<HTMLDivElement>(null);
+  const windowEl = useRef<HTMLDivElement>(null);
+  const layout = useMemo(() => new ListLayout(), []);
+  const pinnedRef = useRef(true);
+  const anchorRef = useRef<Anchor | null>(null);
+  const lastRowKey = useRef<string | undefined>(undefined);
+  const [pinned, setPinned] = useState(true);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewport, setViewport] = useState({ height: 600, width: 0 });
+  const [, remeasured] = useReducer((n: number) => n + 1, 0);
+  /** Seq of the newest message when the user scrolled away from the bottom (null while pinned). */
+  const [seenSeq, setSeenSeq] = useState<number | null>(null);
+
+  const rows: Row[] = useMemo(() => {
+    const list = buildRows(timeline.messages, pending, me);
+    const edgeKey = `edge:${timeline.messages[0]?.seq ?? 'none'}`;
+    const more = timeline.hasMore || !timeline.loadedLatest;
+    list.unshift({ kind: 'edge', key: edgeKey, more });
+    return list;
+  }, [timeline.messages, timeline.hasMore, timeline.loadedLatest, pending, me]);
+
+  const rowsSet = useRef<Row[] | null>(null);
+  if (rowsSet.current !== rows) {
+    layout.setRows(
+      rows.map((r) => r.key),
+      rows.map(estimateRowHeight),
+    );
+    rowsSet.current = rows;
+  }
+
+  // Where the viewport will be after this render's layout effect (so the right rows are rendered).
+  const total = layout.total;
+  let top = scrollTop;
+  if (pinnedRef.current) top = Math.max(0, total - viewport.height);
+  else if (anchorRef.current) {
+    const i = layout.indexOf(anchorRef.current.key);
+    if (i >= 0) top = layout.offsetOf(i) + anchorRef.current.delta;
+  }
+  const [start, end] = layout.range(top, viewport.height, OVERSCAN);
+
+  // Your own new message brings you to the bottom.
+  const lastKey = rows[rows.length - 1]?.key;
+  if (lastKey !== lastRowKey.current) {
+    const last = rows[rows.length - 1];
+    if (lastRowKey.current !== undefined && last?.kind === 'pending' && last.pending.status === 'pending') pinnedRef.current = true;
+    lastRowKey.current = lastKey;
+  }
+
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const win = windowEl.current;
+    if (!el || !win) return;
+    let changed = false;
+    for (const child of Array.from(win.children) as HTMLElement[]) {
+      const key = child.dataset.key;
+      if (key && layout.measure(key, child.getBoundingClientRect().height)) changed = true;
+    }
+    spacer.current!.style.height = `${layout.total}px`;
+    win.style.transform = `translateY(${layout.offsetOf(start)}px)`;
+    if (pinnedRef.current) {
+      el.scrollTop = el.scrollHeight;
+    } else if (anchorRef.current) {
+      const i = layout.indexOf(anchorRef.current.key);
+      if (i >= 0) {
+        const want = layout.offsetOf(i) + anchorRef.current.delta;
+        if (Math.abs(el.scrollTop - want) >= 1) el.scrollTop = want;
+      }
+    }
+    if (changed) remeasured();
+  });
+
+  // Viewport size; a width change re-flows every row, so old measurements are dropped.
+  useEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const ro = new ResizeObserver(() => {
+      setViewport((v) => {
+        if (v.width !== el.clientWidth && v.width !== 0) layout.resetMeasurements();
+        return v.height === el.clientHeight && v.width === el.clientWidth ? v : { height: el.clientHeight, width: el.clientWidth };
+      });
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [layout]);
+
+  const lastSeq = timeline.messages[timeline.messages.length - 1]?.seq ?? 0;
+
+  const onScroll = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const y = el.scrollTop;
+    const atBottom = el.scrollHeight - y - el.clientHeight <= BOTTOM_SLACK;
+    if (atBottom !== pinnedRef.current) {
+      pinnedRef.current = atBottom;
+      setPinned(atBottom);
+      setSeenSeq(atBottom ? null : lastSeq);
+    }
+    // Anchor on the first message in view: message keys never move to another message, unlike the
+    // top edge and the day separators (a prepended page of the same day takes over its separator).
+    let i = layout.indexAt(y);
+    for (let k = i; k < Math.min(layout.count, i + 8); k++) {
+      if (/^[mp]:/.test(layout.keyAt(k) ?? '')) {
+        i = k;
+        break;
+      }
+    }
+    const key = layout.keyAt(i);
+    anchorRef.current = key ? { key, delta: y - layout.offsetOf(i) } : null;
+    setScrollTop(y);
+    if (y < LOAD_MARGIN) store.loadOlder(room);
+  }, [layout, lastSeq, room, store]);
+
+  // A short list that does not fill the screen pulls older pages until it does (or history ends).
+  useEffect(() => {
+    if (timeline.loadedLatest && timeline.hasMore && !timeline.loading && !timeline.error && layout.total < viewport.height + LOAD_MARGIN) {
+      store.loadOlder(room);
+    }
+  });
+
+  // Reading the newest message (pinned, page visible) moves the read marker.
+  useEffect(() => {
+    if (!pinned || lastSeq === 0) return;
+    const mark = () => document.visibilityState === 'visible' && store.markRead(room);
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [pinned, lastSeq, room, store]);
+
+  const toBottom = useCallback(() => {
+    const el = scroller.current;
+    pinnedRef.current = true;
+    setPinned(true);
+    setSeenSeq(null);
+    if (el) el.scrollTop = el.scrollHeight;
+  }, []);
+
+  let unseen = 0;
+  if (!pinned && seenSeq !== null) {
+    for (let i = timeline.messages.length - 1; i >= 0 && timeline.messages[i].seq > seenSeq; i--) {
+      if (timeline.messages[i].uid !== me?.id) unseen++;
+    }
+  }
+
+  const onRetry = useCallback((id: string) => store.retry(room, id), [store, room]);
+  const onDiscard = useCallback((id: string) => store.discard(room, id), [store, room]);
+  const onLoadOlder = useCallback(() => store.loadOlder(room), [store, room]);
+
+  return (
+    <div className="list-wrap">
+      <div
+        className="list"
+        ref={scroller}
+        onScroll={onScroll}
+        role="log"
+        aria-label={`Messages in ${label}`}
+        tabIndex={0}
+        data-count={timeline.messages.length}
+        data-rendered={end - start}
+        data-pinned={pinned}
+      >
+        <div className="list-spacer" ref={spacer} style={{ height: total }}>
+          <div className="list-window" ref={windowEl} style={{ transform: `translateY(${layout.offsetOf(start)}px)` }}>
+            {rows.slice(start, end).map((row) => (
+              <div key={row.key} data-key={row.key} className="list-row">
+                <MessageRow
+                  row={row}
+                  roomLabel={label}
+                  meName={me?.name ?? ''}
+                  loading={timeline.loading}
+                  error={timeline.error}
+                  onRetry={onRetry}
+                  onDiscard={onDiscard}
+                  onLoadOlder={onLoadOlder}
+                />
+              </div>
+            ))}
+          </div>
+        </div>
+      </div>
+      {!pinned && unseen > 0 && <NewMessagesPill count={unseen} onClick={toBottom} />}
+    </div>
+  );
+}

@@ -1,0 +1,127 @@
+/** One row of the message list: a day separator, the list's top edge, or a message (grouped or not). */
+import { memo } from 'react';
+import type { Row } from '../lib/rows.js';
+import { formatFull, formatTime } from '../lib/format.js';
+import { Avatar } from './Avatar.js';
+import { MessageText } from './MessageText.js';
+
+interface Actions {
+  onRetry(id: string): void;
+  onDiscard(id: string): void;
+  onLoadOlder(): void;
+}
+
+interface Props extends Actions {
+  row: Row;
+  roomLabel: string;
+  /** Your name (pending rows are yours). */
+  meName: string;
+  loading: boolean;
+  error?: string;
+}
+
+function Status({ row, onRetry, onDiscard }: { row: Row } & Omit<Actions, 'onLoadOlder'>) {
+  if (row.kind === 'msg') {
+    return row.own ? (
+      <span className="status sent" title="Sent" aria-label="sent" data-status="sent">
+        ✓
+      </span>
+    ) : null;
+  }
+  if (row.kind !== 'pending') return null;
+  const p = row.pending;
+  if (p.status === 'pending') {
+    return (
+      <span className="status pending" title="Sending…" aria-label="sending" data-status="pending">
+        ◷
+      </span>
+    );
+  }
+  return (
+    <span className="status failed" data-status="failed" role="alert">
+      <span title={p.error}>Not sent</span>
+      <button type="button" className="link" onClick={() => onRetry(p.id)}>
+        Retry
+      </button>
+      <button type="button" className="link" onClick={() => onDiscard(p.id)}>
+        Discard
+      </button>
+    </span>
+  );
+}
+
+function Item({ row, roomLabel, meName, loading, error, onRetry, onDiscard, onLoadOlder }: Props) {
+  if (row.kind === 'day') {
+    return (
+      <div className="day-sep" role="separator" aria-label={row.label}>
+        <span>{row.label}</span>
+      </div>
+    );
+  }
+  if (row.kind === 'edge') {
+    if (!row.more) return <div className="edge muted">This is the beginning of {roomLabel}.</div>;
+    return (
+      <div className="edge muted">
+        {error ? (
+          <>
+            <span className="form-error">Could not load history: {error}</span>{' '}
+            <button type="button" className="link" onClick={onLoadOlder}>
+              Retry
+            </button>
+          </>
+        ) : loading ? (
+          'Loading older messages…'
+        ) : (
+          <button type="button" className="link" onClick={onLoadOlder}>
+            Load older messages
+          </button>
+        )}
+      </div>
+    );
+  }
+  const user = row.kind === 'msg' ? row.msg.user : meName;
+  const text = row.kind === 'msg' ? row.msg.text : row.pending.text;
+  const ts = row.kind === 'msg' ? row.msg.ts : row.pending.createdAt;
+  const own = row.kind === 'pending' || row.own;
+  return (
+    <article
+      className={`msg${row.head ? ' head' : ' cont'}${own ? ' own' : ''}${row.kind === 'pending' ? ' unsent' : ''}`}
+      data-seq={row.kind === 'msg' ? row.msg.seq : undefined}
+      aria-label={row.head ? undefined : `${user} at ${formatTime(ts)}`}
+    >
+      <div className="gutter">
+        {row.head ? (
+          <Avatar name={user} />
+        ) : (
+          <time className="hover-time" dateTime={new Date(ts).toISOString()} title={formatFull(ts)}>
+            {formatTime(ts)}
+          </time>
+        )}
+      </div>
+      <div className="msg-body">
+        {row.head && (
+          <div className="msg-meta">
+            <span className="author">{user}</span>{' '}
+            <time dateTime={new Date(ts).toISOString()} title={formatFull(ts)}>
+              {formatTime(ts)}
+            </time>
+          </div>
+        )}
+        <div className="msg-text">
+          <MessageText text={text} />
+        </div>
+      </div>
+      <Status row={row} onRetry={onRetry} onDiscard={onDiscard} />
+    </article>
+  );
+}
+
+/** Re-renders only when what the row shows changed (rows are rebuilt on every list change). */
+export const MessageRow = memo(Item, (a, b) => {
+  if (a.row.key !== b.row.key || a.row.kind !== b.row.kind || a.meName !== b.meName) return false;
+  if (a.row.kind === 'msg' && b.row.kind === 'msg') return a.row.msg === b.row.msg && a.row.head === b.row.head && a.row.own === b.row.own;
+  if (a.row.kind === 'pending' && b.row.kind === 'pending') return a.row.pending === b.row.pending && a.row.head === b.row.head;
+  if (a.row.kind === 'edge' && b.row.kind === 'edge') return a.row.more === b.row.more && a.loading === b.loading && a.error === b.error && a.roomLabel === b.roomLabel;
+  if (a.row.kind === 'day' && b.row.kind === 'day') return a.row.label === b.row.label;
+  return false;
+});

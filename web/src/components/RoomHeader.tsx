@@ -1,0 +1,75 @@
+/** The room's title, who is online in it, and its actions (members, leave); the menu button on phones. */
+import { useState, type RefObject } from 'react';
+import type { RoomInfo } from '../../../src/protocol/index.js';
+import { useChat, useStore } from '../chat/react.js';
+import { describeError } from '../chat/store.js';
+import { roomTitle } from '../lib/format.js';
+import { RoomIcon } from './RoomIcon.js';
+
+interface Props {
+  room: RoomInfo | undefined;
+  roomId: string;
+  menuButton: RefObject<HTMLButtonElement | null>;
+  drawerOpen: boolean;
+  onMenu: () => void;
+  membersOpen: boolean;
+  onMembers: () => void;
+}
+
+export function RoomHeader({ room, roomId, menuButton, drawerOpen, onMenu, membersOpen, onMembers }: Props) {
+  const store = useStore();
+  const members = useChat((s) => s.members[roomId]);
+  const [error, setError] = useState<string | null>(null);
+  const online = members?.filter((m) => m.online).length;
+  const title = room ? roomTitle(room) : roomId;
+  const canLeave = room?.kind === 'public' || room?.kind === 'private';
+
+  return (
+    <header className="room-header">
+      <button
+        type="button"
+        className="ghost menu-button"
+        ref={menuButton}
+        onClick={onMenu}
+        aria-label="Open rooms menu"
+        aria-expanded={drawerOpen}
+        aria-controls="sidebar"
+      >
+        ☰
+      </button>
+      <div className="room-title">
+        <h1>
+          <RoomIcon kind={room?.kind} /> {title}
+          {room?.kind === 'private' && <span className="sr-only"> (private room)</span>}
+        </h1>
+        {room && members && (
+          <span className="muted small" data-testid="header-online">
+            {room.kind === 'global' ? `${members.length} online` : `${online} of ${members.length} online`}
+          </span>
+        )}
+      </div>
+      {error && (
+        <span className="form-error small" role="alert">
+          {error}
+        </span>
+      )}
+      {room && (
+        <button type="button" className="ghost members-button" onClick={onMembers} aria-expanded={membersOpen}>
+          Members
+        </button>
+      )}
+      {canLeave && (
+        <button
+          type="button"
+          className="ghost"
+          onClick={() => {
+            setError(null);
+            store.leaveRoom(roomId).catch((err: unknown) => setError(describeError(err)));
+          }}
+        >
+          Leave
+        </button>
+      )}
+    </header>
+  );
+}

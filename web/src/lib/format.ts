@@ -1,0 +1,53 @@
+/** Display helpers: times, day labels, room names, name colours. Local time zone, browser locale. */
+import type { RoomInfo } from '../../../src/protocol/index.js';
+
+const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
+const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric' });
+const dayYearFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
+
+export function formatTime(ts: number): string {
+  return timeFmt.format(ts);
+}
+
+export function formatFull(ts: number): string {
+  return fullFmt.format(ts);
+}
+
+/** Local calendar day of a timestamp, e.g. 2026-11-22 (months 1-based, zero padded). */
+export function dayKey(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+/** "Today", "Yesterday", or the date (with the year when it is not this year). */
+export function dayLabel(ts: number, now = Date.now()): string {
+  const key = dayKey(ts);
+  if (key === dayKey(now)) return 'Today';
+  const y = new Date(now);
+  y.setDate(y.getDate() - 1);
+  if (key === dayKey(y.getTime())) return 'Yesterday';
+  return new Date(ts).getFullYear() === new Date(now).getFullYear() ? dayFmt.format(ts) : dayYearFmt.format(ts);
+}
+
+/** What the sidebar and header call a room: `general`, `design`, or the DM peer's name. */
+export function roomTitle(room: Pick<RoomInfo, 'id' | 'kind' | 'peer'>): string {
+  if (room.kind === 'dm') return room.peer?.name ?? 'direct message';
+  return room.id;
+}
+
+/** A stable hue for a name (avatar colour). */
+export function nameHue(name: string): number {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return h % 360;
+}
+
+export function initial(name: string): string {
+  return (Array.from(name)[0] ?? '?').toUpperCase();
+}
+
+/** Unread messages: the room's newest seq minus the read marker, never negative. */
+export function unreadCount(room: Pick<RoomInfo, 'lastSeq' | 'lastRead'>): number {
+  return Math.max(0, room.lastSeq - room.lastRead);
+}
