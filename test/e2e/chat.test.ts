@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import type { TestServer } from '../helpers/server.js';
-import { e2eSkip, guest, launchBrowser, messageTexts, openRoom, pageErrors, send, startWebServer, type Person } from './browser.js';
+import { e2eSkip, guest, launchBrowser, messageTexts, openPage, openRoom, pageErrors, send, startWebServer, type Person } from './browser.js';
 
 const skip = e2eSkip();
 if (skip) console.log(`# web UI e2e: ${skip}`);
@@ -155,6 +155,36 @@ describe('web UI: chatting', { skip }, () => {
     await ann.page.getByLabel('Pick a name').waitFor();
     await ann.page.reload();
     await ann.page.getByLabel('Pick a name').waitFor();
+  });
+
+  it('accounts: register, a wrong password is refused, log in; a guest name in use is refused', async () => {
+    const { context, page } = await openPage(browser, srv.http + '/');
+    try {
+      await page.getByLabel('Pick a name').fill('ben');
+      await page.getByRole('button', { name: 'Join as guest' }).click();
+      await page.getByRole('alert').filter({ hasText: 'the name "ben" is in use' }).waitFor();
+
+      await page.getByRole('radio', { name: 'Register' }).click();
+      await page.getByLabel('Name').fill('rita');
+      await page.getByLabel('Password').fill('short');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Passwords are 8-256 characters.' }).waitFor();
+      await page.getByLabel('Password').fill('a long enough password');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await page.getByTestId('me').filter({ hasText: 'rita · account' }).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+
+      await page.getByRole('radio', { name: 'Log in' }).click();
+      await page.getByLabel('Name').fill('rita');
+      await page.getByLabel('Password').fill('not the password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'wrong name or password' }).waitFor();
+      await page.getByLabel('Password').fill('a long enough password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByTestId('me').filter({ hasText: 'rita · account' }).waitFor();
+    } finally {
+      await context.close();
+    }
   });
 
   it('markup in a message is shown as text; links are safe anchors', async () => {

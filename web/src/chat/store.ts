@@ -48,6 +48,7 @@ function initialState(active = GLOBAL_ROOM): ChatState {
   const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
   return {
     phase: 'signed-out',
+    restoring: false,
     conn: { state: 'idle', retryAt: null, offline },
     rooms: [],
     active,
@@ -127,7 +128,7 @@ export class ChatStore {
     this.clock = clock;
     clock.onChange = () => this.set({ conn: { ...this.state.conn, retryAt: clock.nextAttemptAt } });
     this.bind(client);
-    this.set({ phase: 'signing-in', signInError: undefined, conn: { ...this.state.conn, state: 'connecting', error: undefined } });
+    this.set({ phase: 'signing-in', restoring, signInError: undefined, conn: { ...this.state.conn, state: 'connecting', error: undefined } });
     try {
       await client.connect();
     } catch (err) {

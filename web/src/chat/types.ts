@@ -47,6 +47,8 @@ export interface ConnectionView {
 export interface ChatState {
   /** signed-out: the sign-in form; signing-in: first handshake under way; ready: the chat. */
   phase: 'signed-out' | 'signing-in' | 'ready';
+  /** The sign-in under way restores a saved session (no form is shown meanwhile). */
+  restoring: boolean;
   signInError?: string;
   conn: ConnectionView;
   me?: UserRef & { account: boolean };

@@ -19,6 +19,7 @@ export function App() {
   const store = useStore();
   const phase = useChat((s) => s.phase);
   const active = useChat((s) => s.active);
+  const restoring = useChat((s) => s.restoring);
 
   useEffect(() => {
     const sync = () => {
@@ -37,7 +38,7 @@ export function App() {
   }, [phase, active]);
 
   if (phase === 'ready') return <ChatLayout />;
-  if (phase === 'signing-in') {
+  if (phase === 'signing-in' && restoring) {
     return (
       <div className="center-screen">
         <ConnectionBanner />

@@ -4,6 +4,7 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { useChat } from '../chat/react.js';
+import { unreadCount } from '../lib/format.js';
 import { Composer } from './Composer.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { JoinPrompt } from './JoinPrompt.js';
@@ -25,6 +26,12 @@ export function ChatLayout() {
     setDrawer(false);
     menuButton.current?.focus();
   }, []);
+
+  // Unread messages in other rooms show in the tab title.
+  const unread = rooms.reduce((n, r) => (r.id === active ? n : n + unreadCount(r)), 0);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) scale-chat` : 'scale-chat';
+  }, [unread]);
 
   // Picking a room in the drawer closes it.
   useEffect(() => setDrawer(false), [active]);

@@ -2,6 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { PASSWORD_MAX, PASSWORD_MIN, isValidName, type Auth } from '../../../src/protocol/index.js';
 import { useChat, useStore } from '../chat/react.js';
+import { ConnectionBanner } from './ConnectionBanner.js';
 
 type Mode = 'guest' | 'login' | 'register';
 
@@ -14,6 +15,7 @@ const MODES: { mode: Mode; label: string }[] = [
 export function SignIn() {
   const store = useStore();
   const serverError = useChat((s) => s.signInError);
+  const phase = useChat((s) => s.phase);
   const [mode, setMode] = useState<Mode>('guest');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -45,6 +47,7 @@ export function SignIn() {
     <main className="signin">
       <form className="signin-card" onSubmit={submit} aria-labelledby="signin-title">
         <h1 id="signin-title">scale-chat</h1>
+        {phase === 'signing-in' && <ConnectionBanner />}
         <div className="tabs" role="radiogroup" aria-label="How to sign in">
           {MODES.map((m) => (
             <button
@@ -93,8 +96,8 @@ export function SignIn() {
             {error}
           </p>
         )}
-        <button className="primary" type="submit" disabled={busy}>
-          {mode === 'guest' ? 'Join as guest' : mode === 'login' ? 'Log in' : 'Create account'}
+        <button className="primary" type="submit" disabled={busy} aria-busy={busy}>
+          {busy ? 'Signing in…' : mode === 'guest' ? 'Join as guest' : mode === 'login' ? 'Log in' : 'Create account'}
         </button>
         <p className="muted small">
           {mode === 'guest'
