@@ -4,9 +4,11 @@
  */
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
+import { registerReport } from './report.js';
 
 const program = new Command();
 program.name('scale-chat').description('Real-time WebSocket chat built to be pushed to its limits');
 registerServe(program);
+registerReport(program);
 
 program.parseAsync(process.argv);
