@@ -6,16 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { CloseCode } from '../protocol/codes.js';
 import { Authenticator } from './auth/handshake.js';
-import { NameRegistry } from './auth/names.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { TokenSigner } from './auth/tokens.js';
 import type { Bus } from './bus/bus.js';
-import { MemoryBus } from './bus/memory.js';
+import { createBus, createClusterState, createStore } from './cluster/engines.js';
+import type { ClusterState } from './cluster/state.js';
 import type { Config } from './config.js';
 import { createHandlers } from './hub/handlers.js';
 import { Hub } from './hub/hub.js';
@@ -24,7 +23,6 @@ import { PresenceCoalescer } from './hub/presence.js';
 import { instrument } from './instrument.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
-import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 import { Gateway } from './transport/gateway.js';
 import { createHttpHandler } from './transport/http.js';
@@ -33,6 +31,8 @@ import { FlushScheduler } from './transport/outbox.js';
 export interface AppOptions {
   store?: Store;
   bus?: Bus;
+  /** Cluster state (names, presence, heartbeats); default from config: Redis when redisUrl is set, else local. */
+  cluster?: ClusterState;
   logger?: Logger;
   /** Collect default process metrics (off in tests that build many apps in one process). */
   processMetrics?: boolean;
@@ -56,27 +56,49 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const log = opts.logger ?? createLogger(config.logLevel, { node: nodeId });
   const metrics = new Metrics(opts.processMetrics ?? true);
   metrics.setNode(nodeId);
-  const store = instrument<Store>(opts.store ?? new SqliteStore(path.join(config.dataDir, 'scale-chat.db')), metrics.storeSeconds);
+  // Engines from the config: no Redis/PostgreSQL URL = the embedded defaults (SQLite, memory bus, local state).
+  const rawStore = opts.store ?? createStore(config, log);
+  const store = instrument<Store>(rawStore, metrics.storeSeconds);
   await store.init();
-  const bus = instrument<Bus>(opts.bus ?? new MemoryBus(), metrics.busSeconds, new Set(['subscribe', 'unsubscribe']));
+  const bus = instrument<Bus>(opts.bus ?? createBus(config, nodeId, rawStore, log, metrics), metrics.busSeconds, new Set(['subscribe', 'unsubscribe']));
+  const cluster = opts.cluster ?? createClusterState(config, nodeId, log);
+  await cluster.start();
 
   let secret = config.tokenSecret;
   if (!secret) {
     secret = (await store.getSetting('token_secret')) ?? '';
     if (!secret) {
-      secret = randomBytes(32).toString('hex');
+      // Nodes booting together agree on one secret (first offer wins) before it is stored.
+      secret = await cluster.agree('token_secret', randomBytes(32).toString('hex'));
       await store.setSetting('token_secret', secret);
     }
   }
   const tokens = new TokenSigner(secret, config.tokenTtlMs);
-  const names = new NameRegistry();
+  const names = cluster.names;
   const hub = new Hub(store, bus, metrics);
   const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
-  hub.onUserOnline = (user, rooms) => presence.change(user, rooms, true);
-  hub.onUserOffline = (user, rooms) => presence.change(user, rooms, false);
+  // The hub reports node-level transitions; the cluster state says when they are cluster-level (presence).
+  hub.countOnline = () => cluster.onlineCount();
+  hub.onUserOnline = (user, rooms) => {
+    const list = [...rooms];
+    void cluster.userOnline(user).then((first) => first && presence.change(user, list, true));
+  };
+  hub.onUserOffline = (user, rooms) => {
+    const list = [...rooms];
+    void cluster.userOffline(user).then((last) => last && presence.change(user, list, false));
+  };
+  // Presence changes no local connection caused (a dead node's users, a resync): rooms from the store.
+  cluster.onPresence = (users, online) => {
+    for (const user of users) {
+      store.listUserRooms(user.id).then(
+        (rooms) => presence.change(user, rooms.map((r) => r.id), online),
+        (err) => log.warn({ err: String(err), user: user.id }, 'presence: rooms of a user not readable'),
+      );
+    }
+  };
   const scheduler = new FlushScheduler(config.maxOutboxBytes);
   const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
-  const handlers = createHandlers(hub, pipeline, names, config);
+  const handlers = createHandlers(hub, pipeline, cluster, config);
   const auth = new Authenticator(
     store,
     names,
@@ -137,6 +159,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await gateway.waitClosed(Math.max(0, bound / 2));
         const rest = Math.max(0, bound - (Date.now() - started));
         await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, rest).unref())]);
+        // This node's users and names leave the cluster state at once (no TTL wait), then presence is flushed.
+        await cluster.stop().catch((err) => log.warn({ err: String(err) }, 'cluster state: leave failed (swept after the TTL)'));
         presence.stop();
         gateway.stop();
         server.closeAllConnections?.();

@@ -9,7 +9,7 @@ import { isValidName, nameKey, normalizeName } from '../../protocol/rules.js';
 import type { Auth } from '../../protocol/schema.js';
 import type { Store, UserRecord } from '../store/store.js';
 import { StoreConflictError } from '../store/store.js';
-import type { NameRegistry } from './names.js';
+import type { ClusterNames } from '../cluster/state.js';
 import { hashPassword, isValidPassword, verifyPassword } from './passwords.js';
 import type { LoginThrottle } from './throttle.js';
 import type { TokenSigner } from './tokens.js';
@@ -27,7 +27,7 @@ const fail = (code: ErrorCode, message: string, retryAfterMs?: number): Handshak
 export class Authenticator {
   constructor(
     private readonly store: Store,
-    private readonly names: NameRegistry,
+    private readonly names: ClusterNames,
     private readonly tokens: TokenSigner,
     /** Failed logins per account name. */
     private readonly byName: LoginThrottle,
@@ -62,9 +62,9 @@ export class Authenticator {
   private async guest(raw: string): Promise<HandshakeResult> {
     const n = this.checkName(raw);
     if ('ok' in n) return n;
-    // Reserve synchronously first: two guests racing for one name cannot both win.
+    // Reserve first (atomically, cluster-wide): two guests racing for one name cannot both win.
     const user: UserRecord = { id: newUserId(), name: n.name, nameKey: n.key, account: false, passwordHash: null, createdAt: Date.now() };
-    if (!this.names.acquire(n.key, user.id)) return fail('name_taken', `the name "${n.name}" is in use`);
+    if (!(await this.names.acquire(n.key, user.id))) return fail('name_taken', `the name "${n.name}" is in use`);
     try {
       if (await this.store.findAccount(n.key)) {
         this.names.release(n.key, user.id);
@@ -83,7 +83,7 @@ export class Authenticator {
     if ('ok' in n) return n;
     if (!isValidPassword(password)) return fail('password_invalid', 'passwords are 8-256 characters');
     const user: UserRecord = { id: newUserId(), name: n.name, nameKey: n.key, account: true, passwordHash: null, createdAt: Date.now() };
-    if (!this.names.acquire(n.key, user.id)) return fail('name_taken', `the name "${n.name}" is in use`);
+    if (!(await this.names.acquire(n.key, user.id))) return fail('name_taken', `the name "${n.name}" is in use`);
     try {
       user.passwordHash = await hashPassword(password);
       await this.store.createUser(user);
@@ -107,7 +107,7 @@ export class Authenticator {
       return fail('auth_failed', 'wrong name or password');
     }
     this.byName.succeed(key);
-    if (!this.names.acquire(user.nameKey, user.id)) return fail('name_taken', `the name "${user.name}" is in use`);
+    if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" is in use`);
     return { ok: true, user };
   }
 
@@ -118,7 +118,7 @@ export class Authenticator {
     }
     const user = await this.store.getUser(check.uid);
     if (!user) return fail('token_invalid', 'invalid session token');
-    if (!this.names.acquire(user.nameKey, user.id)) return fail('name_taken', `the name "${user.name}" was taken while you were away`);
+    if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" was taken while you were away`);
     if (!user.account) {
       const account = await this.store.findAccount(user.nameKey).catch((e) => {
         this.names.release(user.nameKey, user.id);

@@ -23,7 +23,7 @@ import type {
 } from '../../protocol/types.js';
 import { roomTopic, userTopic } from '../bus/bus.js';
 import type { Config } from '../config.js';
-import type { NameRegistry } from '../auth/names.js';
+import type { ClusterState } from '../cluster/state.js';
 import type { Conn } from '../transport/connection.js';
 import type { UserRoom } from '../store/store.js';
 import type { Hub } from './hub.js';
@@ -46,8 +46,9 @@ export class Refusal extends Error {
 const MEMBER_LIST_MAX = 1000;
 const HISTORY_DEFAULT = 50;
 
-export function createHandlers(hub: Hub, pipeline: MessagePipeline, names: NameRegistry, config: Config): HandlerMap {
+export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: ClusterState, config: Config): HandlerMap {
   const { store, bus } = hub;
+  const names = cluster.names;
 
   const requireMember = (conn: Conn, room: string): void => {
     if (!conn.rooms.has(room)) throw new Refusal(ErrorCode.not_member, `you are not a member of "${room}"`);
@@ -59,6 +60,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, names: NameR
     hub.addToRoom(conn, room);
     let r: UserRoom | undefined;
     try {
+      await hub.roomsReady([room]);
       r = (await store.listUserRooms(conn.user!.id)).find((x) => x.id === room);
     } catch (err) {
       conn.release(room, Number.MAX_SAFE_INTEGER);
@@ -86,7 +88,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, names: NameR
 
   const findUser = async (name: string) => {
     const key = nameKey(name);
-    const online = names.holder(key);
+    const online = await names.holder(key);
     if (online) return store.getUser(online);
     return store.findUserByName(key);
   };
@@ -185,11 +187,12 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, names: NameR
       requireMember(conn, f.room);
       let frame: MembersFrame;
       if (f.room === GLOBAL_ROOM) {
-        const online = hub.onlineUsers(MEMBER_LIST_MAX);
-        frame = { type: 'members', re: f.id, room: f.room, members: online.map((u) => ({ ...u, online: true })), total: hub.onlineCount };
+        const { users, total } = await cluster.onlineUsers(MEMBER_LIST_MAX);
+        frame = { type: 'members', re: f.id, room: f.room, members: users.map((u) => ({ ...u, online: true })), total };
       } else {
         const { members, total } = await store.listMembers(f.room, MEMBER_LIST_MAX);
-        frame = { type: 'members', re: f.id, room: f.room, members: members.map((u) => ({ ...u, online: hub.isOnline(u.id) })), total };
+        const online = await cluster.onlineAmong(members.map((u) => u.id));
+        frame = { type: 'members', re: f.id, room: f.room, members: members.map((u) => ({ ...u, online: online.has(u.id) })), total };
       }
       conn.send(frame);
     },

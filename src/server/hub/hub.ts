@@ -16,6 +16,8 @@ export class Hub {
   /** Called when a user's first connection attaches / last one detaches. */
   onUserOnline: (user: UserRef, rooms: Iterable<string>) => void = () => {};
   onUserOffline: (user: UserRef, rooms: Iterable<string>) => void = () => {};
+  /** Users online (cluster-wide when a cluster state is wired in): the member count of `general`. */
+  countOnline: () => number = () => this.userConns.size;
 
   constructor(
     readonly store: Store,
@@ -74,6 +76,15 @@ export class Hub {
       this.roomConns.delete(room);
       this.bus.unsubscribe(roomTopic(room));
     }
+  }
+
+  /**
+   * Resolves once the bus delivers every node's events of these rooms to this node (subscriptions effective):
+   * await it after registering a connection and before reading the rooms from the store.
+   */
+  async roomsReady(rooms: Iterable<string>): Promise<void> {
+    if (!this.bus.ready) return;
+    await Promise.all([...rooms].map((room) => this.bus.ready!(roomTopic(room))));
   }
 
   isOnline(uid: string): boolean {
@@ -138,7 +149,7 @@ export class Hub {
       kind: r.kind,
       lastSeq: r.lastSeq,
       lastRead: r.lastRead,
-      members: r.id === GLOBAL_ROOM ? this.onlineCount : r.members,
+      members: r.id === GLOBAL_ROOM ? this.countOnline() : r.members,
     };
     if (r.peer) info.peer = r.peer;
     return info;

@@ -12,7 +12,7 @@ import type { ClientFrame, HelloFrame } from '../../protocol/schema.js';
 import type { MsgEvent, PingEvent, ResumeEvent, WelcomeFrame } from '../../protocol/types.js';
 import { PROTOCOL_VERSION, WS_PATH } from '../../protocol/version.js';
 import type { Authenticator } from '../auth/handshake.js';
-import type { NameRegistry } from '../auth/names.js';
+import type { ClusterNames } from '../cluster/state.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { Refusal, type HandlerMap } from '../hub/handlers.js';
@@ -57,7 +57,7 @@ export class Gateway {
     private readonly hub: Hub,
     private readonly handlers: HandlerMap,
     private readonly auth: Authenticator,
-    private readonly names: NameRegistry,
+    private readonly names: ClusterNames,
     private readonly tokens: TokenSigner,
     private readonly metrics: Metrics,
     private readonly log: Logger,
@@ -259,6 +259,7 @@ export class Gateway {
     const memberOf = (await store.listUserRooms(u.id)).map((r) => r.id);
     for (const room of memberOf) conn.hold(room);
     this.hub.attach(conn, memberOf);
+    await this.hub.roomsReady(memberOf);
     const rooms = await store.listUserRooms(u.id);
     const { token, expiresAt } = this.tokens.issue(u.id);
     const c = this.config;
