@@ -19,6 +19,8 @@ import type { ChatState, PendingMessage, Timeline, Typist } from './types.js';
 
 const TYPING_SHOW_MS = 4000;
 const TYPING_SEND_EVERY_MS = 2500;
+/** Read markers go out at most this often per room (a busy room must not eat the frame rate limit). */
+const READ_EVERY_MS = 1000;
 /** Errors after which the saved session is useless. */
 const SESSION_DEAD = new Set(['token_expired', 'token_invalid', 'name_taken', 'auth_failed']);
 
@@ -71,6 +73,8 @@ export class ChatStore {
   private inboxScheduled = false;
   private typingSweep: ReturnType<typeof setInterval> | undefined;
   private readonly typingSent = new Map<string, number>();
+  private readonly readSent = new Map<string, number>();
+  private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(private readonly opts: StoreOptions = {}) {
     this.state = initialState();
@@ -156,6 +160,9 @@ export class ChatStore {
     this.clock = undefined;
     this.inbox.clear();
     this.typingSent.clear();
+    this.readSent.clear();
+    for (const t of this.readTimers.values()) clearTimeout(t);
+    this.readTimers.clear();
     clearInterval(this.typingSweep);
     this.typingSweep = undefined;
   }
@@ -203,7 +210,10 @@ export class ChatStore {
         this.typingSweep ??= setInterval(() => this.sweepTyping(), 1000);
       }),
       client.on('read', () => this.refreshRooms()),
-      client.on('roomAdded', () => this.refreshRooms()),
+      client.on('roomAdded', (r) => {
+        this.refreshRooms();
+        if (r.id === this.state.active) this.openRoom(r.id); // e.g. invited while looking at its join prompt
+      }),
       client.on('roomRemoved', ({ room }) => {
         this.refreshRooms();
         if (room === this.state.active) this.openRoom(GLOBAL_ROOM);
@@ -322,9 +332,22 @@ export class ChatStore {
 
   /** Marks everything in `room` read (called while its newest message is on screen). */
   markRead(room: string): void {
-    const r = this.client?.rooms.get(room);
-    if (!r || r.lastRead >= r.lastSeq) return;
-    this.client!.markRead(room, r.lastSeq);
+    const client = this.client;
+    const r = client?.rooms.get(room);
+    if (!client || !r || r.lastRead >= r.lastSeq || this.readTimers.has(room)) return;
+    const wait = READ_EVERY_MS - (Date.now() - (this.readSent.get(room) ?? 0));
+    if (wait > 0) {
+      this.readTimers.set(
+        room,
+        setTimeout(() => {
+          this.readTimers.delete(room);
+          if (this.client === client) this.markRead(room);
+        }, wait),
+      );
+      return;
+    }
+    this.readSent.set(room, Date.now());
+    client.markRead(room, r.lastSeq);
     this.refreshRooms();
   }
 

@@ -51,7 +51,7 @@ export function ChatLayout() {
     <div className="app" data-drawer={drawer ? 'open' : 'closed'} data-members={membersOpen ? 'open' : 'closed'}>
       <Sidebar open={drawer} onClose={closeDrawer} />
       {drawer && <div className="scrim" onClick={closeDrawer} aria-hidden="true" />}
-      <main className="room" aria-label="Conversation">
+      <main className="room" aria-label="Conversation" inert={drawer || undefined}>
         <RoomHeader
           room={room}
           roomId={active}
