@@ -149,4 +149,37 @@ describe('web UI: a room with 10,000 messages', { skip }, () => {
     assert.ok(maxRows < 200, `rows rendered stay bounded with ${TOTAL} messages loaded (max ${maxRows})`);
     assert.ok(maxNodes < 3000, `the DOM stays small with ${TOTAL} messages loaded (max ${maxNodes} elements)`);
   });
+
+  it('scrolled up, new messages do not move the view and a pill counts them; at the bottom it follows them', async () => {
+    const page = viewer.page;
+    const list = page.locator('.list');
+    const writer = new ChatClient({ url: srv.url, WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'], auth: { kind: 'guest', name: 'writer2' } });
+    await writer.connect();
+    try {
+      await list.evaluate((el) => (el.scrollTop = el.scrollHeight / 2));
+      await page.waitForFunction(() => document.querySelector('.list')!.getAttribute('data-pinned') === 'false');
+      const firstSeq = async () => Number(await page.locator('.list .msg[data-seq]').first().getAttribute('data-seq'));
+      const before = await list.evaluate((el) => el.scrollTop);
+      const seqBefore = await firstSeq();
+      await writer.send('general', 'news while you were reading');
+      await page.getByRole('button', { name: '1 new message' }).waitFor();
+      await writer.send('general', 'more news');
+      await page.getByRole('button', { name: '2 new messages' }).waitFor();
+      assert.equal(await list.evaluate((el) => el.scrollTop), before, 'the view did not move');
+      assert.equal(await firstSeq(), seqBefore);
+
+      await page.getByRole('button', { name: '2 new messages' }).click();
+      await page.locator('.list .msg-text', { hasText: 'more news' }).waitFor();
+      await page.getByRole('button', { name: /new message/ }).waitFor({ state: 'detached' });
+      await writer.send('general', 'and it follows at the bottom');
+      await page.locator('.list .msg-text', { hasText: 'and it follows at the bottom' }).waitFor();
+      await page.waitForFunction(() => {
+        const el = document.querySelector('.list')!;
+        return el.getAttribute('data-pinned') === 'true' && el.scrollHeight - el.scrollTop - el.clientHeight < 2;
+      });
+      assert.equal(await page.getByRole('button', { name: /new message/ }).count(), 0);
+    } finally {
+      writer.close();
+    }
+  });
 });

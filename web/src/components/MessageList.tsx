@@ -133,11 +133,11 @@ export function MessageList({ room }: { room: string }) {
     if (!el) return;
     const y = el.scrollTop;
     const atBottom = el.scrollHeight - y - el.clientHeight <= BOTTOM_SLACK;
-    if (atBottom !== pinnedRef.current) {
-      pinnedRef.current = atBottom;
-      setPinned(atBottom);
-      setSeenSeq(atBottom ? null : lastSeq);
-    }
+    const wasPinned = pinnedRef.current;
+    pinnedRef.current = atBottom;
+    setPinned(atBottom); // also when only the ref moved (an own message pinned the list)
+    if (atBottom) setSeenSeq(null);
+    else if (wasPinned) setSeenSeq(lastSeq);
     // Anchor on the first message in view: message keys never move to another message, unlike the
     // top edge and the day separators (a prepended page of the same day takes over its separator).
     let i = layout.indexAt(y);

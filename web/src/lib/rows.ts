@@ -55,5 +55,5 @@ export function estimateRowHeight(row: Row): number {
   const text = row.kind === 'msg' ? row.msg.text : row.pending.text;
   let lines = 0;
   for (const line of text.split('\n')) lines += Math.max(1, Math.ceil(line.length / 70));
-  return (row.head ? 34 : 4) + lines * 22;
+  return (row.head ? 30 : 2) + lines * 22;
 }
