@@ -110,6 +110,22 @@ describe('web UI: chatting', { skip }, () => {
     await eve.page.getByRole('alert').filter({ hasText: 'no room "secret-plans"' }).waitFor();
     assert.equal(await eve.page.getByText('the cake is in the fridge').count(), 0);
     assert.equal(await eve.page.locator('.sidebar a[data-room="secret-plans"]').count(), 0);
+
+    // Leaving: eve joins a public room and leaves it again.
+    await openRoom(ann.page, 'general');
+    await ann.page.getByRole('button', { name: '+ New room' }).click();
+    await ann.page.getByLabel('Room name').fill('lobby');
+    await ann.page.getByRole('button', { name: 'Create' }).click();
+    await ann.page.locator('.room-title h1', { hasText: 'lobby' }).waitFor();
+    await eve.page.getByRole('button', { name: '− Browse rooms' }).click();
+    await eve.page.getByRole('button', { name: '+ Browse rooms' }).click();
+    await eve.page.getByRole('button', { name: 'Join lobby' }).click();
+    await eve.page.locator('.room-title h1', { hasText: 'lobby' }).waitFor();
+    await ann.page.getByTestId('header-online').filter({ hasText: '2 of 2 online' }).waitFor();
+    await eve.page.getByRole('button', { name: 'Leave' }).click();
+    await eve.page.locator('.room-title h1', { hasText: 'general' }).waitFor();
+    assert.equal(await eve.page.locator('.sidebar a[data-room="lobby"]').count(), 0);
+    await ann.page.getByTestId('header-online').filter({ hasText: '1 of 1 online' }).waitFor();
   });
 
   it('a DM between two people, with an unread count, invisible to a third', async () => {

@@ -91,7 +91,7 @@ describe('web UI: desktop and phone layouts', { skip }, () => {
     await context.close();
   });
 
-  it('phone (375 px): the sidebar is a drawer; a message sends', async () => {
+  it('phone (375 px): the sidebar is a drawer; a message sends; keyboard only works too', async () => {
     const { context, page } = await openPage(browser, srv.http + '/', { width: 375, height: 740 });
     await logIn(page, 'maya');
     const sidebar = page.locator('#sidebar');
@@ -117,6 +117,28 @@ describe('web UI: desktop and phone layouts', { skip }, () => {
     await page.locator('.sidebar a[data-room="launch"]').click();
     await sidebar.waitFor({ state: 'hidden' });
     await page.locator('.room-title h1', { hasText: 'launch' }).waitFor();
+
+    // Keyboard only: Tab to a room, Enter opens it, Tab to the composer, type, Enter sends.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.locator('body').focus();
+    const tabTo = async (selector: string) => {
+      for (let i = 0; i < 60; i++) {
+        if (await page.evaluate((sel) => document.activeElement?.matches(sel) ?? false, selector)) return;
+        await page.keyboard.press('Tab');
+      }
+      assert.fail(`Tab never reached ${selector}`);
+    };
+    await tabTo('.sidebar a[data-room="general"]');
+    await page.keyboard.press('Enter');
+    await page.locator('.room-title h1', { hasText: 'general' }).waitFor();
+    await tabTo('#composer-input');
+    await page.keyboard.type('typed with the keyboard only');
+    await page.keyboard.press('Enter');
+    await page.locator('.list .msg.own:not(.unsent) .msg-text', { hasText: 'typed with the keyboard only' }).waitFor();
+    await tabTo('.sidebar a[data-room="launch"]');
+    await page.keyboard.press('Enter');
+    await page.locator('.room-title h1', { hasText: 'launch' }).waitFor();
+    await page.setViewportSize({ width: 375, height: 740 });
 
     const got: MsgEvent[] = [];
     const priya = clients[1];

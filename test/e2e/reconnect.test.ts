@@ -43,6 +43,12 @@ describe('web UI: server restart', { skip }, () => {
     // While the server is down the countdown shows when the next attempt starts.
     await ann.page.locator('.banner', { hasText: /Reconnecting in \d+s/ }).waitFor({ timeout: 20_000 });
 
+    // The browser losing its network says so; back online, the countdown returns.
+    await ann.context.setOffline(true);
+    await ann.page.locator('.banner', { hasText: 'You are offline' }).waitFor();
+    await ann.context.setOffline(false);
+    await ann.page.locator('.banner', { hasText: /Reconnecting/ }).waitFor();
+
     // Written during the outage: pending now, sent after the reconnect.
     await send(ann.page, 'written while offline');
     await ann.page.locator('.list .msg.unsent [data-status="pending"]').waitFor();

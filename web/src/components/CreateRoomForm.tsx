@@ -21,6 +21,7 @@ export function CreateRoomForm() {
     try {
       await store.createRoom(n, visibility);
       setName('');
+      setVisibility('public');
       setOpen(false);
     } catch (err) {
       setError(describeError(err));
