@@ -1,7 +1,8 @@
 /**
  * The server restarts while a page is open: the page says it is reconnecting (with a countdown),
  * then shows the messages another client sent meanwhile exactly once and in order, and its own
- * message written during the outage goes from pending to sent.
+ * message written during the outage goes from pending to sent. A message the SDK gives up on shows
+ * as failed, and Retry delivers it exactly once.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -79,5 +80,28 @@ describe('web UI: server restart', { skip }, () => {
     for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, `no gap and no duplicate: seq ${seqs[i - 1]} then ${seqs[i]}`);
     assert.equal(seqs.length, missed.length + 2);
     writer.close();
+  });
+
+  it('a message that cannot be delivered is marked failed; Retry delivers it once', async () => {
+    const port = srv.port;
+    await srv.stop();
+    await ann.page.locator('.banner[data-state="reconnecting"]').waitFor();
+    await send(ann.page, 'this one will fail');
+    await ann.page.locator('.list .msg.unsent [data-status="pending"]').waitFor();
+    // The SDK gives up on an unacknowledged message after 15 s.
+    const failed = ann.page.locator('.list .msg.unsent [data-status="failed"]');
+    await failed.waitFor({ timeout: 30_000 });
+    assert.match((await failed.textContent()) ?? '', /Not sent/);
+
+    srv = await startWebServer({ port }, dir);
+    await ann.page.locator('.banner').waitFor({ state: 'detached', timeout: 20_000 });
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await ann.page.locator('.list .msg:not(.unsent) .msg-text', { hasText: 'this one will fail' }).waitFor();
+    assert.equal(await ann.page.locator('.list .msg.unsent').count(), 0);
+    const reader = new ChatClient({ url: srv.url, WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'], auth: { kind: 'guest', name: 'reader' } });
+    await reader.connect();
+    const { messages } = await reader.history('general', { limit: 100 });
+    reader.close();
+    assert.equal(messages.filter((m) => m.text === 'this one will fail').length, 1, 'stored exactly once');
   });
 });

@@ -7,8 +7,6 @@ import './styles.css';
 
 const store = new ChatStore();
 store.start();
-// For the end-to-end tests and debugging from the console: read-only use.
-(window as unknown as { scaleChat: ChatStore }).scaleChat = store;
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -37,6 +37,15 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
+/** Why a message was not sent, in the user's terms (server refusals already are). */
+function sendFailure(err: unknown): string {
+  if (err instanceof ChatError) {
+    if (err.code === 'timeout') return 'the server did not confirm it in time';
+    if (err.code === 'closed') return 'the connection was closed';
+  }
+  return describeError(err);
+}
+
 function defaultUrl(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${WS_PATH}`;
 }
@@ -433,7 +442,7 @@ export class ChatStore {
       },
       (err) => {
         if (this.client !== client) return;
-        this.setPending(p.room, (list) => list.map((x) => (x.id === p.id ? { ...x, status: 'failed', error: describeError(err) } : x)));
+        this.setPending(p.room, (list) => list.map((x) => (x.id === p.id ? { ...x, status: 'failed', error: sendFailure(err) } : x)));
       },
     );
   }

@@ -33,8 +33,12 @@ export function ChatLayout() {
     document.title = unread > 0 ? `(${unread}) scale-chat` : 'scale-chat';
   }, [unread]);
 
-  // Picking a room in the drawer closes it.
-  useEffect(() => setDrawer(false), [active]);
+  // Picking a room in the drawer closes it (focus goes back to the menu button, not to a hidden link).
+  const drawerRef = useRef(drawer);
+  drawerRef.current = drawer;
+  useEffect(() => {
+    if (drawerRef.current) closeDrawer();
+  }, [active, closeDrawer]);
 
   useEffect(() => {
     if (!drawer && !membersOpen) return;

@@ -37,16 +37,21 @@ function Status({ row, onRetry, onDiscard }: { row: Row } & Omit<Actions, 'onLoa
       </span>
     );
   }
+  return null; // failed: see Failed below the text
+}
+
+function Failed({ error, onRetry, onDiscard }: { error?: string; onRetry(): void; onDiscard(): void }) {
   return (
-    <span className="status failed" data-status="failed" role="alert">
-      <span title={p.error}>Not sent</span>
-      <button type="button" className="link" onClick={() => onRetry(p.id)}>
+    <div className="failed" data-status="failed" role="alert">
+      <strong>Not sent</strong>
+      {error ? <span>: {error}</span> : null}{' '}
+      <button type="button" className="link" onClick={onRetry}>
         Retry
       </button>
-      <button type="button" className="link" onClick={() => onDiscard(p.id)}>
+      <button type="button" className="link" onClick={onDiscard}>
         Discard
       </button>
-    </span>
+    </div>
   );
 }
 
@@ -110,6 +115,9 @@ function Item({ row, roomLabel, meName, loading, error, onRetry, onDiscard, onLo
         <div className="msg-text">
           <MessageText text={text} />
         </div>
+        {row.kind === 'pending' && row.pending.status === 'failed' && (
+          <Failed error={row.pending.error} onRetry={() => onRetry(row.pending.id)} onDiscard={() => onDiscard(row.pending.id)} />
+        )}
       </div>
       <Status row={row} onRetry={onRetry} onDiscard={onDiscard} />
     </article>
