@@ -201,7 +201,16 @@ export class RedisClusterState implements ClusterState {
       if (await h.claim) return true;
       return false;
     }
-    const entry = { uid, count: 1, claim: this.redis.scClaim(this.k.name(key), this.k.nodeNames(), uid, this.nodeId).then((r) => r === 1) };
+    const entry = {
+      uid,
+      count: 1,
+      claim: this.redis.scClaim(this.k.name(key), this.k.nodeNames(), uid, this.nodeId).then(
+        (r) => r === 1,
+        (err: Error) => {
+          throw new Error(`cluster state unavailable (Redis: ${err.message})`);
+        },
+      ),
+    };
     this.heldNames.set(key, entry);
     let ok = false;
     try {

@@ -127,6 +127,10 @@ export class PostgresStore implements Store {
     this.check();
     const c = await this.pool.connect();
     let broken: Error | undefined;
+    // A checked-out client is not watched by the pool: a server shutdown between two statements would be an
+    // unhandled 'error' event (a crash). Record it; the client is then discarded on release.
+    const onError = (err: Error) => (broken = err);
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const out = await fn(c);
@@ -136,6 +140,7 @@ export class PostgresStore implements Store {
       await c.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
+      c.off('error', onError);
       c.release(broken);
     }
   }
@@ -143,6 +148,9 @@ export class PostgresStore implements Store {
   async init(): Promise<void> {
     if (this.closed) throw new Error('PostgresStore is closed');
     const c = await this.pool.connect();
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    c.on('error', onError);
     try {
       await migratePostgres(c);
       await c.query(
@@ -151,7 +159,8 @@ export class PostgresStore implements Store {
         [GLOBAL_ROOM, Date.now()],
       );
     } finally {
-      c.release();
+      c.off('error', onError);
+      c.release(broken);
     }
     this.initialized = true;
   }

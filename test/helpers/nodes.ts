@@ -1,0 +1,108 @@
+/**
+ * Real scale-chat server processes (`node dist/src/cli/main.js serve ...`) for the multi-node tests:
+ * separate processes so a node can be killed with SIGKILL like a crash. Each node gets a free port and its
+ * own data dir; configuration goes through the same flags an operator uses.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { captureOutput, freePort, stopChild, waitUntil } from './binaries.js';
+
+/** dist/src/cli/main.js of this build. */
+export function cliPath(): string {
+  return fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+}
+
+export interface NodeProcess {
+  port: number;
+  url: string;
+  http: string;
+  readonly running: boolean;
+  readonly pid: number | undefined;
+  /** Last output (stdout+stderr) for error messages. */
+  output(): string;
+  /** kill -9. */
+  kill(): Promise<void>;
+  /** SIGTERM: graceful drain. */
+  stop(): Promise<void>;
+  /** Starts the process again on the same port. */
+  start(): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+async function ready(http: string): Promise<boolean> {
+  const res = await fetch(`${http}/readyz`, { signal: AbortSignal.timeout(1000) });
+  return res.status === 200;
+}
+
+/** Starts one node with `flags` (e.g. {redisUrl, postgresUrl}) as CLI flags; waits for /readyz. */
+export async function startNode(flags: Record<string, string | number>, opts: { port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeProcess> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'scale-chat-node-'));
+  let port = opts.port ?? (await freePort());
+  let child: ChildProcess | null = null;
+  let output: () => string = () => '';
+
+  const launch = async (): Promise<void> => {
+    const args = [cliPath(), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
+    for (const [k, v] of Object.entries({ logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'warn', ...flags })) {
+      args.push(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, String(v));
+    }
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    output = captureOutput(p, 200_000);
+    let dead = false;
+    p.once('exit', () => (dead = true));
+    try {
+      await waitUntil(async () => {
+        if (dead) throw new Error(`node exited (${p.exitCode ?? p.signalCode})`);
+        return ready(`http://127.0.0.1:${port}`);
+      }, 30_000, `scale-chat node on port ${port}`, 100);
+    } catch (err) {
+      await stopChild(p, 'SIGKILL');
+      throw new Error(`${(err as Error).message}\n${output()}`);
+    }
+    child = p;
+  };
+  await launch();
+
+  return {
+    get port() {
+      return port;
+    },
+    get url() {
+      return `ws://127.0.0.1:${port}/ws`;
+    },
+    get http() {
+      return `http://127.0.0.1:${port}`;
+    },
+    get running() {
+      return child !== null && child.exitCode === null && child.signalCode === null;
+    },
+    get pid() {
+      return child?.pid;
+    },
+    output: () => output(),
+    async kill() {
+      const c = child;
+      child = null;
+      if (c) await stopChild(c, 'SIGKILL');
+    },
+    async stop() {
+      const c = child;
+      child = null;
+      if (c) await stopChild(c, 'SIGTERM', 15_000);
+    },
+    async start() {
+      if (child) return;
+      await launch();
+    },
+    async cleanup() {
+      const c = child;
+      child = null;
+      if (c) await stopChild(c, 'SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+      port = 0;
+    },
+  };
+}
