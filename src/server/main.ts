@@ -4,8 +4,11 @@
  */
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { isWorkerProcess, runPrimary } from './workers.js';
 
 export async function serve(config: Config): Promise<void> {
+  // --workers N: this process becomes the primary and forks N workers, each running this same function.
+  if (config.workers > 1 && !isWorkerProcess()) return runPrimary(config);
   const app = await createApp(config);
   await app.start();
   let stopping = false;

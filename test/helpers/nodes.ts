@@ -25,8 +25,8 @@ export interface NodeProcess {
   output(): string;
   /** kill -9. */
   kill(): Promise<void>;
-  /** SIGTERM: graceful drain. */
-  stop(): Promise<void>;
+  /** SIGTERM: graceful drain; resolves with the exit code (null: killed by a signal). */
+  stop(): Promise<number | null>;
   /** Starts the process again on the same port. */
   start(): Promise<void>;
   cleanup(): Promise<void>;
@@ -91,7 +91,9 @@ export async function startNode(flags: Record<string, string | number>, opts: { 
     async stop() {
       const c = child;
       child = null;
-      if (c) await stopChild(c, 'SIGTERM', 15_000);
+      if (!c) return null;
+      await stopChild(c, 'SIGTERM', 15_000);
+      return c.exitCode;
     },
     async start() {
       if (child) return;

@@ -165,7 +165,7 @@ export class RedisBus implements Bus {
       throw new Error(`cannot use Redis at ${this.opts.url}: ${(err as Error).message}`);
     }
     this.started = true;
-    log?.info({ node: this.nodeId, sharded: this.sharded, cluster: this.cluster }, 'bus: connected to redis');
+    log?.info({ sharded: this.sharded, cluster: this.cluster }, 'bus: connected to redis');
   }
 
   private channel(topic: string): string {

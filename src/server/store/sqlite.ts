@@ -170,8 +170,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private st: Statements | null = null;
   private closed = false;
-  private readonly appendTx: (batch: NewMessage[]) => AppendResult[];
-  private readonly createRoomTx: (room: RoomRow, members: string[]) => boolean;
+  private readonly appendTx: Database.Transaction<(batch: NewMessage[]) => AppendResult[]>;
+  private readonly createRoomTx: Database.Transaction<(room: RoomRow, members: string[]) => boolean>;
 
   /** `file`: a path (its directory is created when missing) or `:memory:`. */
   constructor(readonly file: string) {
@@ -260,7 +260,9 @@ export class SqliteStore implements Store {
     members: string[],
   ): Promise<boolean> {
     void this.s; // throws when closed or not initialized
-    return this.createRoomTx(
+    // IMMEDIATE: take the write lock up front, so several processes sharing the file (serve --workers)
+    // wait for each other (busy_timeout) instead of failing a read-to-write upgrade with SQLITE_BUSY.
+    return this.createRoomTx.immediate(
       { id: room.id, kind: room.kind, created_by: room.createdBy, created_at: room.createdAt, last_seq: 0 },
       members,
     );
@@ -335,7 +337,7 @@ export class SqliteStore implements Store {
   async append(batch: NewMessage[]): Promise<AppendResult[]> {
     void this.s;
     if (batch.length === 0) return [];
-    return this.appendTx(batch);
+    return this.appendTx.immediate(batch);
   }
 
   private appendInTx(batch: NewMessage[]): AppendResult[] {
