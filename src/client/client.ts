@@ -109,7 +109,7 @@ export class ChatClient {
         this.events.emit('error', frame);
         this.terminate(ChatError.fromFrame(frame), 'bad server frame');
       },
-    });
+    }, opts.decodeFrame);
     if (opts.auth.kind === 'token') this.sessionToken = opts.auth.token;
     this.outbox = new Outbox({
       transmit: (frame) => this.transmit(frame),

@@ -7,6 +7,10 @@
  * `left` replies and `room_removed` events (remove). RoomInfo objects are replaced, never mutated,
  * so UIs can compare by reference; lastSeq/lastRead/members follow msgs, read markers and member
  * events.
+ *
+ * Delivered seqs are recorded in a small pending map and folded into the RoomInfo objects when the
+ * book is next read (`map`, or any other update): a client receiving a million msgs/s (the load
+ * generator) would otherwise allocate a new RoomInfo per msg. Readers see exactly the same values.
  */
 import type { MemberEvent, RoomInfo } from '../protocol/index.js';
 import type { Emitter } from './emitter.js';
@@ -14,7 +18,9 @@ import type { RoomSync } from './sync.js';
 import type { ChatClientEvents } from './types.js';
 
 export class RoomBook {
-  readonly map = new Map<string, RoomInfo>();
+  private readonly rooms = new Map<string, RoomInfo>();
+  /** Highest delivered seq per room not yet folded into `rooms`. */
+  private readonly delivering = new Map<string, number>();
 
   constructor(
     private readonly sync: RoomSync,
@@ -57,8 +63,23 @@ export class RoomBook {
     if (this.map.delete(room)) this.events.emit('roomRemoved', { room });
   }
 
+  /** The rooms, with every delivered seq applied. */
+  get map(): Map<string, RoomInfo> {
+    if (this.delivering.size > 0) this.fold();
+    return this.rooms;
+  }
+
   delivered(room: string, seq: number): void {
-    this.patch(room, (r) => (seq > r.lastSeq ? { ...r, lastSeq: seq } : r));
+    const pending = this.delivering.get(room);
+    if (pending === undefined ? this.rooms.has(room) : seq > pending) this.delivering.set(room, seq);
+  }
+
+  private fold(): void {
+    for (const [room, seq] of this.delivering) {
+      const r = this.rooms.get(room);
+      if (r && seq > r.lastSeq) this.rooms.set(room, { ...r, lastSeq: seq });
+    }
+    this.delivering.clear();
   }
 
   read(room: string, seq: number): void {

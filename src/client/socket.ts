@@ -34,6 +34,8 @@ export class Socket {
     private readonly graceMs: number,
     heartbeatMs: number,
     private readonly on: SocketHandlers,
+    /** Frame decoder (ChatClientOptions.decodeFrame). */
+    private readonly decode: (data: string) => ServerEvent[] = decodeServerFrame,
   ) {
     this.heartbeatMs = heartbeatMs;
   }
@@ -102,7 +104,7 @@ export class Socket {
     if (typeof data !== 'string') return; // binary frames are not part of the protocol
     let events: ServerEvent[];
     try {
-      events = decodeServerFrame(data);
+      events = this.decode(data);
     } catch {
       this.on.badFrame();
       return;

@@ -13,6 +13,7 @@ import type {
   PresenceEvent,
   ReadEvent,
   RoomInfo,
+  ServerEvent,
   TypingEvent,
   WelcomeFrame,
 } from '../protocol/index.js';
@@ -63,6 +64,14 @@ export interface ChatClientOptions {
   newId?: () => string;
   /** Monotonic-ish clock in ms, used for ping RTT (default performance.now or Date.now). */
   now?: () => number;
+  /**
+   * Decodes one server text frame into its events, a `batch` flattened (default: `decodeServerFrame`,
+   * i.e. JSON.parse). A replacement must yield the same events and throw on a frame that is not JSON
+   * (the client then closes as a protocol error, as with the default). Called once per frame, before
+   * its events are dispatched. The load generator passes a lighter decoder that reads `msg` events
+   * lazily (src/loadtest/fastframe.ts); applications have no reason to set it.
+   */
+  decodeFrame?: (data: string) => ServerEvent[];
 }
 
 /** Emitted when a room's seq stream had a hole that the client is filling (diagnostics). */

@@ -1,0 +1,111 @@
+/**
+ * The load generator's lazy frame decoder must yield exactly what the reference decoder
+ * (decodeServerFrame = JSON.parse) yields: on frames laid out like the server's, on random and
+ * hostile strings, and on frames that are not laid out like that at all (fallback).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeServerFrame } from '../protocol/codec.js';
+import type { AckFrame, MsgEvent, ServerEvent } from '../protocol/types.js';
+import { FastDecoder, LazyMsg } from './fastframe.js';
+
+/** Plain objects of what a decoder returned (LazyMsg -> its toJSON). */
+function plain(evs: ServerEvent[]): unknown[] {
+  return evs.map((e) => (e instanceof LazyMsg ? e.toJSON() : e));
+}
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const HOSTILE = ['"', '\\', '\\"', '",', ',{"type":"', ',"text":"', '}', ']}', '\n', '\u0000', '\ud800', 'é', '😀', '{"type":"msg","room":"x"}'];
+
+function randomString(r: () => number, max = 30): string {
+  let s = '';
+  const n = Math.floor(r() * max);
+  for (let i = 0; i < n; i++) {
+    const k = r();
+    if (k < 0.15) s += HOSTILE[Math.floor(r() * HOSTILE.length)];
+    else if (k < 0.2) s += String.fromCharCode(Math.floor(r() * 0x2000));
+    else s += String.fromCharCode(97 + Math.floor(r() * 26));
+  }
+  return s;
+}
+
+function msg(r: () => number, seq: number, hostile: boolean): MsgEvent {
+  const s = (plainText: string) => (hostile ? randomString(r) : plainText);
+  return { type: 'msg', room: hostile && r() < 0.3 ? randomString(r, 10) : 'lt-abc-0', seq, id: s(`l1-${seq}`), uid: s('u_1'), user: s('lx-1'), text: s(`t${seq} xxxx`), ts: 1_700_000_000_000 + seq };
+}
+
+/** What the server writes: JSON.stringify of literals, batches joined. */
+function serverFrame(events: object[]): string {
+  const parts = events.map((e) => JSON.stringify(e));
+  return parts.length === 1 ? parts[0] : `{"type":"batch","events":[${parts.join(',')}]}`;
+}
+
+test('fastframe: server-shaped msg and ack frames decode like JSON.parse, lazily', () => {
+  const dec = new FastDecoder();
+  const ack: AckFrame = { type: 'ack', id: 'l1-9', room: 'lt-abc-0', seq: 9, ts: 1_700_000_000_009 };
+  const r = rng(1);
+  const frame = serverFrame([msg(r, 1, false), ack, msg(r, 2, false)]);
+  const evs = dec.decode(frame);
+  assert.deepEqual(plain(evs), decodeServerFrame(frame));
+  const m = evs[0] as LazyMsg;
+  assert.ok(m instanceof LazyMsg, 'msg events are lazy');
+  assert.equal(m.room, 'lt-abc-0');
+  assert.equal(m.seq, 1);
+  assert.equal(m.textHead(3), 't1 ', 'textHead reads the text without parsing the other fields');
+  assert.equal(m.user, 'lx-1');
+  assert.equal(JSON.stringify(m), JSON.stringify(decodeServerFrame(frame)[0]), 'JSON.stringify gives the plain event');
+  assert.deepEqual(evs[1], ack);
+  // A single msg (not batched) too.
+  const single = serverFrame([msg(r, 3, false)]);
+  assert.deepEqual(plain(dec.decode(single)), decodeServerFrame(single));
+});
+
+test('fastframe: random and hostile strings in every field decode exactly like JSON.parse', () => {
+  const dec = new FastDecoder();
+  const r = rng(42);
+  for (let i = 0; i < 3000; i++) {
+    const n = 1 + Math.floor(r() * 5);
+    const events: object[] = [];
+    for (let k = 0; k < n; k++) {
+      const x = r();
+      if (x < 0.7) events.push(msg(r, i * 10 + k, r() < 0.5));
+      else if (x < 0.85) events.push({ type: 'ack', id: randomString(r), room: randomString(r, 8), seq: k, ts: 5 });
+      else events.push({ type: 'ping', ts: 123 });
+    }
+    const frame = serverFrame(events);
+    const got = dec.decode(frame);
+    assert.deepEqual(plain(got), decodeServerFrame(frame), frame);
+    for (const e of got) if (e instanceof LazyMsg) assert.equal(e.textHead(4), e.text.slice(0, 4));
+  }
+});
+
+test('fastframe: frames not laid out like the server\'s fall back to JSON.parse', () => {
+  const dec = new FastDecoder();
+  const frames = [
+    '{"type":"welcome","v":1,"user":{"id":"u","name":"n","account":false},"token":"t","tokenExpiresAt":0,"rooms":[],"heartbeatMs":1,"limits":{},"serverTime":0}',
+    '{"type":"batch","events":[{"type":"msg","room":"r","seq":1,"id":"a","uid":"u","user":"n","text":"x","ts":1},{"type":"history","re":"1","room":"r","messages":[{"type":"msg","room":"r","seq":1,"id":"a","uid":"u","user":"n","text":"x","ts":1}],"hasMore":false}]}',
+    '{"type":"msg","seq":1,"room":"r","id":"a","uid":"u","user":"n","text":"x","ts":1}',
+    '{ "type":"msg","room":"r","seq":1,"id":"a","uid":"u","user":"n","text":"x","ts":1}',
+    '{"type":"msg","room":"r","seq":1.5,"id":"a","uid":"u","user":"n","text":"x","ts":1}',
+    '{"type":"msg","room":"r","seq":01,"id":"a","uid":"u","user":"n","text":"x","ts":1}'.replace('01', '1e0'),
+    '{"type":"batch","events":[]}',
+    '{"type":"ack","id":"a","room":"r","seq":1,"ts":1,"extra":true}',
+  ];
+  for (const f of frames) assert.deepEqual(plain(dec.decode(f)), decodeServerFrame(f), f);
+  // A msg whose tail deviates (extra key) is still right: the lazy fields come from JSON.parse of the event.
+  const odd = '{"type":"batch","events":[{"type":"msg","room":"r","seq":1,"id":"a","uid":"u","user":"n","text":"x","ts":1,"edited":true},{"type":"msg","room":"r","seq":2,"id":"b","uid":"u","user":"n","text":"y","ts":2}]}';
+  const got = dec.decode(odd);
+  assert.equal((got[0] as MsgEvent).text, 'x');
+  assert.equal((got[1] as MsgEvent).id, 'b');
+  assert.throws(() => dec.decode('{"type":"msg",'), SyntaxError, 'not JSON: throws like JSON.parse');
+  assert.throws(() => dec.decode('nope'), SyntaxError);
+});

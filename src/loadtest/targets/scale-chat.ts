@@ -1,0 +1,146 @@
+/**
+ * scale-chat target: every load client is a real SDK ChatClient (state machine, backoff, token
+ * resume, seq dedup and gap filling, resend until ack), over the `ws` package with
+ * permessage-deflate and UTF-8 validation off, an optional source address, and the lazy frame
+ * decoder of ../fastframe.ts (ChatClientOptions.decodeFrame) so a received msg costs its room and
+ * seq, not a full JSON.parse.
+ */
+import WebSocket from 'ws';
+import { ChatClient, ChatError, type MsgEvent, type SessionSnapshot, type WebSocketConstructor } from '../../client/index.js';
+import { decodeServerFrame } from '../../protocol/codec.js';
+import { FastDecoder, LazyMsg } from '../fastframe.js';
+import type { ClientHooks, ClientSpec, IncomingMsg, LoadClient, TargetAdapter } from './types.js';
+
+const ctorCache = new Map<string, WebSocketConstructor>();
+
+/** A WebSocket constructor with the generator's socket options (one class per source address). */
+function wsConstructor(sourceIp: string | undefined, insecure: boolean): WebSocketConstructor {
+  const key = `${sourceIp ?? ''}|${insecure}`;
+  let ctor = ctorCache.get(key);
+  if (!ctor) {
+    const options: WebSocket.ClientOptions = {
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      handshakeTimeout: 30_000,
+      maxPayload: 256 * 1024 * 1024,
+    };
+    if (sourceIp) options.localAddress = sourceIp;
+    if (insecure) options.rejectUnauthorized = false;
+    ctor = class LoadWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url, options);
+      }
+    } as unknown as WebSocketConstructor;
+    ctorCache.set(key, ctor);
+  }
+  return ctor;
+}
+
+/** A msg decoded by JSON.parse (replay pages of history fills) seen through IncomingMsg. */
+class PlainMsg implements IncomingMsg {
+  constructor(private readonly m: MsgEvent) {}
+  get room(): string {
+    return this.m.room;
+  }
+  get seq(): number {
+    return this.m.seq;
+  }
+  get id(): string {
+    return this.m.id;
+  }
+  get user(): string {
+    return this.m.user;
+  }
+  textHead(n: number): string {
+    return this.m.text.slice(0, n);
+  }
+}
+
+class ScaleChatClient implements LoadClient {
+  private readonly client: ChatClient;
+
+  constructor(spec: ClientSpec, hooks: ClientHooks) {
+    const decoder = new FastDecoder();
+    const session = spec.session as SessionSnapshot | undefined;
+    this.client = new ChatClient({
+      url: spec.url,
+      WebSocket: (spec.webSocket as WebSocketConstructor | undefined) ?? wsConstructor(spec.sourceIp, spec.insecure),
+      auth: session?.token ? { kind: 'token', token: session.token } : { kind: 'guest', name: spec.name },
+      resume: session?.resume,
+      presence: false,
+      ackTimeoutMs: spec.ackTimeoutMs,
+      requestTimeoutMs: 30_000,
+      decodeFrame: spec.jsonDecoder
+        ? (data) => {
+            hooks.frame();
+            return decodeServerFrame(data);
+          }
+        : (data) => {
+            hooks.frame();
+            return decoder.decode(data);
+          },
+    });
+    const c = this.client;
+    c.on('message', (m) => hooks.message(m instanceof LazyMsg ? m : new PlainMsg(m)));
+    c.on('roomAdded', (r) => hooks.roomAdded(r.id, c.lastSeq(r.id) ?? r.lastSeq, r.kind === 'dm'));
+    c.on('welcome', () => {
+      // The first welcome's rooms are not announced by roomAdded.
+      for (const [id, r] of c.rooms) hooks.roomAdded(id, c.lastSeq(id) ?? r.lastSeq, r.kind === 'dm');
+    });
+    c.on('error', (e) => hooks.error(e.code));
+    c.on('state', (ch) => {
+      if (ch.to === 'open') hooks.state('open', { resumed: ch.reason === 'resumed', reason: ch.reason });
+      else if (ch.to === 'reconnecting') hooks.state('reconnecting', { resumed: false, reason: ch.reason });
+      else if (ch.to === 'closed') {
+        const info: { resumed: boolean; reason: string; error?: string } = { resumed: false, reason: ch.reason };
+        if (ch.error) info.error = ch.error.closeCode ? `close_${ch.error.closeCode}` : ch.error.code;
+        hooks.state('closed', info);
+      }
+    });
+  }
+
+  async connect(): Promise<void> {
+    await this.client.connect();
+  }
+
+  async joinRoom(room: string): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.client.join(room);
+        return;
+      } catch (err) {
+        if (!(err instanceof ChatError) || err.code !== 'no_such_room') throw err;
+      }
+      try {
+        await this.client.create(room, 'public');
+        return;
+      } catch (err) {
+        // Another member created it first: join it.
+        if (!(err instanceof ChatError) || err.code !== 'room_exists') throw err;
+      }
+    }
+    throw new ChatError('no_such_room', `could not join or create ${room}`);
+  }
+
+  async openDm(peerName: string): Promise<string> {
+    return (await this.client.dm(peerName)).id;
+  }
+
+  async send(room: string, text: string, id: string): Promise<number> {
+    return (await this.client.send(room, text, { id })).seq;
+  }
+
+  session(): unknown {
+    return this.client.session();
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+
+export const scaleChatTarget: TargetAdapter = {
+  kind: 'scale-chat',
+  supportsDm: true,
+  create: (spec, hooks) => new ScaleChatClient(spec, hooks),
+};
