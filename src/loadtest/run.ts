@@ -16,7 +16,7 @@ import { Progress, summaryTable } from './progress.js';
 import { formatRamp } from './ramp.js';
 import { MetricsScraper } from './scrape.js';
 import { targetFor } from './targets/index.js';
-import { buildSummary } from './summary.js';
+import { BOTTLENECK_CPU_PCT, buildSummary } from './summary.js';
 import { csvRow, Timeline, TIMESERIES_HEADER, type Row } from './timeline.js';
 
 /** Event rows above which events.csv is sampled by default. */
@@ -69,9 +69,19 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
   let lastRow: Row | undefined;
   let setupConnected = new Array<number>(o.procs).fill(0);
   const remaining = (): number | null => (phase === 'run' || phase === 'ramp' ? (sendEnd - Date.now()) / 1000 : null);
+  let hot = 0;
+  let warned = false;
   const timeline = new Timeline(o.procs, origin, () => scraper.cpuPct, (row) => {
     lastRow = row;
     tsOut?.write(csvRow(row));
+    // Say it while it happens, not only in the summary: 3 seconds in a row of a saturated generator.
+    if ((phase === 'run' || phase === 'ramp') && (row.genCpuMax >= BOTTLENECK_CPU_PCT || row.intervalS > 1.5)) hot++;
+    else hot = 0;
+    if (hot >= 3 && !warned) {
+      warned = true;
+      const late = row.intervalS > 1.5 ? `, its event loop ${row.intervalS.toFixed(1)} s behind` : '';
+      progress.say(`WARNING: the load generator is saturated (a process at ${row.genCpuMax}% of a core${late}): what follows measures the generator as much as the server; use more --procs and cores`);
+    }
     progress.update(phase, row, { clients: o.clients, elapsedS: (Date.now() - origin) / 1000, remainingS: remaining() });
   });
 
