@@ -193,6 +193,21 @@ describe('loadtest against a real server', { concurrency: true }, () => {
     });
   });
 
+  test('no server at the URL: the run gives up after 10 s with a clear message and exit code 3', async () => {
+    const dir = tempDir('scale-chat-loadtest-');
+    try {
+      // Port 9 (discard) has no listener on loopback: every connection is refused.
+      const r = await loadtest(['--url', 'ws://127.0.0.1:9/ws', '--clients', '5', '--duration', '2', '--out', dir]);
+      assert.equal(r.code, 3, explain(r));
+      assert.match(r.stderr, /no client could connect in 10 s: is a server listening at ws:\/\/127\.0\.0\.1:9\/ws\?/);
+      const s = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary & { aborted?: string };
+      assert.equal(s.passed, false);
+      assert.match(s.aborted ?? '', /no client could connect/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a server restart in the middle of a run: clients reconnect and resume, no acked message is lost', async () => {
     const dataDir = tempDir();
     const dir = tempDir('scale-chat-loadtest-');

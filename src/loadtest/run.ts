@@ -19,6 +19,8 @@ import { targetFor } from './targets/index.js';
 import { BOTTLENECK_CPU_PCT, buildSummary } from './summary.js';
 import { csvRow, Timeline, TIMESERIES_HEADER, type Row } from './timeline.js';
 
+/** Without a single connection (and with connection errors) after this long, the run gives up. */
+const NOBODY_MS = 10_000;
 /** Event rows above which events.csv is sampled by default. */
 const AUTO_EVENTS_MAX = 2_000_000;
 
@@ -67,7 +69,7 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
   let sendStart = origin;
   let sendEnd = origin + o.durationMs;
   let lastRow: Row | undefined;
-  let setupConnected = new Array<number>(o.procs).fill(0);
+  const setupConnected = new Array<number>(o.procs).fill(0);
   const remaining = (): number | null => (phase === 'run' || phase === 'ramp' ? (sendEnd - Date.now()) / 1000 : null);
   let hot = 0;
   let warned = false;
@@ -179,7 +181,12 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
     }
     if (!o.ramp) {
       const connectBudget = o.connectTimeoutMs ?? (o.clients / o.connectRate) * 1000 + 30_000;
-      await until(() => ready.size === o.procs || interrupted > 0, Date.now() + connectBudget + 15_000, 'the connect phase overran its bound');
+      const nobody = () => {
+        // Nobody at all connected in 10 s while connections failed: a wrong URL or no server, not load.
+        if (Date.now() - origin < NOBODY_MS || setupConnected.some((n) => n > 0) || !(lastRow && lastRow.errors > 0)) return false;
+        throw new Aborted(`no client could connect in ${NOBODY_MS / 1000} s: is a server listening at ${o.urls.join(', ')}?`);
+      };
+      await until(() => ready.size === o.procs || interrupted > 0 || nobody(), Date.now() + connectBudget + 15_000, 'the connect phase overran its bound');
     }
     sendStart = Date.now() + 100;
     sendEnd = interrupted ? sendStart : sendStart + o.durationMs;
