@@ -4,11 +4,14 @@
  * and delivers bus events: serialized once per event, then one queue push per recipient.
  */
 import { GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { RoomInfo, UserRef } from '../../protocol/types.js';
+import type { MsgEvent, RoomAddedEvent, RoomInfo, UserRef } from '../../protocol/types.js';
 import { roomTopic, userTopic, type Bus, type BusMessage } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
 import type { Store, UserRoom } from '../store/store.js';
 import type { Conn } from '../transport/connection.js';
+
+/** Most messages sent to a connection catching up on a room it was added to (beyond: the client pages history). */
+const CATCH_UP_MAX = 1000;
 
 export class Hub {
   private readonly roomConns = new Map<string, Set<Conn>>();
@@ -134,13 +137,46 @@ export class Hub {
       for (const conn of [...set]) {
         if (msg.excludeConn === conn.id) continue;
         const c = msg.control;
-        if (c?.kind === 'room_added') this.addToRoom(conn, c.room);
+        if (c?.kind === 'room_added') this.catchUp(conn, c.room, msg.json);
         else if (c?.kind === 'room_removed') this.removeFromRoom(conn, c.room);
         conn.push(data);
       }
       this.metrics.deliveries.inc(set.size);
     }
   };
+
+  /**
+   * A connection added to a room by an event (invited, a DM opened by the peer, joined in another tab): it is
+   * registered with live events held, then sent what was committed after the `lastSeq` its `room_added` event
+   * told it, then the held live events past that: no gap (even when this node's subscription to the room is
+   * new and not yet effective when the event arrives), no duplicate.
+   */
+  private catchUp(conn: Conn, room: string, json: string): void {
+    if (conn.rooms.has(room)) return;
+    let from = 0;
+    try {
+      from = (JSON.parse(json) as RoomAddedEvent).room?.lastSeq ?? 0;
+    } catch {
+      // not a room_added event body: from 0
+    }
+    conn.hold(room);
+    this.addToRoom(conn, room);
+    void (async () => {
+      let upTo = from;
+      try {
+        await this.roomsReady([room]);
+        const missed = await this.store.history(room, { after: from, limit: CATCH_UP_MAX });
+        for (const m of missed) {
+          const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
+          conn.send(ev);
+        }
+        if (missed.length) upTo = missed[missed.length - 1].seq;
+      } catch {
+        // Store or bus unavailable: live events still flow; the client fills the hole from history.
+      }
+      conn.release(room, upTo);
+    })();
+  }
 
   /** Room info as a client sees it. */
   roomInfo(r: UserRoom): RoomInfo {

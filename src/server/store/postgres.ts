@@ -1,13 +1,13 @@
 /**
  * Store on PostgreSQL (pg, pooled connections), for clusters: every node reads and writes the same database.
  *
- * Seqs: `append` locks the batch's room rows (SELECT ... FOR UPDATE, in id order so two nodes' batches never
- * deadlock), assigns each room's next seqs from `rooms.last_seq`, inserts the messages and moves `last_seq`,
- * all in one transaction (group commit). A second node writing the same room waits on the row lock until the
- * first commits, then continues from the committed seq: no duplicate, no gap; a rolled-back batch gives its
- * seqs back. Idempotency by (uid, id) is checked inside the transaction and enforced by a unique index; a
- * concurrent duplicate (the same resend reaching two nodes at once) fails the index and the batch is retried,
- * finding the original the second time.
+ * Seqs: `append` (one group commit) calls scalechat_insert_batch (migration 2), one statement that locks the
+ * batch's room rows in id order (two nodes' batches never deadlock), numbers the messages from the committed
+ * `rooms.last_seq`, inserts them and moves `last_seq`, and commits, all inside the server: a room is never
+ * locked across a network round trip. A second node writing the same room waits on the row lock until the
+ * first commits, then continues from the committed seq: no duplicate, no gap; a failed batch gives its seqs
+ * back. Idempotency by (uid, id) is checked first and enforced by a unique index; a concurrent duplicate (the
+ * same resend reaching two nodes at once) fails the index and the batch is retried, finding the original.
  *
  * BIGINT columns are parsed as JS numbers (seqs and millisecond timestamps stay far below 2^53).
  */
@@ -86,8 +86,6 @@ function retryable(err: unknown): boolean {
   const e = err as { code?: string; constraint?: string };
   return e.code === '40001' || e.code === '40P01' || (e.code === '23505' && e.constraint === 'messages_uid_id');
 }
-
-class UnknownRoomError extends Error {}
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -338,18 +336,23 @@ export class PostgresStore implements Store {
     if (batch.length === 0) return [];
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.tx((c) => this.appendInTx(c, batch));
+        return await this.appendOnce(batch);
       } catch (err) {
-        if (err instanceof UnknownRoomError) throw new Error(err.message);
+        const e = err as { code?: string; message?: string };
+        if (e.code === 'P0002') throw new Error(e.message);
         if (attempt < 5 && retryable(err)) continue;
         throw err;
       }
     }
   }
 
-  private async appendInTx(c: pg.PoolClient, batch: NewMessage[]): Promise<AppendResult[]> {
+  /**
+   * 1. Finds which (uid, id) are already stored (no lock). 2. Writes the others with scalechat_insert_batch:
+   * one statement, in autocommit, that locks the rooms, numbers, inserts and commits (migration 2). A
+   * concurrent duplicate slipping between 1 and 2 fails the unique index and the whole call is retried.
+   */
+  private async appendOnce(batch: NewMessage[]): Promise<AppendResult[]> {
     const key = (uid: string, id: string) => `${uid}\u0000${id}`;
-    // 1. Which (uid, id) are already stored?
     const uids: string[] = [];
     const ids: string[] = [];
     const seen = new Set<string>();
@@ -361,14 +364,14 @@ export class PostgresStore implements Store {
       ids.push(m.id);
     }
     const existing = new Map<string, StoredMessage>();
-    const found = await c.query<MessageRow>(
-      `SELECT ${MSG_COLS} FROM messages
-        WHERE (uid, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    for (const r of await this.q<MessageRow>(
+      `SELECT ${MSG_COLS} FROM messages WHERE (uid, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
       [uids, ids],
-    );
-    for (const r of found.rows) existing.set(key(r.uid, r.id), toMessage(r));
+    )) {
+      existing.set(key(r.uid, r.id), toMessage(r));
+    }
 
-    // 2. Lock the rooms that get new messages, in id order (no deadlock between concurrent batches).
+    // The first occurrence of each new (uid, id), in batch order.
     const fresh: NewMessage[] = [];
     const freshKeys = new Set<string>();
     for (const m of batch) {
@@ -377,67 +380,30 @@ export class PostgresStore implements Store {
       freshKeys.add(k);
       fresh.push(m);
     }
-    const rooms = new Map<string, { lastSeq: number; lastActive: number }>();
-    const roomIds = [...new Set(fresh.map((m) => m.room))].sort();
-    if (roomIds.length) {
-      const locked = await c.query<{ id: string; last_seq: number; last_active: number }>(
-        'SELECT id, last_seq, last_active FROM rooms WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
-        [roomIds],
-      );
-      for (const r of locked.rows) rooms.set(r.id, { lastSeq: r.last_seq, lastActive: r.last_active });
-      for (const id of roomIds) if (!rooms.has(id)) throw new UnknownRoomError(`append: no such room "${id}"`);
-    }
-
-    // 3. Assign seqs in batch order; the first occurrence of a (uid, id) wins.
-    const results: AppendResult[] = [];
     const written = new Map<string, StoredMessage>();
-    const cols = { room: [] as string[], seq: [] as number[], id: [] as string[], uid: [] as string[], user: [] as string[], text: [] as string[], ts: [] as number[] };
+    if (fresh.length) {
+      const rows = await this.q<{ o_ord: number; o_seq: number }>(
+        'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
+        [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)],
+      );
+      if (rows.length !== fresh.length) throw new Error(`append: ${rows.length} of ${fresh.length} messages numbered`);
+      for (const r of rows) {
+        const m = fresh[r.o_ord - 1];
+        written.set(key(m.uid, m.id), { room: m.room, seq: r.o_seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts });
+      }
+    }
+    const results: AppendResult[] = [];
+    const first = new Set<string>();
     for (const m of batch) {
       const k = key(m.uid, m.id);
-      const prior = existing.get(k) ?? written.get(k);
-      if (prior) {
-        results.push({ message: prior, duplicate: true });
+      const old = existing.get(k);
+      if (old) {
+        results.push({ message: old, duplicate: true });
         continue;
       }
-      const st = rooms.get(m.room)!;
-      const message: StoredMessage = { room: m.room, seq: st.lastSeq + 1, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
-      st.lastSeq = message.seq;
-      if (m.ts > st.lastActive) st.lastActive = m.ts;
-      written.set(k, message);
-      results.push({ message, duplicate: false });
-      cols.room.push(message.room);
-      cols.seq.push(message.seq);
-      cols.id.push(message.id);
-      cols.uid.push(message.uid);
-      cols.user.push(message.user);
-      cols.text.push(message.text);
-      cols.ts.push(message.ts);
+      results.push({ message: written.get(k)!, duplicate: first.has(k) });
+      first.add(k);
     }
-    if (cols.room.length === 0) return results;
-
-    // 4. Insert the messages and move the rooms' seqs, in one statement.
-    const rs = [...rooms.entries()];
-    await c.query(
-      `WITH ins AS (
-         INSERT INTO messages (room, seq, id, uid, "user", text, ts)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[])
-       )
-       UPDATE rooms AS r SET last_seq = v.last_seq, last_active = v.last_active
-         FROM unnest($8::text[], $9::bigint[], $10::bigint[]) AS v(id, last_seq, last_active)
-        WHERE r.id = v.id`,
-      [
-        cols.room,
-        cols.seq,
-        cols.id,
-        cols.uid,
-        cols.user,
-        cols.text,
-        cols.ts,
-        rs.map(([id]) => id),
-        rs.map(([, s]) => s.lastSeq),
-        rs.map(([, s]) => s.lastActive),
-      ],
-    );
     return results;
   }
 

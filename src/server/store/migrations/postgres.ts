@@ -81,6 +81,52 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'append in one statement: room locks held only inside the server',
+    // Called once per group commit, in autocommit mode: the room rows are locked (in id order, so two
+    // nodes' batches never deadlock), numbered from their committed last_seq, inserted and moved, and the
+    // commit follows in the same round trip. No network round trip or client event-loop delay happens while
+    // a room is locked, which is what other nodes writing the same room wait for.
+    sql: `
+      CREATE FUNCTION scalechat_insert_batch(
+        p_room TEXT[], p_id TEXT[], p_uid TEXT[], p_user TEXT[], p_text TEXT[], p_ts BIGINT[]
+      ) RETURNS TABLE (o_ord BIGINT, o_seq BIGINT)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_rooms TEXT[];
+        v_locked INTEGER;
+        v_missing TEXT;
+      BEGIN
+        SELECT array_agg(DISTINCT r ORDER BY r) INTO v_rooms FROM unnest(p_room) AS r;
+        SELECT count(*) INTO v_locked
+          FROM (SELECT 1 FROM rooms WHERE rooms.id = ANY (v_rooms) ORDER BY rooms.id FOR UPDATE) AS l;
+        IF v_locked <> coalesce(array_length(v_rooms, 1), 0) THEN
+          SELECT r INTO v_missing FROM unnest(v_rooms) AS r
+           WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE rooms.id = r) LIMIT 1;
+          RAISE EXCEPTION 'append: no such room "%"', v_missing USING ERRCODE = 'P0002';
+        END IF;
+        -- A new statement: its snapshot sees every commit that released these locks before we got them.
+        RETURN QUERY
+        WITH input AS (
+          SELECT t.room, t.id, t.uid, t.usr, t.txt, t.ts, t.ord
+            FROM unnest(p_room, p_id, p_uid, p_user, p_text, p_ts) WITH ORDINALITY AS t (room, id, uid, usr, txt, ts, ord)
+        ), numbered AS (
+          SELECT i.*, r.last_seq + row_number() OVER (PARTITION BY i.room ORDER BY i.ord) AS seq
+            FROM input i JOIN rooms r ON r.id = i.room
+        ), ins AS (
+          INSERT INTO messages (room, seq, id, uid, "user", text, ts)
+          SELECT n.room, n.seq, n.id, n.uid, n.usr, n.txt, n.ts FROM numbered n
+        ), upd AS (
+          UPDATE rooms AS r SET last_seq = x.s, last_active = GREATEST(r.last_active, x.t)
+            FROM (SELECT n.room, max(n.seq) AS s, max(n.ts) AS t FROM numbered n GROUP BY n.room) AS x
+           WHERE r.id = x.room
+        )
+        SELECT n.ord, n.seq FROM numbered n;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */
