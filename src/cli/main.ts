@@ -5,12 +5,14 @@
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerLoadtest } from './loadtest.js';
+import { registerChat } from './chat.js';
 import { registerReport } from './report.js';
 
 const program = new Command();
 program.name('scale-chat').description('Real-time WebSocket chat built to be pushed to its limits');
 registerServe(program);
 registerLoadtest(program);
+registerChat(program);
 registerReport(program);
 
 program.parseAsync(process.argv);

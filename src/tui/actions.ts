@@ -1,0 +1,120 @@
+/**
+ * Carrying out the commands of ./commands.ts against the session: joining, switching, leaving,
+ * creating, inviting, DMs, member and room lists, older history, help. Results and errors become
+ * lines in the scrollback (server errors as "message [code]"). /quit is the caller's business.
+ */
+import type { RoomInfo } from '../protocol/index.js';
+import { helpLines, type Command } from './commands.js';
+import { describeError } from './format.js';
+import { roomLabel } from './model.js';
+import type { ChatSession } from './session.js';
+
+export async function runCommand(session: ChatSession, cmd: Command): Promise<void> {
+  const m = session.model;
+  const client = session.client;
+  const notIn = (ref: string) => m.note(`you are not in ${ref.startsWith('@') ? ref : `#${ref}`}: use /join or /dm`, 'error');
+  try {
+    switch (cmd.kind) {
+      case 'none':
+      case 'quit':
+        return;
+      case 'say':
+        await session.say(m.current, cmd.text);
+        return;
+      case 'help':
+        for (const line of helpLines(cmd.topic)) m.note(line);
+        return;
+      case 'switch': {
+        const room = /^\d+$/.test(cmd.room) ? [...m.rooms.values()][Number(cmd.room) - 1] : m.findRoom(cmd.room);
+        if (!room) return notIn(cmd.room);
+        return await session.open(room.id);
+      }
+      case 'join': {
+        if (cmd.room.startsWith('@')) return await runCommand(session, { kind: 'dm', user: cmd.room.slice(1) });
+        const known = m.findRoom(cmd.room);
+        if (known) return await session.open(known.id);
+        const release = session.expectJoin(cmd.room);
+        let info: RoomInfo;
+        try {
+          info = await client.join(cmd.room);
+        } finally {
+          release();
+        }
+        m.upsertRoom(info);
+        m.note(`you joined ${roomLabel(info)}`, 'info', info.id);
+        return await session.open(info.id);
+      }
+      case 'create': {
+        const release = session.expectJoin(cmd.room);
+        let info: RoomInfo;
+        try {
+          info = await client.create(cmd.room, cmd.visibility);
+        } finally {
+          release();
+        }
+        m.upsertRoom(info);
+        m.note(`created ${roomLabel(info)} (${cmd.visibility}); invite people with /invite <name>`, 'info', info.id);
+        return await session.open(info.id);
+      }
+      case 'leave': {
+        const room = cmd.room ? m.findRoom(cmd.room) : m.currentRoom;
+        if (!room) return notIn(cmd.room ?? m.current);
+        const release = session.expectLeave(room.id);
+        try {
+          await client.leave(room.id);
+        } finally {
+          release();
+        }
+        m.removeRoom(room.id);
+        m.note(`you left ${roomLabel(room)}`);
+        return await session.open(m.current);
+      }
+      case 'invite': {
+        const room = cmd.room ? m.findRoom(cmd.room) : m.currentRoom;
+        if (!room) return notIn(cmd.room ?? m.current);
+        const user = await client.invite(room.id, cmd.user);
+        m.note(`invited ${user.name} to ${roomLabel(room)}`, 'info', room.id);
+        return;
+      }
+      case 'dm': {
+        const release = session.expectJoin(`@${cmd.user.toLowerCase()}`);
+        let info: RoomInfo;
+        try {
+          info = await client.dm(cmd.user);
+        } finally {
+          release();
+        }
+        m.upsertRoom(info);
+        await session.open(info.id);
+        if (cmd.text) await session.say(info.id, cmd.text);
+        return;
+      }
+      case 'who': {
+        const room = cmd.room ? m.findRoom(cmd.room) : m.currentRoom;
+        if (!room) return notIn(cmd.room ?? m.current);
+        const r = await client.members(room.id);
+        m.setMembers(room.id, r.members);
+        const sorted = [...r.members].sort((a, b) => Number(b.online) - Number(a.online) || a.name.localeCompare(b.name));
+        const online = sorted.filter((x) => x.online).length;
+        const head =
+          room.kind === 'global'
+            ? `${r.total} online in ${roomLabel(room)}`
+            : `${r.total} member${r.total === 1 ? '' : 's'} in ${roomLabel(room)}, ${online} online`;
+        const list = sorted.map((x) => `${x.online ? '●' : '○'} ${x.name}`).join('  ');
+        m.note(`${head}: ${list}${r.total > r.members.length ? '  …' : ''}`);
+        return;
+      }
+      case 'rooms': {
+        const r = await client.listRooms();
+        m.note(`your rooms: ${r.rooms.map((x) => `${roomLabel(x)}${x.kind === 'private' ? ' (private)' : ''}`).join('  ')}`);
+        m.note(r.public.length ? `public rooms to /join: ${r.public.map((x) => `#${x.id}`).join('  ')}` : 'no other public rooms; /create one');
+        return;
+      }
+      case 'history':
+        await session.loadOlder(m.current, cmd.count ?? 20);
+        return;
+    }
+  } catch (err) {
+    m.note(describeError(err), 'error');
+  }
+}
