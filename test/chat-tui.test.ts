@@ -34,18 +34,19 @@ const tmuxEnv = (): NodeJS.ProcessEnv => {
   return env;
 };
 
-let paneCounter = 0;
-
-/** One tmux server (own socket) with one pane running `scale-chat chat ARGS`. */
+/**
+ * One tmux server with one pane running `scale-chat chat ARGS`. The server has its own socket
+ * (`tmux -S`, the path form of `-L`) inside the pane's temp dir, so removing the dir leaves nothing.
+ */
 class Pane {
-  readonly socket = `scale-chat-tui-${process.pid}-${++paneCounter}`;
   readonly dir = mkdtempSync(path.join(tmpdir(), 'scale-chat-tui-'));
+  readonly socket = path.join(this.dir, 'tmux.sock');
   readonly sessionFile = path.join(this.dir, 'session.json');
   private started = false;
 
   private tmux(...args: string[]): Promise<{ stdout: string }> {
     const conf = args[0] === '-f' ? [] : ['-f', '/dev/null'];
-    return run('tmux', ['-L', this.socket, ...conf, ...args], { env: tmuxEnv(), encoding: 'utf8' });
+    return run('tmux', ['-S', this.socket, ...conf, ...args], { env: tmuxEnv(), encoding: 'utf8' });
   }
 
   /**
