@@ -79,7 +79,7 @@ class MemorySocket {
 
 /** The slots' host: counters and a latency recorder, no event log, no server metrics. */
 function benchHost(webSocket: unknown): { host: SlotHost; counters: SlotHost['counters'] } {
-  const counters = { sent: 0, acked: 0, sendFailed: 0, received: 0, foreign: 0, errorsTotal: 0, reconnects: 0, resumes: 0, connectFailures: 0, connectedEver: 0 };
+  const counters = { sent: 0, acked: 0, sendFailed: 0, received: 0, foreign: 0, errorsTotal: 0, reconnects: 0, resumes: 0, connectFailures: 0, connectedEver: 0, leaves: 0 };
   const options = { insecure: false, ackTimeoutMs: 30_000, dmRatio: 0, msgSize: 64 } as LoadOptions;
   const host: SlotHost = {
     options,

@@ -78,6 +78,8 @@ export interface WorkerResult {
   resumes: number;
   connectFailures: number;
   connectedEver: number;
+  /** Clients that left on purpose (ramp-down). */
+  leaves: number;
   peakConnected: number;
   errors: Record<string, number>;
   latency: string;

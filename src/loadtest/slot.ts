@@ -35,6 +35,7 @@ export interface SlotHost {
     resumes: number;
     connectFailures: number;
     connectedEver: number;
+    leaves: number;
   };
   /** Receive time of the frame being dispatched (us), stamped once per frame. */
   frameUs: number;
@@ -314,6 +315,7 @@ export class Slot {
   leave(): void {
     if (!this.client || this.leaving) return;
     this.epoch++;
+    this.host.counters.leaves++;
     if (this.pending === 0) return this.closeLeaving();
     this.leaving = true;
     this.leaveTimer = setTimeout(() => this.closeLeaving(), Math.min(5000, this.host.options.ackTimeoutMs));

@@ -133,6 +133,7 @@ export function buildSummary(facts: RunFacts): { summary: Summary; loss: LossTot
       peak: Math.min(peakRow || peakWorkers, peakWorkers),
       failures: sumOf(results, (r) => r.connectFailures),
       connectedEver: sumOf(results, (r) => r.connectedEver),
+      leftByRamp: sumOf(results, (r) => r.leaves),
       connectMs: { p50: con.p50, p99: con.p99, max: con.max },
     },
     messages: {

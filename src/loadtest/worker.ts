@@ -45,6 +45,7 @@ export class Worker implements SlotHost {
     resumes: 0,
     connectFailures: 0,
     connectedEver: 0,
+    leaves: 0,
   };
   frameUs = 0;
   readonly pad: string;
@@ -355,6 +356,7 @@ export class Worker implements SlotHost {
       resumes: c.resumes,
       connectFailures: c.connectFailures,
       connectedEver: c.connectedEver,
+      leaves: c.leaves,
       peakConnected: this.peakConnected,
       errors: this.errors,
       latency: encode(total),
