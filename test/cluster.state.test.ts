@@ -11,7 +11,7 @@ import { LocalClusterState } from '../src/server/cluster/local.js';
 import { RedisClusterState } from '../src/server/cluster/redis-state.js';
 import type { ClusterState } from '../src/server/cluster/state.js';
 import { waitFor } from './bus.contract.js';
-import { redisMissing, startRedis, type TestRedis } from './helpers/redis.js';
+import { redisClusterMissing, redisMissing, startRedis, startRedisCluster, type TestRedis } from './helpers/redis.js';
 
 const missing = redisMissing();
 let shared: Promise<TestRedis> | null = null;
@@ -191,6 +191,37 @@ describe('RedisClusterState', { skip: missing ?? false }, () => {
       assert.ok(x === 'from-a' || x === 'from-b');
     } finally {
       await stop();
+    }
+  });
+});
+
+describe('RedisClusterState on a Redis Cluster (3 masters)', { skip: redisClusterMissing() ?? false }, () => {
+  it('names, presence and the dead-node sweep work with every key in one hash slot', async () => {
+    const rc = await startRedisCluster(3);
+    const prefix = `rc${process.pid}`;
+    const a = new RedisClusterState({ url: rc.url, nodeId: 'ca', prefix, ttlMs: 1200 });
+    const b = new RedisClusterState({ url: rc.url, nodeId: 'cb', prefix, ttlMs: 1200 });
+    const gone: UserRef[] = [];
+    b.onPresence = (users, online) => {
+      if (!online) gone.push(...users);
+    };
+    try {
+      await a.start();
+      await b.start();
+      assert.equal(await a.names.acquire('kim', 'k1'), true);
+      assert.equal(await b.names.acquire('kim', 'k2'), false);
+      assert.equal(await a.userOnline(u('k1')), true);
+      assert.equal(await b.userOnline(u('k1')), false);
+      assert.equal(await b.userOnline(u('k3')), true);
+      assert.equal((await b.onlineUsers(10)).total, 2);
+      await b.userOffline(u('k1'));
+      crash(a);
+      await waitFor(() => gone.some((x) => x.id === 'k1'), 15_000, 'the sweep on the cluster');
+      assert.equal(await b.names.acquire('kim', 'k2'), true);
+      assert.deepEqual([...(await b.onlineAmong(['k1', 'k3']))], ['k3']);
+    } finally {
+      await b.stop();
+      await rc.cleanup();
     }
   });
 });
