@@ -261,11 +261,17 @@ describe('cluster: 3 nodes behind nginx, Redis and PostgreSQL', { skip: missing 
     await Promise.all(users.map((u) => u.c.join(room)));
     for (const u of users) u.start.set(room, 0);
     const writers = users.slice(0, 6);
+    // A private room on node 0; its member r1 (on node 1) is invited while Redis is down.
+    const hidden = 'outage-invite';
+    await users[0].c.create(hidden, 'private');
+    let invited: Promise<unknown> = Promise.resolve();
     const acks = await load(writers, room, 50, 15, 90, async () => {
       await redis.kill();
+      invited = users[0].c.invite(hidden, 'r1');
       await sleep(1500);
       await redis.start();
     });
+    await invited;
     const last = Math.max(...acks.map((a) => a.seq));
     assert.equal(last, acks.length);
     await waitUntil(() => users.every((u) => u.got.filter((m) => m.room === room).length >= last), 60_000, 'every reader caught up');
@@ -274,6 +280,10 @@ describe('cluster: 3 nodes behind nginx, Redis and PostgreSQL', { skip: missing 
     // The nodes filled the gaps from the store: no client had to.
     const clientGaps = users.flatMap((u) => u.gaps.filter((g) => g.room === room && g.reason === 'live'));
     assert.deepEqual(clientGaps, [], 'no client saw a hole in the live stream');
+    // The invitation made during the outage reached node 1 (membership resync after the reconnect).
+    await waitUntil(() => users[1].c.rooms.has(hidden), 20_000, 'the invitation made during the outage reaches r1 on node 1');
+    const after = await users[0].c.send(hidden, 'after the outage');
+    await waitUntil(() => users[1].got.some((m) => m.id === after.id), 10_000, 'a message in the room r1 was invited to');
     // And the cluster state came back: r0 (on node 0) still holds its name, as seen from node 1.
     await waitUntil(async () => {
       const c = await RawClient.open(nodes[1].url);

@@ -60,7 +60,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const rawStore = opts.store ?? createStore(config, log);
   const store = instrument<Store>(rawStore, metrics.storeSeconds);
   await store.init();
-  const bus = instrument<Bus>(opts.bus ?? createBus(config, nodeId, rawStore, log, metrics), metrics.busSeconds, new Set(['subscribe', 'unsubscribe']));
+  // After a Redis link drop the hub re-reads local users' memberships (events on user channels have no seq).
+  let busRecovered = (): void => {};
+  const bus = instrument<Bus>(
+    opts.bus ?? createBus(config, nodeId, rawStore, log, metrics, () => busRecovered()),
+    metrics.busSeconds,
+    new Set(['subscribe', 'unsubscribe']),
+  );
   const cluster = opts.cluster ?? createClusterState(config, nodeId, log);
   await cluster.start();
 
@@ -79,6 +85,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
   // The hub reports node-level transitions; the cluster state says when they are cluster-level (presence).
   hub.countOnline = () => cluster.onlineCount();
+  busRecovered = () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed'));
   hub.onUserOnline = (user, rooms) => {
     const list = [...rooms];
     void cluster.userOnline(user).then((first) => first && presence.change(user, list, true));

@@ -44,6 +44,8 @@ export interface RedisBusOptions {
   gapWaitMs?: number;
   /** Counters for metrics. */
   stats?: Partial<RedisBusStats>;
+  /** Called after a lost link was re-established and every room resynced (the app resyncs memberships). */
+  onRecovered?: () => void;
 }
 
 export interface RedisBusStats {
@@ -328,6 +330,7 @@ export class RedisBus implements Bus {
     };
     await Promise.all(Array.from({ length: Math.min(8, rooms.length) }, worker));
     this.opts.log?.info({ topics: topics.length, rooms: rooms.length }, 'bus: resubscribed and resynced after a redis reconnect');
+    this.opts.onRecovered?.();
   }
 
   async close(): Promise<void> {

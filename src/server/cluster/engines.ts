@@ -30,8 +30,8 @@ export function createStore(config: Config, log?: Logger): Store {
   return new SqliteStore(path.join(config.dataDir, 'scale-chat.db'));
 }
 
-/** The bus; `store` is where a Redis bus fills gaps from. */
-export function createBus(config: Config, nodeId: string, store: Store, log?: Logger, metrics?: Metrics): Bus {
+/** The bus; `store` is where a Redis bus fills gaps from; `onRecovered` runs after a Redis link came back. */
+export function createBus(config: Config, nodeId: string, store: Store, log?: Logger, metrics?: Metrics, onRecovered?: () => void): Bus {
   if (!config.redisUrl) return new MemoryBus();
   const reg = metrics ? [metrics.registry] : [];
   const reconnects = new Counter({ name: 'scalechat_bus_reconnects_total', help: 'Redis bus subscriber links re-established (each followed by a resync of every room from the store)', registers: reg });
@@ -50,6 +50,7 @@ export function createBus(config: Config, nodeId: string, store: Store, log?: Lo
       onSkipped: (n) => skipped.inc(n),
       onDropped: () => dropped.inc(),
     },
+    onRecovered,
   });
 }
 

@@ -92,7 +92,11 @@ export class RedisClusterState implements ClusterState {
       holder: async (key) => {
         const local = self.heldNames.get(key);
         if (local) return local.uid;
-        return (await self.redis.hget(self.k.name(key), 'uid')) ?? undefined;
+        try {
+          return (await self.redis.hget(self.k.name(key), 'uid')) ?? undefined;
+        } catch {
+          return undefined; // Redis unreachable: unknown (callers fall back to the store's user of that name)
+        }
       },
     };
   }

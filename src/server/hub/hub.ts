@@ -4,7 +4,7 @@
  * and delivers bus events: serialized once per event, then one queue push per recipient.
  */
 import { GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { MsgEvent, RoomAddedEvent, RoomInfo, UserRef } from '../../protocol/types.js';
+import type { MsgEvent, RoomAddedEvent, RoomInfo, RoomRemovedEvent, UserRef } from '../../protocol/types.js';
 import { roomTopic, userTopic, type Bus, type BusMessage } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
 import type { Store, UserRoom } from '../store/store.js';
@@ -176,6 +176,44 @@ export class Hub {
       }
       conn.release(room, upTo);
     })();
+  }
+
+  /**
+   * After the bus link to other nodes was lost (Redis restarted): membership events published meanwhile on
+   * user channels (invited, a DM opened, left elsewhere) carry no seq and cannot be replayed, so every
+   * local user's rooms are compared with the store: missing rooms are added (room_added, then catch-up),
+   * rooms the user is no longer in are removed (room_removed).
+   */
+  async resyncMemberships(): Promise<void> {
+    const users = [...this.userConns.keys()];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < users.length) {
+        const uid = users[next++];
+        if (!this.userConns.has(uid)) continue;
+        let rooms: UserRoom[];
+        try {
+          rooms = await this.store.listUserRooms(uid);
+        } catch {
+          continue; // the store is unavailable: the user's next reconnect gets the rooms from welcome
+        }
+        const ids = new Set(rooms.map((r) => r.id));
+        for (const conn of [...(this.userConns.get(uid) ?? [])]) {
+          for (const r of rooms) {
+            if (conn.rooms.has(r.id)) continue;
+            const json = JSON.stringify({ type: 'room_added', room: this.roomInfo(r) } satisfies RoomAddedEvent);
+            this.catchUp(conn, r.id, json);
+            conn.push(Buffer.from(json));
+          }
+          for (const room of [...conn.rooms]) {
+            if (ids.has(room)) continue;
+            this.removeFromRoom(conn, room);
+            conn.send({ type: 'room_removed', room } satisfies RoomRemovedEvent);
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, users.length) }, worker));
   }
 
   /** Room info as a client sees it. */
