@@ -60,7 +60,10 @@ async function main(): Promise<void> {
       flags.redisUrl = redis.url;
       flags.postgresUrl = await pg.createDatabase('bench');
     }
-    for (const x of await Promise.all(Array.from({ length: n }, () => startNode(flags)))) nodes.push(x);
+    const started = await Promise.allSettled(Array.from({ length: n }, () => startNode(flags)));
+    for (const r of started) if (r.status === 'fulfilled') nodes.push(r.value);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
     const viaNginx = n > 1 && !direct;
     if (viaNginx) lb = await startNginx(nodes.map((x) => x.port));
     const urls = viaNginx ? [lb!.url] : nodes.map((x) => x.url);

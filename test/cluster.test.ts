@@ -116,7 +116,10 @@ describe('cluster: 3 nodes behind nginx, Redis and PostgreSQL', { skip: missing 
     };
     // Booted together, without a configured token secret: they must agree on one (a token from one node
     // is accepted by the others, which the reconnect tests rely on).
-    nodes = await Promise.all([0, 1, 2].map(() => startNode(flags)));
+    const started = await Promise.allSettled([0, 1, 2].map(() => startNode(flags)));
+    nodes = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason; // after() stops the ones that did start
     lb = await startNginx(nodes.map((n) => n.port));
   });
 

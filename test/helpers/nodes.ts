@@ -45,6 +45,21 @@ export async function startNode(flags: Record<string, string | number>, opts: { 
   let output: () => string = () => '';
 
   const launch = async (): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launchOnce();
+      } catch (err) {
+        // A port that was free a moment ago may be taken by someone else: pick another (first start only).
+        if (attempt < 3 && !child && opts.port === undefined && !started && /EADDRINUSE/.test(String(err))) {
+          port = await freePort();
+          continue;
+        }
+        throw err;
+      }
+    }
+  };
+  let started = false;
+  const launchOnce = async (): Promise<void> => {
     const args = [cliPath(), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
     for (const [k, v] of Object.entries({ logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'warn', ...flags })) {
       args.push(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, String(v));
@@ -65,6 +80,7 @@ export async function startNode(flags: Record<string, string | number>, opts: { 
     child = p;
   };
   await launch();
+  started = true;
 
   return {
     get port() {
