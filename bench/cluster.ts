@@ -8,7 +8,8 @@
  *   node dist/bench/cluster.js --nodes 1 -- --clients 1500 --rooms 30 --rate 1 --duration 30s
  *   node dist/bench/cluster.js --nodes 3 -- --clients 1500 --rooms 30 --rate 1 --duration 30s
  *
- * --embedded: one node with the embedded engines (SQLite, in-memory bus): today's single-process default.
+ * --workers W: each node is `serve --workers W` (W processes on its port; the /metrics lines then show
+ * whichever worker answered). --embedded: one node with the embedded engines (SQLite, in-memory bus): today's single-process default.
  * Otherwise every node uses Redis + PostgreSQL. --direct: clients connect to the nodes round-robin instead of
  * through nginx. Everything after `--` goes to `scale-chat loadtest` (its --url/--metrics-url are set here).
  * On a 2-core machine N nodes, the databases, nginx and the generator share the same 2 cores: this measures
@@ -20,27 +21,30 @@ import { startNginx, type TestNginx } from '../test/helpers/nginx.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { startRedis, type TestRedis } from '../test/helpers/redis.js';
 
-function parseArgs(argv: string[]): { nodes: number; embedded: boolean; direct: boolean; rest: string[] } {
+function parseArgs(argv: string[]): { nodes: number; workers: number; embedded: boolean; direct: boolean; rest: string[] } {
   const dash = argv.indexOf('--');
   const own = dash >= 0 ? argv.slice(0, dash) : argv;
   const rest = dash >= 0 ? argv.slice(dash + 1) : [];
   let nodes = 1;
   let embedded = false;
   let direct = false;
+  let workers = 1;
   for (let i = 0; i < own.length; i++) {
     const a = own[i];
     if (a === '--nodes') nodes = Number(own[++i]);
     else if (a === '--embedded') embedded = true;
     else if (a === '--direct') direct = true;
-    else throw new Error(`unknown option ${a} (usage: --nodes N [--embedded] [--direct] -- <loadtest options>)`);
+    else if (a === '--workers') workers = Number(own[++i]);
+    else throw new Error(`unknown option ${a} (usage: --nodes N [--workers W] [--embedded] [--direct] -- <loadtest options>)`);
   }
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 8) throw new Error('--nodes: 1 to 8');
   if (embedded && nodes !== 1) throw new Error('--embedded runs one node (SQLite and the in-memory bus are per process)');
-  return { nodes, embedded, direct, rest };
+  if (!Number.isInteger(workers) || workers < 1 || (embedded && workers > 1)) throw new Error('--workers: a positive integer (more than 1 needs Redis: not with --embedded)');
+  return { nodes, workers, embedded, direct, rest };
 }
 
 async function main(): Promise<void> {
-  const { nodes: n, embedded, direct, rest } = parseArgs(process.argv.slice(2));
+  const { nodes: n, workers, embedded, direct, rest } = parseArgs(process.argv.slice(2));
   let redis: TestRedis | null = null;
   let pg: TestPostgres | null = null;
   let lb: TestNginx | null = null;
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
       flags.redisUrl = redis.url;
       flags.postgresUrl = await pg.createDatabase('bench');
     }
+    if (workers > 1) flags.workers = workers;
     const started = await Promise.allSettled(Array.from({ length: n }, () => startNode(flags)));
     for (const r of started) if (r.status === 'fulfilled') nodes.push(r.value);
     const failed = started.find((r) => r.status === 'rejected');
@@ -69,7 +74,7 @@ async function main(): Promise<void> {
     const urls = viaNginx ? [lb!.url] : nodes.map((x) => x.url);
     const metrics = nodes.map((x) => `${x.http}/metrics`);
     const engines = embedded ? 'SQLite + in-memory bus' : 'PostgreSQL + Redis';
-    console.log(`bench/cluster: ${n} node(s) (${engines})${viaNginx ? ' behind nginx' : ''}; loadtest ${rest.join(' ')}`);
+    console.log(`bench/cluster: ${n} node(s)${workers > 1 ? ` of ${workers} workers` : ''} (${engines})${viaNginx ? ' behind nginx' : ''}; loadtest ${rest.join(' ')}`);
     const code = await new Promise<number>((resolve) => {
       const child = spawn(process.execPath, [cliPath(), 'loadtest', '--url', urls.join(','), '--metrics-url', metrics.join(','), ...rest], { stdio: 'inherit' });
       child.on('exit', (c) => resolve(c ?? 1));
