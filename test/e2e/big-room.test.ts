@@ -72,7 +72,15 @@ describe('web UI: a room with 10,000 messages', { skip }, () => {
     for (let i = 0; i < 100 && count < TOTAL; i++) {
       const t0 = Date.now();
       await page.evaluate(() => (document.querySelector('.list')!.scrollTop = 0));
-      await page.waitForFunction((before) => Number(document.querySelector('.list')!.getAttribute('data-count')) > before, count, { timeout: 15_000 });
+      await page
+        .waitForFunction((before) => Number(document.querySelector('.list')!.getAttribute('data-count')) > before, count, { timeout: 20_000 })
+        .catch(async (err: Error) => {
+          const state = await page.evaluate(() => {
+            const l = document.querySelector('.list')!;
+            return `scrollTop ${l.scrollTop}, count ${l.getAttribute('data-count')}, top row: ${l.querySelector('.edge')?.textContent ?? '(not rendered)'}`;
+          });
+          throw new Error(`no older page arrived after scrolling to the top (${state}): ${err.message}`);
+        });
       pageTimes.push(Date.now() - t0);
       const d = await domSize(page);
       count = d.count;

@@ -10,14 +10,17 @@
  * so the server never stores it twice) when the SDK gives up.
  */
 import { ChatClient, ChatError, DEFAULT_BACKOFF } from '../../../src/client/index.js';
-import { GLOBAL_ROOM, WS_PATH, type Auth, type MsgEvent, type RoomInfo } from '../../../src/protocol/index.js';
+import { GLOBAL_ROOM, type Auth, type MsgEvent, type RoomInfo } from '../../../src/protocol/index.js';
 import { applyMember, applyPresence, sortMembers, sortRooms } from './members.js';
 import { RetryClock } from './retry-clock.js';
 import { clearSession, loadSession, saveSession } from './session.js';
+import { defaultUrl, initialState, newMessageId } from './defaults.js';
+import { describeError, sendFailure } from './errors.js';
+import { applyIncoming } from './incoming.js';
 import { applyLive, applyPage, emptyTimeline } from './timeline.js';
-import type { ChatState, PendingMessage, Timeline, Typist } from './types.js';
+import { addTypist, expireTypists } from './typing.js';
+import type { ChatState, PendingMessage, Timeline } from './types.js';
 
-const TYPING_SHOW_MS = 4000;
 const TYPING_SEND_EVERY_MS = 2500;
 /** Read markers go out at most this often per room (a busy room must not eat the frame rate limit). */
 const READ_EVERY_MS = 1000;
@@ -29,47 +32,6 @@ export interface StoreOptions {
   url?: string;
   WebSocket?: new (url: string) => WebSocket;
   storage?: Storage;
-}
-
-export function describeError(err: unknown): string {
-  if (err instanceof ChatError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
-}
-
-/** Why a message was not sent, in the user's terms (server refusals already are). */
-function sendFailure(err: unknown): string {
-  if (err instanceof ChatError) {
-    if (err.code === 'timeout') return 'the server did not confirm it in time';
-    if (err.code === 'closed') return 'the connection was closed';
-  }
-  return describeError(err);
-}
-
-function defaultUrl(): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${WS_PATH}`;
-}
-
-function newMessageId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return 'w' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function initialState(active = GLOBAL_ROOM): ChatState {
-  const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
-  return {
-    phase: 'signed-out',
-    restoring: false,
-    conn: { state: 'idle', retryAt: null, offline },
-    rooms: [],
-    active,
-    timelines: {},
-    pending: {},
-    members: {},
-    onlineTotal: 0,
-    typing: {},
-    publicRooms: [],
-  };
 }
 
 export class ChatStore {
@@ -213,9 +175,7 @@ export class ChatStore {
         this.refreshRooms();
       }),
       client.on('typing', (ev) => {
-        const list = (this.state.typing[ev.room] ?? []).filter((t) => t.uid !== ev.uid);
-        const typist: Typist = { uid: ev.uid, user: ev.user, until: Date.now() + TYPING_SHOW_MS };
-        this.set({ typing: { ...this.state.typing, [ev.room]: [...list, typist] } });
+        this.set({ typing: addTypist(this.state.typing, ev, Date.now()) });
         this.typingSweep ??= setInterval(() => this.sweepTyping(), 1000);
       }),
       client.on('read', () => this.refreshRooms()),
@@ -240,18 +200,7 @@ export class ChatStore {
   }
 
   private sweepTyping(): void {
-    const now = Date.now();
-    const typing: Record<string, Typist[]> = {};
-    let changed = false;
-    let any = false;
-    for (const [room, list] of Object.entries(this.state.typing)) {
-      const kept = list.filter((t) => t.until > now);
-      if (kept.length !== list.length) changed = true;
-      if (kept.length) {
-        typing[room] = kept;
-        any = true;
-      }
-    }
+    const { typing, changed, any } = expireTypists(this.state.typing, Date.now());
     if (changed) this.set({ typing });
     if (!any) {
       clearInterval(this.typingSweep);
@@ -275,18 +224,9 @@ export class ChatStore {
 
   private flushInbox(): void {
     if (this.inbox.size === 0) return;
-    const timelines = { ...this.state.timelines };
-    const pending = { ...this.state.pending };
-    const typing = { ...this.state.typing };
-    for (const [room, msgs] of this.inbox) {
-      timelines[room] = applyLive(timelines[room] ?? emptyTimeline, msgs);
-      const acked = new Set(msgs.filter((m) => m.uid === this.state.me?.id).map((m) => m.id));
-      if (acked.size && pending[room]) pending[room] = pending[room].filter((p) => !acked.has(p.id));
-      const authors = new Set(msgs.map((m) => m.uid));
-      if (typing[room]) typing[room] = typing[room].filter((t) => !authors.has(t.uid));
-    }
+    const patch = applyIncoming(this.state, this.inbox, this.state.me?.id);
     this.inbox.clear();
-    this.set({ timelines, pending, typing });
+    this.set(patch);
     this.refreshRooms();
   }
 

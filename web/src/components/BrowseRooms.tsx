@@ -1,7 +1,7 @@
 /** Public rooms you are not in, to join. */
 import { useState } from 'react';
 import { useChat, useStore } from '../chat/react.js';
-import { describeError } from '../chat/store.js';
+import { describeError } from '../chat/errors.js';
 
 export function BrowseRooms() {
   const store = useStore();

@@ -2,7 +2,7 @@
 import { useState, type FormEvent } from 'react';
 import { isValidRoomName } from '../../../src/protocol/index.js';
 import { useStore } from '../chat/react.js';
-import { describeError } from '../chat/store.js';
+import { describeError } from '../chat/errors.js';
 
 export function CreateRoomForm() {
   const store = useStore();

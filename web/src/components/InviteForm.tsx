@@ -1,7 +1,7 @@
 /** Invite someone (by name) to the room: they see it in their sidebar at once. */
 import { useState, type FormEvent } from 'react';
 import { useStore } from '../chat/react.js';
-import { describeError } from '../chat/store.js';
+import { describeError } from '../chat/errors.js';
 
 export function InviteForm({ room }: { room: string }) {
   const store = useStore();

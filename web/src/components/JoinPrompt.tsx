@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import { isDmRoom } from '../../../src/protocol/index.js';
 import { useStore } from '../chat/react.js';
-import { describeError } from '../chat/store.js';
+import { describeError } from '../chat/errors.js';
 
 export function JoinPrompt({ room }: { room: string }) {
   const store = useStore();

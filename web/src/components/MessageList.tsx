@@ -153,11 +153,13 @@ export function MessageList({ room }: { room: string }) {
     if (y < LOAD_MARGIN) store.loadOlder(room);
   }, [layout, lastSeq, room, store]);
 
-  // A short list that does not fill the screen pulls older pages until it does (or history ends).
+  // A short list that does not fill the screen pulls older pages until it does (or history ends);
+  // so does a viewport still near the top after a page arrived (no scroll event would come).
   useEffect(() => {
-    if (timeline.loadedLatest && timeline.hasMore && !timeline.loading && !timeline.error && layout.total < viewport.height + LOAD_MARGIN) {
-      store.loadOlder(room);
-    }
+    if (!timeline.loadedLatest || !timeline.hasMore || timeline.loading || timeline.error) return;
+    const el = scroller.current;
+    const nearTop = !pinnedRef.current && el !== null && el.scrollTop < LOAD_MARGIN;
+    if (layout.total < viewport.height + LOAD_MARGIN || nearTop) store.loadOlder(room);
   });
 
   // Reading the newest message (pinned, page visible) moves the read marker.

@@ -2,7 +2,7 @@
 import { useState, type RefObject } from 'react';
 import type { RoomInfo } from '../../../src/protocol/index.js';
 import { useChat, useStore } from '../chat/react.js';
-import { describeError } from '../chat/store.js';
+import { describeError } from '../chat/errors.js';
 import { roomTitle } from '../lib/format.js';
 import { RoomIcon } from './RoomIcon.js';
 

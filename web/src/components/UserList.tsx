@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { Member } from '../../../src/protocol/index.js';
 import { useChat, useStore } from '../chat/react.js';
-import { describeError } from '../chat/store.js';
+import { describeError } from '../chat/errors.js';
 import { Avatar } from './Avatar.js';
 
 export function UserList({ users, label }: { users: readonly Member[]; label: string }) {

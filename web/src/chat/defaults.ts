@@ -1,0 +1,29 @@
+/** The store's starting state, its default WebSocket URL and message ids. */
+import { GLOBAL_ROOM, WS_PATH } from '../../../src/protocol/index.js';
+import type { ChatState } from './types.js';
+
+export function defaultUrl(): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${WS_PATH}`;
+}
+
+export function newMessageId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return 'w' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function initialState(active = GLOBAL_ROOM): ChatState {
+  const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+  return {
+    phase: 'signed-out',
+    restoring: false,
+    conn: { state: 'idle', retryAt: null, offline },
+    rooms: [],
+    active,
+    timelines: {},
+    pending: {},
+    members: {},
+    onlineTotal: 0,
+    typing: {},
+    publicRooms: [],
+  };
+}
