@@ -6,10 +6,14 @@
 import { OptionError } from '../units.js';
 import type { TargetKind } from '../options.js';
 import { scaleChatTarget } from './scale-chat.js';
+import { socketIoTarget } from './socketio.js';
+import { wsNaiveTarget } from './ws-naive.js';
 import type { TargetAdapter } from './types.js';
 
 const TARGETS: Partial<Record<TargetKind, TargetAdapter>> = {
   'scale-chat': scaleChatTarget,
+  'ws-naive': wsNaiveTarget,
+  socketio: socketIoTarget,
 };
 
 export function targetFor(kind: TargetKind): TargetAdapter {
