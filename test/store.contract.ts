@@ -594,5 +594,122 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         assert.deepEqual(seqs(back), range(1, N));
       });
     });
+
+    describe('administration', () => {
+      it('deleteMessage leaves a tombstone that keeps its seq; history and replay return it', async () => {
+        await store.createRoom(room('r1'), ['u1']);
+        await store.append([msg('r1', 'u1', 'a', 'one'), msg('r1', 'u1', 'b', 'two'), msg('r1', 'u1', 'c', 'three')]);
+        assert.equal(await store.deleteMessage('r1', 2), true);
+        assert.equal(await store.deleteMessage('r1', 99), false);
+        assert.equal(await store.deleteMessage('nope', 1), false);
+        const page = await store.history('r1', { limit: 10 });
+        assert.deepEqual(seqs(page), [1, 2, 3]);
+        assert.equal(page[1].deleted, true);
+        assert.equal(page[1].text, '');
+        assert.equal(page[0].deleted, undefined);
+        assert.equal((await store.history('r1', { after: 1, limit: 1 }))[0].deleted, true);
+        // The tombstone still answers a resend of the same client id (no new seq).
+        const [again] = await store.append([msg('r1', 'u1', 'b', 'two')]);
+        assert.equal(again.duplicate, true);
+        assert.equal(again.message.seq, 2);
+        const s2 = await h.reopen();
+        assert.equal((await s2.history('r1', { limit: 10 }))[1].deleted, true);
+      });
+
+      it('resetRoom deletes the messages but keeps last_seq: new messages continue after it', async () => {
+        await store.createRoom(room('r1'), ['u1']);
+        await store.append([msg('r1', 'u1'), msg('r1', 'u1'), msg('r1', 'u1')]);
+        assert.deepEqual(await store.resetRoom('r1'), { deleted: 3, lastSeq: 3 });
+        assert.deepEqual(await store.history('r1', { limit: 10 }), []);
+        assert.equal((await store.getRoom('r1'))!.lastSeq, 3);
+        const [r] = await store.append([msg('r1', 'u1')]);
+        assert.equal(r.message.seq, 4);
+        assert.equal(await store.resetRoom('nope'), null);
+      });
+
+      it('deleteRoom removes the room, its members and messages, returns the members, and frees the id', async () => {
+        await store.createRoom(room('r1'), ['u1', 'u2']);
+        await store.append([msg('r1', 'u1')]);
+        await store.setReadMarker('u1', 'r1', 1);
+        const members = await store.deleteRoom('r1');
+        assert.deepEqual([...members!].sort(), ['u1', 'u2']);
+        assert.equal(await store.getRoom('r1'), null);
+        assert.equal(await store.isMember('r1', 'u1'), false);
+        assert.ok(!(await store.listUserRooms('u1')).some((r) => r.id === 'r1'));
+        assert.deepEqual(await store.history('r1', { limit: 10 }), []);
+        assert.equal(await store.deleteRoom('r1'), null);
+        assert.equal(await store.deleteRoom(GLOBAL_ROOM), null, 'general cannot be deleted');
+        assert.ok(await store.getRoom(GLOBAL_ROOM));
+        assert.equal(await store.createRoom(room('r1'), ['u3']), true, 'the id is free again');
+        assert.equal((await store.getRoom('r1'))!.lastSeq, 0);
+      });
+
+      it('setRoomReadOnly flags a room (getRoom, listUserRooms, listRooms, listReadOnlyRooms) and clears it', async () => {
+        await store.createRoom(room('r1'), ['u1']);
+        assert.equal((await store.getRoom('r1'))!.readOnly, undefined);
+        assert.equal(await store.setRoomReadOnly('r1', true), true);
+        assert.equal(await store.setRoomReadOnly('nope', true), false);
+        assert.equal((await store.getRoom('r1'))!.readOnly, true);
+        assert.equal((await store.listUserRooms('u1')).find((r) => r.id === 'r1')!.readOnly, true);
+        assert.deepEqual(await store.listReadOnlyRooms(), ['r1']);
+        assert.equal((await store.listRooms(10)).find((r) => r.id === 'r1')!.readOnly, true);
+        await store.setRoomReadOnly('r1', false);
+        assert.equal((await store.getRoom('r1'))!.readOnly, undefined);
+        assert.deepEqual(await store.listReadOnlyRooms(), []);
+      });
+
+      it('listRooms: every room but DMs, general first, with member counts; counts: rooms and messages ever sent', async () => {
+        await store.createRoom(room('pub'), ['u1', 'u2']);
+        await store.createRoom(room('priv', 'private'), ['u1']);
+        await store.createRoom(room(dmRoomId('u1', 'u2'), 'dm'), ['u1', 'u2']);
+        await store.append([msg('pub', 'u1'), msg('pub', 'u2'), msg(GLOBAL_ROOM, 'u1')]);
+        const rooms = await store.listRooms(10);
+        assert.equal(rooms[0].id, GLOBAL_ROOM);
+        assert.deepEqual(rooms.map((r) => r.id).sort(), [GLOBAL_ROOM, 'priv', 'pub'].sort());
+        assert.equal(rooms.find((r) => r.id === 'pub')!.members, 2);
+        assert.equal(rooms.find((r) => r.id === 'priv')!.members, 1);
+        assert.equal((await store.listRooms(1)).length, 1);
+        await store.resetRoom('pub');
+        assert.deepEqual(await store.counts(), { rooms: 4, messages: 3 });
+      });
+
+      it('bans: add (a repeat updates), get, list newest first, remove', async () => {
+        await store.addBan({ nameKey: 'bob', name: 'Bob', reason: 'spam', by: 'u1', at: T0 });
+        await store.addBan({ nameKey: 'eve', name: 'Eve', reason: 'abuse', by: 'u1', at: T0 + 1 });
+        await store.addBan({ nameKey: 'bob', name: 'Bob', reason: 'more spam', by: 'u2', at: T0 + 2 });
+        assert.deepEqual(await store.getBan('bob'), { nameKey: 'bob', name: 'Bob', reason: 'more spam', by: 'u2', at: T0 + 2 });
+        assert.equal(await store.getBan('carol'), null);
+        assert.deepEqual((await store.listBans(10)).map((b) => b.nameKey), ['bob', 'eve']);
+        assert.equal(await store.removeBan('bob'), true);
+        assert.equal(await store.removeBan('bob'), false);
+        assert.equal(await store.getBan('bob'), null);
+        const s2 = await h.reopen();
+        assert.deepEqual((await s2.listBans(10)).map((b) => b.nameKey), ['eve']);
+      });
+
+      it('audit log: ids increase, listed newest first, paged with before', async () => {
+        const ids: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          ids.push(await store.addAudit({ at: T0 + i, actorId: 'u1', actor: 'Ann', action: 'kick', target: `user${i}`, detail: '{}' }));
+        }
+        for (let i = 1; i < ids.length; i++) assert.ok(ids[i] > ids[i - 1]);
+        const all = await store.listAudit(10);
+        assert.deepEqual(all.map((e) => e.target), ['user4', 'user3', 'user2', 'user1', 'user0']);
+        assert.deepEqual(all[0], { id: ids[4], at: T0 + 4, actorId: 'u1', actor: 'Ann', action: 'kick', target: 'user4', detail: '{}' });
+        const page = await store.listAudit(2, all[1].id);
+        assert.deepEqual(page.map((e) => e.target), ['user2', 'user1']);
+      });
+
+      it('firstAccount is the oldest account (guests do not count); setSettingIfAbsent: the first value wins', async () => {
+        assert.equal(await store.firstAccount(), null);
+        await store.createUser(user('g1', 'guesty', false, T0));
+        await store.createUser(user('a2', 'second', true, T0 + 2));
+        await store.createUser(user('a1', 'first', true, T0 + 1));
+        assert.equal((await store.firstAccount())!.id, 'a1');
+        assert.equal(await store.setSettingIfAbsent('k', 'one'), 'one');
+        assert.equal(await store.setSettingIfAbsent('k', 'two'), 'one');
+        assert.equal(await store.getSetting('k'), 'one');
+      });
+    });
   });
 }

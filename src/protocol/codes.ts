@@ -67,6 +67,12 @@ export const ErrorCode = {
   unavailable: 'unavailable',
   /** Unexpected server error: the request was not carried out. */
   internal: 'internal',
+  /** This name is banned by an administrator: login, register, guest name and session token are refused (close 4013). */
+  banned: 'banned',
+  /** An administrator closed this connection (close 4012): sign in again to continue. */
+  kicked: 'kicked',
+  /** The room is read-only (set by an administrator): sends are refused; reading and history still work. */
+  read_only: 'read_only',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -93,6 +99,10 @@ export const CloseCode = {
   handshakeTimeout: 4009,
   flood: 4010,
   passwordInvalid: 4011,
+  /** An administrator kicked this user: every connection of the user is closed. A new sign-in is allowed. */
+  kicked: 4012,
+  /** The user's name was banned by an administrator (also the handshake close of a banned name or token). */
+  banned: 4013,
 
   // 4500-4999: reconnect with backoff, then resume
   slowConsumer: 4500,
@@ -118,6 +128,7 @@ export const handshakeCloseCode: Partial<Record<ErrorCode, CloseCode>> = {
   login_throttled: CloseCode.loginThrottled,
   handshake_timeout: CloseCode.handshakeTimeout,
   password_invalid: CloseCode.passwordInvalid,
+  banned: CloseCode.banned,
   unavailable: CloseCode.overloaded,
   internal: CloseCode.overloaded,
 };

@@ -24,6 +24,8 @@ export interface RoomInfo {
   members: number;
   /** For DMs: the other user. */
   peer?: UserRef;
+  /** Set by an administrator: sends are refused with `read_only` (absent = writable). */
+  readOnly?: true;
 }
 
 export interface Limits {
@@ -63,6 +65,11 @@ export interface MsgEvent {
   text: string;
   /** Server time (ms since epoch) when the message was accepted. */
   ts: number;
+  /**
+   * The message was deleted by an administrator: a tombstone that keeps its seq (so seqs stay contiguous),
+   * with `text` empty. History and resume replay return tombstones; clients show or hide them.
+   */
+  deleted?: true;
 }
 
 export interface AckFrame {
@@ -186,6 +193,33 @@ export interface ResumeEvent {
   complete: boolean;
 }
 
+/** An administrator deleted a message: remove it (its seq stays taken; history returns a tombstone). */
+export interface DeletedEvent {
+  type: 'deleted';
+  room: string;
+  seq: number;
+}
+/**
+ * An administrator reset a room: every message was deleted. Seqs never go back: new messages continue
+ * after `lastSeq`. Clear the room's timeline.
+ */
+export interface RoomResetEvent {
+  type: 'room_reset';
+  room: string;
+  lastSeq: number;
+}
+/** An administrator deleted a room: it is gone for every member (a `room_removed` follows). */
+export interface RoomDeletedEvent {
+  type: 'room_deleted';
+  room: string;
+}
+/** A room's settings changed (an administrator made it read-only or writable again). */
+export interface RoomUpdatedEvent {
+  type: 'room_updated';
+  room: string;
+  readOnly: boolean;
+}
+
 /** Several server events in one frame, in order. */
 export interface BatchFrame {
   type: 'batch';
@@ -211,7 +245,11 @@ export type ServerEvent =
   | MemberEvent
   | RoomAddedEvent
   | RoomRemovedEvent
-  | ResumeEvent;
+  | ResumeEvent
+  | DeletedEvent
+  | RoomResetEvent
+  | RoomDeletedEvent
+  | RoomUpdatedEvent;
 
 export type ServerFrame = ServerEvent | BatchFrame;
 

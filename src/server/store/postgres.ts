@@ -15,7 +15,8 @@ import pg from 'pg';
 import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../protocol/types.js';
 import { migratePostgres } from './migrations/postgres.js';
-import type { AppendResult, HistoryQuery, NewMessage, RoomRecord, Store, StoredMessage, UserRecord, UserRoom } from './store.js';
+import { PostgresAdmin } from './postgres-admin.js';
+import type { AppendResult, AuditEntry, BanRecord, HistoryQuery, NewMessage, RoomRecord, Store, StoredMessage, UserRecord, UserRoom } from './store.js';
 import { StoreConflictError } from './store.js';
 
 export interface PostgresStoreOptions {
@@ -44,6 +45,7 @@ interface RoomRow {
   created_by: string | null;
   created_at: number;
   last_seq: number;
+  read_only: boolean;
 }
 
 interface MessageRow {
@@ -54,11 +56,12 @@ interface MessageRow {
   user: string;
   text: string;
   ts: number;
+  deleted: boolean;
 }
 
 const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
-const ROOM_COLS = 'id, kind, created_by, created_at, last_seq';
-const MSG_COLS = 'room, seq, id, uid, "user", text, ts';
+const ROOM_COLS = 'id, kind, created_by, created_at, last_seq, read_only';
+const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted';
 
 const INT8_OID = 20;
 const types = {
@@ -74,8 +77,16 @@ const toUser = (r: UserRow): UserRecord => ({
   passwordHash: r.password_hash,
   createdAt: r.created_at,
 });
-const toRoom = (r: RoomRow): RoomRecord => ({ id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq });
-const toMessage = (r: MessageRow): StoredMessage => ({ room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts });
+const toRoom = (r: RoomRow): RoomRecord => {
+  const room: RoomRecord = { id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq };
+  if (r.read_only) room.readOnly = true;
+  return room;
+};
+const toMessage = (r: MessageRow): StoredMessage => {
+  const m: StoredMessage = { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts };
+  if (r.deleted) m.deleted = true;
+  return m;
+};
 
 function lim(n: number): number {
   return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0;
@@ -92,6 +103,11 @@ export class PostgresStore implements Store {
   readonly pool: pg.Pool;
   private closed = false;
   private initialized = false;
+  /** Administration queries (./postgres-admin.ts) on this store's pool. */
+  private readonly a = new PostgresAdmin(
+    (sql, params) => this.q(sql, params),
+    (fn) => this.tx(fn),
+  );
 
   constructor(
     readonly url: string,
@@ -285,12 +301,12 @@ export class PostgresStore implements Store {
     // general first (implicit membership), then the user's rooms, most recently active first; one round trip.
     const rows = await this.q<RoomRow & { last_read: number; members: number; peer_id: string | null; peer_name: string | null; general: boolean }>(
       `SELECT * FROM (
-         SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, TRUE AS general,
+         SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, r.read_only, TRUE AS general,
                 COALESCE((SELECT seq FROM read_markers WHERE uid = $1 AND room = r.id), 0) AS last_read,
                 0::bigint AS members, NULL::text AS peer_id, NULL::text AS peer_name, r.last_active
            FROM rooms r WHERE r.id = $2
          UNION ALL
-         SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, FALSE AS general,
+         SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, r.read_only, FALSE AS general,
                 COALESCE(rm.seq, 0) AS last_read,
                 (SELECT count(*) FROM members c WHERE c.room = r.id) AS members,
                 p.uid AS peer_id, p.name AS peer_name, r.last_active
@@ -446,5 +462,68 @@ export class PostgresStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     await this.q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  // ---- administration (queries in ./postgres-admin.ts) ----
+
+  setSettingIfAbsent(key: string, value: string): Promise<string> {
+    return this.a.setSettingIfAbsent(key, value);
+  }
+
+  async firstAccount(): Promise<UserRecord | null> {
+    const id = await this.a.firstAccountId();
+    return id ? this.getUser(id) : null;
+  }
+
+  listRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
+    return this.a.listRooms(limit);
+  }
+
+  counts(): Promise<{ rooms: number; messages: number }> {
+    return this.a.counts();
+  }
+
+  deleteMessage(room: string, seq: number): Promise<boolean> {
+    return this.a.deleteMessage(room, seq);
+  }
+
+  resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
+    return this.a.resetRoom(room);
+  }
+
+  deleteRoom(room: string): Promise<string[] | null> {
+    return this.a.deleteRoom(room);
+  }
+
+  setRoomReadOnly(room: string, readOnly: boolean): Promise<boolean> {
+    return this.a.setRoomReadOnly(room, readOnly);
+  }
+
+  listReadOnlyRooms(): Promise<string[]> {
+    return this.a.listReadOnlyRooms();
+  }
+
+  addBan(ban: BanRecord): Promise<void> {
+    return this.a.addBan(ban);
+  }
+
+  removeBan(nameKey: string): Promise<boolean> {
+    return this.a.removeBan(nameKey);
+  }
+
+  getBan(nameKey: string): Promise<BanRecord | null> {
+    return this.a.getBan(nameKey);
+  }
+
+  listBans(limit: number): Promise<BanRecord[]> {
+    return this.a.listBans(limit);
+  }
+
+  addAudit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
+    return this.a.addAudit(entry);
+  }
+
+  listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
+    return this.a.listAudit(limit, before);
   }
 }

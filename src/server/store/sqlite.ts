@@ -9,8 +9,11 @@ import Database from 'better-sqlite3';
 import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../protocol/types.js';
 import { migrateSqlite } from './migrations/sqlite.js';
+import { SqliteAdmin } from './sqlite-admin.js';
 import type {
   AppendResult,
+  AuditEntry,
+  BanRecord,
   HistoryQuery,
   NewMessage,
   RoomRecord,
@@ -36,6 +39,7 @@ interface RoomRow {
   created_by: string | null;
   created_at: number;
   last_seq: number;
+  read_only: number;
 }
 
 interface UserRoomRow extends RoomRow {
@@ -51,11 +55,13 @@ interface MessageRow {
   user: string;
   text: string;
   ts: number;
+  deleted: number;
 }
 
 const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
-const ROOM_COLS = 'id, kind, created_by, created_at, last_seq';
-const MSG_COLS = 'room, seq, id, uid, user, text, ts';
+const ROOM_COLS = 'id, kind, created_by, created_at, last_seq, read_only';
+const MSG_COLS = 'room, seq, id, uid, user, text, ts, deleted';
+const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts';
 
 function toUser(r: UserRow): UserRecord {
   return {
@@ -69,11 +75,15 @@ function toUser(r: UserRow): UserRecord {
 }
 
 function toRoom(r: RoomRow): RoomRecord {
-  return { id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq };
+  const room: RoomRecord = { id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq };
+  if (r.read_only) room.readOnly = true;
+  return room;
 }
 
 function toMessage(r: MessageRow): StoredMessage {
-  return { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts };
+  const m: StoredMessage = { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts };
+  if (r.deleted) m.deleted = true;
+  return m;
 }
 
 /** Clamps a limit to a non-negative integer (SQLite treats a negative LIMIT as "no limit"). */
@@ -116,7 +126,7 @@ function prepareAll(db: Database.Database) {
     ),
     countMembers: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM members WHERE room = ?'),
     userRooms: db.prepare<[string, string], UserRoomRow>(
-      `SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq,
+      `SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, r.read_only,
               COALESCE(rm.seq, 0) AS last_read,
               (SELECT COUNT(*) FROM members c WHERE c.room = r.id) AS members
          FROM members m
@@ -135,7 +145,7 @@ function prepareAll(db: Database.Database) {
 
     findMessage: db.prepare<[string, string], MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE uid = ? AND id = ?`),
     insertMessage: db.prepare(
-      `INSERT INTO messages (${MSG_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts)`,
+      `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts)`,
     ),
     historyLatest: db.prepare<[string, number], MessageRow>(
       `SELECT ${MSG_COLS} FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?`,
@@ -169,9 +179,10 @@ export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private st: Statements | null = null;
+  private adm: SqliteAdmin | null = null;
   private closed = false;
   private readonly appendTx: Database.Transaction<(batch: NewMessage[]) => AppendResult[]>;
-  private readonly createRoomTx: Database.Transaction<(room: RoomRow, members: string[]) => boolean>;
+  private readonly createRoomTx: Database.Transaction<(room: Omit<RoomRow, 'read_only'>, members: string[]) => boolean>;
 
   /** `file`: a path (its directory is created when missing) or `:memory:`. */
   constructor(readonly file: string) {
@@ -185,7 +196,7 @@ export class SqliteStore implements Store {
     this.db.pragma('temp_store = MEMORY');
 
     this.appendTx = this.db.transaction((batch: NewMessage[]) => this.appendInTx(batch));
-    this.createRoomTx = this.db.transaction((room: RoomRow, members: string[]) => {
+    this.createRoomTx = this.db.transaction((room: Omit<RoomRow, 'read_only'>, members: string[]) => {
       const s = this.s;
       if (s.insertRoom.run(room).changes === 0) return false;
       for (const uid of members) s.addMember.run(room.id, uid, room.created_at);
@@ -203,6 +214,7 @@ export class SqliteStore implements Store {
     if (this.closed) throw new Error('SqliteStore is closed');
     migrateSqlite(this.db);
     if (!this.st) this.st = prepareAll(this.db);
+    if (!this.adm) this.adm = new SqliteAdmin(this.db);
     const now = Date.now();
     this.st.insertRoom.run({ id: GLOBAL_ROOM, kind: 'global', created_by: null, created_at: now });
   }
@@ -211,6 +223,7 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.st = null;
+    this.adm = null;
     this.db.close();
   }
 
@@ -411,5 +424,73 @@ export class SqliteStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.s.setSetting.run(key, value);
+  }
+
+  // ---- administration (queries in ./sqlite-admin.ts) ----
+
+  private get a(): SqliteAdmin {
+    void this.s; // throws when closed or not initialized
+    return this.adm!;
+  }
+
+  async setSettingIfAbsent(key: string, value: string): Promise<string> {
+    return this.a.setSettingIfAbsent(key, value);
+  }
+
+  async firstAccount(): Promise<UserRecord | null> {
+    const id = this.a.firstAccountId();
+    return id ? this.getUser(id) : null;
+  }
+
+  async listRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
+    return this.a.listRooms(limit);
+  }
+
+  async counts(): Promise<{ rooms: number; messages: number }> {
+    return this.a.counts();
+  }
+
+  async deleteMessage(room: string, seq: number): Promise<boolean> {
+    return this.a.deleteMessage(room, seq);
+  }
+
+  async resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
+    return this.a.resetRoom(room);
+  }
+
+  async deleteRoom(room: string): Promise<string[] | null> {
+    return this.a.deleteRoom(room);
+  }
+
+  async setRoomReadOnly(room: string, readOnly: boolean): Promise<boolean> {
+    return this.a.setRoomReadOnly(room, readOnly);
+  }
+
+  async listReadOnlyRooms(): Promise<string[]> {
+    return this.a.listReadOnlyRooms();
+  }
+
+  async addBan(ban: BanRecord): Promise<void> {
+    this.a.addBan(ban);
+  }
+
+  async removeBan(nameKey: string): Promise<boolean> {
+    return this.a.removeBan(nameKey);
+  }
+
+  async getBan(nameKey: string): Promise<BanRecord | null> {
+    return this.a.getBan(nameKey);
+  }
+
+  async listBans(limit: number): Promise<BanRecord[]> {
+    return this.a.listBans(limit);
+  }
+
+  async addAudit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
+    return this.a.addAudit(entry);
+  }
+
+  async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
+    return this.a.listAudit(limit, before);
   }
 }

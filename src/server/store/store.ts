@@ -3,7 +3,7 @@
  * One interface, two implementations (SQLite embedded default; PostgreSQL for clusters), one contract suite
  * (test/store.contract.ts).
  */
-import type { RoomKind, UserRef } from '../../protocol/types.js';
+import type { MsgEvent, RoomKind, UserRef } from '../../protocol/types.js';
 
 export interface UserRecord {
   id: string;
@@ -24,6 +24,8 @@ export interface RoomRecord {
   createdAt: number;
   /** Seq of the newest message, 0 when empty. */
   lastSeq: number;
+  /** Sends refused (set by an administrator). */
+  readOnly?: boolean;
 }
 
 export interface UserRoom extends RoomRecord {
@@ -46,6 +48,41 @@ export interface NewMessage {
 
 export interface StoredMessage extends NewMessage {
   seq: number;
+  /** Deleted by an administrator: a tombstone (text ''), keeping its seq. Absent when not deleted. */
+  deleted?: boolean;
+}
+
+/** A banned name (bans are by name key: they block login, register, guest name and tokens of that name). */
+export interface BanRecord {
+  nameKey: string;
+  /** The name as the administrator typed it. */
+  name: string;
+  reason: string;
+  /** Id of the administrator who banned. */
+  by: string;
+  at: number;
+}
+
+/** One row of the audit log: an authorized administrator action, written before it is carried out. */
+export interface AuditEntry {
+  /** Assigned by the store, increasing. */
+  id: number;
+  at: number;
+  actorId: string;
+  actor: string;
+  /** e.g. `kick`, `ban`, `unban`, `delete_message`, `reset_room`, `delete_room`, `read_only`, `log_level`. */
+  action: string;
+  /** What it acted on: a user name, a room id, `room#seq`, ... */
+  target: string;
+  /** JSON text with the action's parameters (reason, level, ...). */
+  detail: string;
+}
+
+/** The message as a client sees it (`deleted: true` only on tombstones). */
+export function msgEvent(m: StoredMessage): MsgEvent {
+  const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
+  if (m.deleted) ev.deleted = true;
+  return ev;
 }
 
 export interface AppendResult {
@@ -106,6 +143,39 @@ export interface Store {
 
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
+  /** Stores `value` unless the key has one; returns the value now stored (first writer wins, cluster-wide). */
+  setSettingIfAbsent(key: string, value: string): Promise<string>;
+
+  // ---- administration ----
+
+  /** The first account ever created (oldest created_at, then insertion order), or null. */
+  firstAccount(): Promise<UserRecord | null>;
+  /** Rooms other than DMs, with member counts, most recently active first. */
+  listRooms(limit: number): Promise<(RoomRecord & { members: number })[]>;
+  /** Counts of rooms (DMs included) and of messages ever sent (sum of last_seq: resets do not lower it). */
+  counts(): Promise<{ rooms: number; messages: number }>;
+  /** Turns a message into a tombstone (text '', deleted), keeping its seq. False when no such message. */
+  deleteMessage(room: string, seq: number): Promise<boolean>;
+  /** Deletes every message of the room; last_seq is kept (seqs never go back). Null when no such room. */
+  resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null>;
+  /** Deletes the room, its members, messages and read markers; its id is free again. Null when no such room, else the former members. */
+  deleteRoom(room: string): Promise<string[] | null>;
+  /** False when no such room. */
+  setRoomReadOnly(room: string, readOnly: boolean): Promise<boolean>;
+  listReadOnlyRooms(): Promise<string[]>;
+
+  /** Bans a name (a repeat updates the reason). */
+  addBan(ban: BanRecord): Promise<void>;
+  /** True when a ban was lifted. */
+  removeBan(nameKey: string): Promise<boolean>;
+  getBan(nameKey: string): Promise<BanRecord | null>;
+  /** Newest first. */
+  listBans(limit: number): Promise<BanRecord[]>;
+
+  /** Appends to the audit log; returns the entry's id. */
+  addAudit(entry: Omit<AuditEntry, 'id'>): Promise<number>;
+  /** Newest first; `before` = only entries with id < before (paging). */
+  listAudit(limit: number, before?: number): Promise<AuditEntry[]>;
 }
 
 export class StoreConflictError extends Error {

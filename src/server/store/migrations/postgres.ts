@@ -127,6 +127,33 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       $fn$;
     `,
   },
+  {
+    version: 3,
+    name: 'administration: tombstones, read-only rooms, bans, audit log',
+    sql: `
+      -- A deleted message keeps its row (and seq) with empty text: resume and gap filling stay contiguous.
+      ALTER TABLE messages ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE;
+      ALTER TABLE rooms ADD COLUMN read_only BOOLEAN NOT NULL DEFAULT FALSE;
+
+      CREATE TABLE bans (
+        name_key   TEXT COLLATE "C" PRIMARY KEY,
+        name       TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        banned_by  TEXT NOT NULL,
+        created_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE audit_log (
+        id       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at       BIGINT NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        target   TEXT NOT NULL,
+        detail   TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */

@@ -72,6 +72,33 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'administration: tombstones, read-only rooms, bans, audit log',
+    sql: `
+      -- A deleted message keeps its row (and seq) with empty text: resume and gap filling stay contiguous.
+      ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE rooms ADD COLUMN read_only INTEGER NOT NULL DEFAULT 0;
+
+      CREATE TABLE bans (
+        name_key   TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        banned_by  TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+
+      CREATE TABLE audit_log (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       INTEGER NOT NULL,
+        actor_id TEXT NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        target   TEXT NOT NULL,
+        detail   TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied. */

@@ -1,0 +1,142 @@
+/**
+ * The administration half of the PostgreSQL store (bans, audit log, tombstones, room reset/delete/read-only,
+ * counts), run through the PostgresStore's pool: called from PostgresStore's methods.
+ */
+import type pg from 'pg';
+import { GLOBAL_ROOM } from '../../protocol/rules.js';
+import type { RoomKind } from '../../protocol/types.js';
+import type { AuditEntry, BanRecord, RoomRecord } from './store.js';
+
+type Query = <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<R[]>;
+type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
+
+interface BanRow {
+  name_key: string;
+  name: string;
+  reason: string;
+  banned_by: string;
+  created_at: number;
+}
+interface AuditRow {
+  id: number;
+  at: number;
+  actor_id: string;
+  actor: string;
+  action: string;
+  target: string;
+  detail: string;
+}
+
+const toBan = (r: BanRow): BanRecord => ({ nameKey: r.name_key, name: r.name, reason: r.reason, by: r.banned_by, at: r.created_at });
+const toAudit = (r: AuditRow): AuditEntry => ({ id: r.id, at: r.at, actorId: r.actor_id, actor: r.actor, action: r.action, target: r.target, detail: r.detail });
+const lim = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
+
+export class PostgresAdmin {
+  constructor(
+    private readonly q: Query,
+    private readonly tx: Tx,
+  ) {}
+
+  async firstAccountId(): Promise<string | null> {
+    const [r] = await this.q<{ id: string }>('SELECT id FROM users WHERE account ORDER BY created_at ASC, n ASC LIMIT 1');
+    return r?.id ?? null;
+  }
+
+  async listRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
+    const rows = await this.q<{ id: string; kind: RoomKind; created_by: string | null; created_at: number; last_seq: number; read_only: boolean; members: number }>(
+      `SELECT id, kind, created_by, created_at, last_seq, read_only,
+              (SELECT count(*) FROM members m WHERE m.room = rooms.id) AS members
+         FROM rooms WHERE kind <> 'dm' ORDER BY kind = 'global' DESC, last_active DESC, id ASC LIMIT $1`,
+      [lim(limit)],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      lastSeq: r.last_seq,
+      readOnly: r.read_only,
+      members: r.members,
+    }));
+  }
+
+  async counts(): Promise<{ rooms: number; messages: number }> {
+    const [r] = await this.q<{ rooms: number; messages: string | number }>('SELECT count(*) AS rooms, COALESCE(sum(last_seq), 0) AS messages FROM rooms');
+    return { rooms: r.rooms, messages: Number(r.messages) }; // sum(bigint) is numeric: parsed here
+  }
+
+  async deleteMessage(room: string, seq: number): Promise<boolean> {
+    const rows = await this.q("UPDATE messages SET text = '', deleted = TRUE WHERE room = $1 AND seq = $2 RETURNING seq", [room, seq]);
+    return rows.length > 0;
+  }
+
+  /** Locks the room row (appends wait, so none lands half-way) and deletes its messages; last_seq stays. */
+  async resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query<{ last_seq: number }>('SELECT last_seq FROM rooms WHERE id = $1 FOR UPDATE', [room]);
+      if (!rows.length) return null;
+      const del = await c.query('DELETE FROM messages WHERE room = $1', [room]);
+      return { deleted: del.rowCount ?? 0, lastSeq: rows[0].last_seq };
+    });
+  }
+
+  async deleteRoom(room: string): Promise<string[] | null> {
+    if (room === GLOBAL_ROOM) return null;
+    return this.tx(async (c) => {
+      const { rows } = await c.query('SELECT 1 FROM rooms WHERE id = $1 FOR UPDATE', [room]);
+      if (!rows.length) return null;
+      const members = (await c.query<{ uid: string }>('SELECT uid FROM members WHERE room = $1', [room])).rows.map((r) => r.uid);
+      await c.query('DELETE FROM read_markers WHERE room = $1', [room]);
+      await c.query('DELETE FROM rooms WHERE id = $1', [room]); // members and messages go with it (ON DELETE CASCADE)
+      return members;
+    });
+  }
+
+  async setRoomReadOnly(room: string, readOnly: boolean): Promise<boolean> {
+    return (await this.q('UPDATE rooms SET read_only = $2 WHERE id = $1 RETURNING id', [room, readOnly])).length > 0;
+  }
+
+  async listReadOnlyRooms(): Promise<string[]> {
+    return (await this.q<{ id: string }>('SELECT id FROM rooms WHERE read_only')).map((r) => r.id);
+  }
+
+  async addBan(b: BanRecord): Promise<void> {
+    await this.q(
+      `INSERT INTO bans (name_key, name, reason, banned_by, created_at) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (name_key) DO UPDATE SET name = excluded.name, reason = excluded.reason, banned_by = excluded.banned_by, created_at = excluded.created_at`,
+      [b.nameKey, b.name, b.reason, b.by, b.at],
+    );
+  }
+
+  async removeBan(nameKey: string): Promise<boolean> {
+    return (await this.q('DELETE FROM bans WHERE name_key = $1 RETURNING name_key', [nameKey])).length > 0;
+  }
+
+  async getBan(nameKey: string): Promise<BanRecord | null> {
+    const [r] = await this.q<BanRow>('SELECT * FROM bans WHERE name_key = $1', [nameKey]);
+    return r ? toBan(r) : null;
+  }
+
+  async listBans(limit: number): Promise<BanRecord[]> {
+    return (await this.q<BanRow>('SELECT * FROM bans ORDER BY created_at DESC, name_key ASC LIMIT $1', [lim(limit)])).map(toBan);
+  }
+
+  async addAudit(e: Omit<AuditEntry, 'id'>): Promise<number> {
+    const [r] = await this.q<{ id: number }>(
+      'INSERT INTO audit_log (at, actor_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
+      [e.at, e.actorId, e.actor, e.action, e.target, e.detail],
+    );
+    return r.id;
+  }
+
+  async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
+    const rows = await this.q<AuditRow>('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [before ?? Number.MAX_SAFE_INTEGER, lim(limit)]);
+    return rows.map(toAudit);
+  }
+
+  async setSettingIfAbsent(key: string, value: string): Promise<string> {
+    await this.q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+    const [r] = await this.q<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return r.value;
+  }
+}
