@@ -16,6 +16,7 @@ import type { Bus } from './bus/bus.js';
 import { createBus, createClusterState, createStore } from './cluster/engines.js';
 import type { ClusterState } from './cluster/state.js';
 import type { Config } from './config.js';
+import { ADMIN_PREFIX, createAdmin } from './admin/index.js';
 import { createHandlers } from './hub/handlers.js';
 import { Hub } from './hub/hub.js';
 import { MessagePipeline } from './hub/messages.js';
@@ -106,14 +107,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const scheduler = new FlushScheduler(config.maxOutboxBytes);
   const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
   const handlers = createHandlers(hub, pipeline, cluster, config);
+  // Administration (src/server/admin): bans checked at the handshake, read-only rooms in the hub, /admin/api/*.
+  let gatewayRef: { connectionCount: number } | undefined;
+  const admin = createAdmin({ store, bus, hub, cluster, tokens, metrics, log, nodeId, admins: config.admins, connections: () => gatewayRef?.connectionCount ?? 0 });
+  await admin.start();
   const auth = new Authenticator(
     store,
     names,
     tokens,
     new LoginThrottle(config.loginMaxFailures, config.loginWindowMs),
     new LoginThrottle(config.loginMaxFailures * 10, config.loginWindowMs),
+    admin.isBanned,
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
+  gatewayRef = gateway;
   await bus.start(hub.deliver);
   metrics.bufferedBytes = () => gateway.bufferedBytes();
 
@@ -122,6 +129,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     ready: () => ready && !gateway.draining,
     metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     webDir: config.webDir,
+    admin: { prefix: ADMIN_PREFIX, handle: admin.handle },
   });
   const server: Server =
     config.tlsCert && config.tlsKey
@@ -169,6 +177,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         // This node's users and names leave the cluster state at once (no TTL wait), then presence is flushed.
         await cluster.stop().catch((err) => log.warn({ err: String(err) }, 'cluster state: leave failed (swept after the TTL)'));
         presence.stop();
+        admin.stop();
         gateway.stop();
         server.closeAllConnections?.();
         await bus.close();

@@ -68,6 +68,8 @@ export interface Config {
   workers: number;
   /** A cluster node silent for this long is dead: its users go offline and their names free up. */
   nodeTtlMs: number;
+  /** Account names with the admin role (besides the first account ever created), comma-separated. */
+  admins: string[];
 }
 
 export const defaults: Config = {
@@ -103,6 +105,7 @@ export const defaults: Config = {
   postgresPoolSize: 10,
   workers: 1,
   nodeTtlMs: 15_000,
+  admins: [],
 };
 
 /** Env variable for each key: SCALE_CHAT_ + upper snake case (e.g. SCALE_CHAT_HEARTBEAT_MS). */
@@ -202,6 +205,7 @@ export const configHelp: Record<keyof Config, string> = {
   postgresPoolSize: 'pooled PostgreSQL connections per process',
   workers: 'processes serving the one port (more than 1 needs redis-url)',
   nodeTtlMs: 'a cluster node silent this long is dead: its users go offline (Redis cluster state)',
+  admins: 'comma-separated account names with the admin role (the first account ever created is always an admin)',
 };
 
 /** `heartbeatMs` -> `heartbeat-ms` */

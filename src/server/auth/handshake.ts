@@ -33,6 +33,8 @@ export class Authenticator {
     private readonly byName: LoginThrottle,
     /** Failed logins per address (a looser bound: many users can share one address). */
     private readonly byIp: LoginThrottle,
+    /** Is this name key banned by an administrator (src/server/admin)? Absent: no bans. */
+    private readonly isBanned: (nameKey: string) => Promise<boolean> = async () => false,
   ) {}
 
   /**
@@ -40,6 +42,8 @@ export class Authenticator {
    * `names.release(user.nameKey, user.id)` when the connection closes.
    */
   async authenticate(auth: Auth, ip: string): Promise<HandshakeResult> {
+    // A banned name is refused before anything else (no user row, no password check, no name taken).
+    if (auth.kind !== 'token' && (await this.isBanned(nameKey(auth.name)))) return fail('banned', 'this name is banned');
     switch (auth.kind) {
       case 'guest':
         return this.guest(auth.name);
@@ -118,6 +122,7 @@ export class Authenticator {
     }
     const user = await this.store.getUser(check.uid);
     if (!user) return fail('token_invalid', 'invalid session token');
+    if (await this.isBanned(user.nameKey)) return fail('banned', 'this name is banned');
     if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" was taken while you were away`);
     if (!user.account) {
       const account = await this.store.findAccount(user.nameKey).catch((e) => {

@@ -9,7 +9,11 @@
 export type ControlEvent =
   | { kind: 'room_added'; room: string }
   | { kind: 'room_removed'; room: string }
-  | { kind: 'read'; room: string; seq: number };
+  | { kind: 'read'; room: string; seq: number }
+  /** On a user topic: deliver the event, then close every connection of the user with `code` (admin kick/ban). */
+  | { kind: 'close'; code: number; reason: string }
+  /** On a room topic: the room's flags changed (admin read-only); nodes update their cache. */
+  | { kind: 'room_flags'; room: string; readOnly: boolean };
 
 export interface BusMessage {
   /** The serialized server event, delivered to clients as-is (serialized once, by the publishing node). */

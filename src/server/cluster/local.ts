@@ -42,6 +42,10 @@ export class LocalClusterState implements ClusterState {
     return { users, total: this.online.size };
   }
 
+  async nodes(): Promise<string[]> {
+    return [this.nodeId];
+  }
+
   onlineCount(): number {
     return this.online.size;
   }

@@ -287,6 +287,10 @@ export class RedisClusterState implements ClusterState {
     return { users, total };
   }
 
+  async nodes(): Promise<string[]> {
+    return this.redis.zrange(this.k.nodes(), '0', '-1');
+  }
+
   onlineCount(): number {
     return this.count;
   }

@@ -41,6 +41,8 @@ export interface ClusterState {
   onlineUsers(limit: number): Promise<{ users: UserRef[]; total: number }>;
   /** Cluster-wide online count, for room info (cached: may lag by a refresh interval). */
   onlineCount(): number;
+  /** Ids of the live nodes (those that sent a heartbeat within the TTL; local: this node). */
+  nodes(): Promise<string[]>;
   /** Presence changes the hub did not see (users of a dead node went offline, ...). */
   onPresence: PresenceListener;
 

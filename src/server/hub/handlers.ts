@@ -25,7 +25,7 @@ import { roomTopic, userTopic } from '../bus/bus.js';
 import type { Config } from '../config.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { Conn } from '../transport/connection.js';
-import type { UserRoom } from '../store/store.js';
+import { msgEvent, type UserRoom } from '../store/store.js';
 import type { Hub } from './hub.js';
 import type { MessagePipeline } from './messages.js';
 
@@ -96,6 +96,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
   return {
     send(conn, f) {
       requireMember(conn, f.room);
+      if (hub.isReadOnly(f.room)) throw new Refusal(ErrorCode.read_only, `"${f.room}" is read-only`);
       if (f.text.trim().length === 0 || f.text.length > config.maxTextLength) {
         throw new Refusal(ErrorCode.text_invalid, `text must be 1-${config.maxTextLength} characters and not blank`);
       }
@@ -208,7 +209,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
         type: 'history',
         re: f.id,
         room: f.room,
-        messages: page.map((m) => ({ type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts })),
+        messages: page.map(msgEvent),
         hasMore,
       };
       conn.send(frame);

@@ -4,10 +4,10 @@
  * and delivers bus events: serialized once per event, then one queue push per recipient.
  */
 import { GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { MsgEvent, RoomAddedEvent, RoomInfo, RoomRemovedEvent, UserRef } from '../../protocol/types.js';
-import { roomTopic, userTopic, type Bus, type BusMessage } from '../bus/bus.js';
+import type { RoomAddedEvent, RoomInfo, RoomRemovedEvent, UserRef } from '../../protocol/types.js';
+import { roomTopic, userTopic, type Bus, type BusMessage, type ControlEvent } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
-import type { Store, UserRoom } from '../store/store.js';
+import { msgEvent, type Store, type UserRoom } from '../store/store.js';
 import type { Conn } from '../transport/connection.js';
 
 /** Most messages sent to a connection catching up on a room it was added to (beyond: the client pages history). */
@@ -21,6 +21,10 @@ export class Hub {
   onUserOffline: (user: UserRef, rooms: Iterable<string>) => void = () => {};
   /** Users online (cluster-wide when a cluster state is wired in): the member count of `general`. */
   countOnline: () => number = () => this.userConns.size;
+  /** Rooms where sends are refused (set by the admin module's read-only cache). */
+  isReadOnly: (room: string) => boolean = () => false;
+  /** Control events published on room topics (admin: read-only flag changes). */
+  onRoomControl: (room: string, control: ControlEvent) => void = () => {};
 
   constructor(
     readonly store: Store,
@@ -118,6 +122,7 @@ export class Hub {
     const data = Buffer.from(msg.json); // serialized once; every recipient shares this buffer
     if (topic.startsWith('room:')) {
       const room = topic.slice(5);
+      if (msg.control) this.onRoomControl(room, msg.control);
       const set = this.roomConns.get(room);
       if (!set) return;
       let n = 0;
@@ -140,6 +145,7 @@ export class Hub {
         if (c?.kind === 'room_added') this.catchUp(conn, c.room, msg.json);
         else if (c?.kind === 'room_removed') this.removeFromRoom(conn, c.room);
         conn.push(data);
+        if (c?.kind === 'close') conn.close(c.code, c.reason);
       }
       this.metrics.deliveries.inc(set.size);
     }
@@ -166,10 +172,7 @@ export class Hub {
       try {
         await this.roomsReady([room]);
         const missed = await this.store.history(room, { after: from, limit: CATCH_UP_MAX });
-        for (const m of missed) {
-          const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
-          conn.send(ev);
-        }
+        for (const m of missed) conn.send(msgEvent(m));
         if (missed.length) upTo = missed[missed.length - 1].seq;
       } catch {
         // Store or bus unavailable: live events still flow; the client fills the hole from history.
@@ -226,6 +229,7 @@ export class Hub {
       members: r.id === GLOBAL_ROOM ? this.countOnline() : r.members,
     };
     if (r.peer) info.peer = r.peer;
+    if (r.readOnly) info.readOnly = true;
     return info;
   }
 }

@@ -9,7 +9,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, ErrorCode, handshakeCloseCode } from '../../protocol/codes.js';
 import { decodeClientFrame } from '../../protocol/codec.js';
 import type { ClientFrame, HelloFrame } from '../../protocol/schema.js';
-import type { MsgEvent, PingEvent, ResumeEvent, WelcomeFrame } from '../../protocol/types.js';
+import type { PingEvent, ResumeEvent, WelcomeFrame } from '../../protocol/types.js';
 import { PROTOCOL_VERSION, WS_PATH } from '../../protocol/version.js';
 import type { Authenticator } from '../auth/handshake.js';
 import type { ClusterNames } from '../cluster/state.js';
@@ -18,6 +18,7 @@ import type { Config } from '../config.js';
 import { Refusal, type HandlerMap } from '../hub/handlers.js';
 import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
+import { msgEvent } from '../store/store.js';
 import { Conn } from './connection.js';
 import type { FlushScheduler } from './outbox.js';
 
@@ -211,7 +212,7 @@ export class Gateway {
   private failed(conn: Conn, err: unknown, re?: string): void {
     if (err instanceof Refusal) return conn.error(err.code, err.message, re);
     const ref = Math.random().toString(36).slice(2, 10);
-    this.log.error({ err, conn: conn.id, ref }, 'request failed');
+    this.log.error({ err, conn: conn.id, re, ref }, 'request failed');
     conn.error(ErrorCode.internal, `request failed (ref ${ref}): not carried out`, re);
   }
 
@@ -293,10 +294,7 @@ export class Gateway {
       const missed = await store.history(r.id, { after: from, limit: c.replayMax + 1 });
       const complete = missed.length <= c.replayMax;
       const replay = complete ? missed : missed.slice(0, c.replayMax);
-      for (const m of replay) {
-        const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
-        conn.send(ev);
-      }
+      for (const m of replay) conn.send(msgEvent(m));
       const toSeq = replay.length ? replay[replay.length - 1].seq : from;
       conn.send({ type: 'resume', room: r.id, fromSeq: from, toSeq, complete } satisfies ResumeEvent);
       conn.release(r.id, complete ? Math.max(toSeq, r.lastSeq) : toSeq);

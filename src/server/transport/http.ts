@@ -10,6 +10,8 @@ export interface HttpDeps {
   metrics(): Promise<{ contentType: string; body: string }>;
   /** Directory of the built web UI, or '' for none. */
   webDir: string;
+  /** The admin API (src/server/admin), for paths under /admin/api/. */
+  admin?: { prefix: string; handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
 }
 
 const TYPES: Record<string, string> = {
@@ -34,6 +36,7 @@ export function createHttpHandler(deps: HttpDeps) {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
     };
     try {
+      if (deps.admin && url.pathname.startsWith(deps.admin.prefix)) return await deps.admin.handle(req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
       switch (url.pathname) {
         case '/healthz':

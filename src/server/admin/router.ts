@@ -1,0 +1,172 @@
+/**
+ * The admin HTTP API under /admin/api/*: JSON in and out, `Authorization: Bearer <session token>`.
+ * 401 without a valid token, 403 `forbidden` for a non-admin (checked before anything is read or changed),
+ * 400 with an error code for bad input, 404 for an unknown target. Every response carries `x-request-id`
+ * (the client's, when it sent a sane one), and so does the one log line per request.
+ *
+ *   GET    /admin/api/me                      who am I, am I an admin (any signed-in user)
+ *   GET    /admin/api/stats                   nodes, connections, online users, rooms, msgs/s
+ *   GET    /admin/api/rooms                   rooms (DMs excepted) with member counts and flags
+ *   POST   /admin/api/kick                    {user}
+ *   POST   /admin/api/ban                     {user, reason?}
+ *   DELETE /admin/api/ban/{user}              unban
+ *   GET    /admin/api/bans
+ *   DELETE /admin/api/message                 {room, seq}
+ *   POST   /admin/api/rooms/{id}/reset
+ *   DELETE /admin/api/rooms/{id}
+ *   POST   /admin/api/rooms/{id}/read-only    {readOnly}
+ *   GET    /admin/api/audit?limit=&before=
+ *   GET    /admin/api/log-level   PUT /admin/api/log-level {level}
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { GLOBAL_ROOM } from '../../protocol/rules.js';
+import type { ClusterState } from '../cluster/state.js';
+import type { Store, UserRecord } from '../store/store.js';
+import { AdminError, type AdminActions } from './actions.js';
+import type { AdminAuthz } from './authz.js';
+import type { StatsSampler } from './stats.js';
+
+export const ADMIN_PREFIX = '/admin/api/';
+const BODY_MAX = 16 * 1024;
+const LIST_MAX = 500;
+
+export interface RouterDeps {
+  authz: AdminAuthz;
+  actions: AdminActions;
+  stats: StatsSampler;
+  store: Store;
+  cluster: ClusterState;
+  log: Logger;
+  nodeId: string;
+}
+
+async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > BODY_MAX) throw new AdminError(400, 'body_too_large', `request body over ${BODY_MAX} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new AdminError(400, 'bad_json', 'the request body is not valid JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AdminError(400, 'bad_json', 'the request body must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
+function intParam(url: URL, name: string, def: number | undefined, max: number): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null || raw === '') return def;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1) throw new AdminError(400, 'bad_query', `"${name}" must be a positive integer`);
+  return Math.min(n, max);
+}
+
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new AdminError(400, 'bad_path', 'malformed percent-encoding in the path');
+  }
+}
+
+export function createAdminRouter(d: RouterDeps) {
+  const route = async (method: string, parts: string[], url: URL, req: IncomingMessage, actor: UserRecord): Promise<unknown> => {
+    const a = d.actions;
+    const [head, id, tail] = parts;
+    const is = (m: string, n: number) => method === m && parts.length === n;
+    switch (head) {
+      case 'stats':
+        if (is('GET', 1)) return d.stats.read();
+        break;
+      case 'rooms':
+        if (is('GET', 1)) {
+          const rooms = await d.store.listRooms(LIST_MAX);
+          const online = d.cluster.onlineCount();
+          return {
+            rooms: rooms.map((r) => ({
+              id: r.id,
+              kind: r.kind,
+              members: r.id === GLOBAL_ROOM ? online : r.members,
+              lastSeq: r.lastSeq,
+              readOnly: Boolean(r.readOnly),
+              createdAt: r.createdAt,
+            })),
+          };
+        }
+        if (is('POST', 3) && tail === 'reset') return a.resetRoom(actor, segment(id));
+        if (is('POST', 3) && tail === 'read-only') return a.setReadOnly(actor, segment(id), await readBody(req));
+        if (is('DELETE', 2)) return a.deleteRoom(actor, segment(id));
+        break;
+      case 'kick':
+        if (is('POST', 1)) return a.kick(actor, await readBody(req));
+        break;
+      case 'ban':
+        if (is('POST', 1)) return a.ban(actor, await readBody(req));
+        if (is('DELETE', 2)) return a.unban(actor, segment(id));
+        break;
+      case 'bans':
+        if (is('GET', 1)) return { bans: await d.store.listBans(LIST_MAX) };
+        break;
+      case 'message':
+        if (is('DELETE', 1)) return a.deleteMessage(actor, await readBody(req));
+        break;
+      case 'audit':
+        if (is('GET', 1)) return { entries: await d.store.listAudit(intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER)) };
+        break;
+      case 'log-level':
+        if (is('GET', 1)) return { node: d.nodeId, level: d.log.level };
+        if (is('PUT', 1)) return a.setLogLevel(actor, await readBody(req), d.nodeId);
+        break;
+    }
+    throw new AdminError(404, 'not_found', `no admin endpoint ${method} /admin/api/${parts.join('/')}`);
+  };
+
+  /** Handles a request under ADMIN_PREFIX. */
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const started = performance.now();
+    const given = req.headers['x-request-id'];
+    const reqId = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const method = req.method ?? 'GET';
+    const parts = url.pathname.slice(ADMIN_PREFIX.length).split('/').filter(Boolean);
+    let status = 200;
+    let actor: UserRecord | undefined;
+    let body: unknown;
+    try {
+      const who = await d.authz.authenticate(req);
+      if (!who.ok) throw new AdminError(who.status, who.code, who.message);
+      actor = who.user;
+      if (parts.length === 1 && parts[0] === 'me' && method === 'GET') {
+        body = { user: { id: who.user.id, name: who.user.name, account: who.user.account }, admin: who.admin };
+      } else {
+        // Authorization comes first: a non-admin learns nothing and changes nothing.
+        if (!who.admin) throw new AdminError(403, 'forbidden', 'administrators only');
+        body = await route(method, parts, url, req, who.user);
+      }
+    } catch (err) {
+      if (err instanceof AdminError) {
+        status = err.status;
+        body = { error: err.code, message: err.message };
+      } else {
+        status = 500;
+        body = { error: 'internal', message: `request failed (request id ${reqId})` };
+        d.log.error({ err, req: reqId }, 'admin request failed');
+      }
+    }
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-request-id': reqId });
+    res.end(JSON.stringify(body) + '\n');
+    const line = { req: reqId, method, path: url.pathname, status, actor: actor?.name, ms: Math.round((performance.now() - started) * 10) / 10 };
+    // Reads (the admin page polls stats every few seconds) at debug; actions and refusals at info.
+    if (method === 'GET' && status < 400) d.log.debug(line, 'admin request');
+    else d.log.info(line, 'admin request');
+  };
+}
