@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
+import WebSocket from 'ws';
+import { ChatClient, type ChatClientOptions } from '../src/client/index.js';
 import type { AckFrame, ErrorFrame, HistoryFrame, JoinedFrame, MsgEvent, WelcomeFrame } from '../src/protocol/types.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -374,6 +376,35 @@ describe('rooms', () => {
     const entries = await audit(founder.token);
     assert.deepEqual(entries.slice(0, 2).map((e) => [e.action, e.target, JSON.parse(e.detail).readOnly]), [['read_only', room, false], ['read_only', room, true]]);
     a.c.close();
+  });
+});
+
+describe('the SDK applies admin events', () => {
+  it('deleted, roomUpdated (RoomInfo.readOnly), roomReset, and a kick ends the client with code kicked (no reconnect)', async () => {
+    const name = uniq('sdkuser');
+    const c = new ChatClient({ url: srv.url, WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'], auth: { kind: 'guest', name } });
+    const seen: string[] = [];
+    c.on('deleted', (e) => seen.push(`deleted ${e.room}#${e.seq}`));
+    c.on('roomUpdated', (e) => seen.push(`updated ${e.room} ${e.readOnly}`));
+    c.on('roomReset', (e) => seen.push(`reset ${e.room} ${e.lastSeq}`));
+    await c.connect();
+    const room = uniq('sdkroom');
+    await c.create(room, 'public');
+    const ack = await c.send(room, 'oops');
+    await api('DELETE', 'message', founder.token, { room, seq: ack.seq });
+    await api('POST', `rooms/${room}/read-only`, founder.token, { readOnly: true });
+    await api('POST', `rooms/${room}/reset`, founder.token);
+    const deadline = Date.now() + 5000;
+    while (seen.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(seen, [`deleted ${room}#${ack.seq}`, `updated ${room} true`, `reset ${room} ${ack.seq}`]);
+    assert.equal(c.rooms.get(room)?.readOnly, true);
+    await assert.rejects(c.send(room, 'no'), (err: { code?: string }) => err.code === 'read_only');
+
+    const closed = new Promise<void>((resolve) => c.on('state', (s) => s.to === 'closed' && resolve()));
+    await api('POST', 'kick', founder.token, { user: name });
+    await closed;
+    assert.equal(c.closeError?.code, 'kicked');
+    assert.equal(c.closeError?.closeCode, 4012);
   });
 });
 

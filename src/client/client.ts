@@ -290,8 +290,19 @@ export class ChatClient {
       case 'typing':
         return this.events.emit('typing', ev);
       case 'error':
+        // An admin kick/ban explains the close that follows: the terminal ChatError carries its code.
+        if (ev.code === 'kicked' || ev.code === 'banned') this.handshakeError = ev;
         if (!this.outbox.handle(ev)) this.events.emit('error', ev);
         return;
+      case 'deleted':
+        return this.events.emit('deleted', ev);
+      case 'room_reset':
+        return this.events.emit('roomReset', ev);
+      case 'room_updated':
+        this.book.flags(ev.room, ev.readOnly);
+        return this.events.emit('roomUpdated', ev);
+      case 'room_deleted':
+        return this.book.remove(ev.room);
       case 'welcome':
         return; // only valid once per connection
       default:

@@ -92,6 +92,14 @@ export class RoomBook {
     );
   }
 
+  /** room_updated (admin): the read-only flag. */
+  flags(room: string, readOnly: boolean): void {
+    this.patch(room, (r) => {
+      const { readOnly: _was, ...rest } = r;
+      return readOnly ? { ...rest, readOnly: true } : rest;
+    });
+  }
+
   private patch(id: string, f: (r: RoomInfo) => RoomInfo): void {
     const r = this.map.get(id);
     if (r) this.map.set(id, f(r));

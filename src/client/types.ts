@@ -7,12 +7,15 @@
  */
 import type {
   Auth,
+  DeletedEvent,
   ErrorFrame,
   MemberEvent,
   MsgEvent,
   PresenceEvent,
   ReadEvent,
   RoomInfo,
+  RoomResetEvent,
+  RoomUpdatedEvent,
   ServerEvent,
   TypingEvent,
   WelcomeFrame,
@@ -102,6 +105,12 @@ export interface ChatClientEvents {
   roomRemoved: { room: string };
   /** Unsolicited server errors (no `re`), and a bad frame from the server. */
   error: ErrorFrame;
+  /** An administrator deleted a message: remove (or mark) the message with this room and seq. */
+  deleted: DeletedEvent;
+  /** An administrator reset a room: clear its timeline (seqs continue after `lastSeq`). */
+  roomReset: RoomResetEvent;
+  /** A room's flags changed (read-only); the room's RoomInfo is updated too. A deleted room ends in `roomRemoved`. */
+  roomUpdated: RoomUpdatedEvent;
   gap: GapInfo;
 }
 
