@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { socketIoUrl } from '../src/loadtest/targets/socketio.js';
+import { bestTable, failures, type Point, type PointSummary, type Target } from '../bench/peers/sweep-report.js';
 import { tempDir } from './helpers/server.js';
 
 const MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -191,5 +192,38 @@ describe('comparison peers', () => {
   test('socketio target URLs: the default Engine.IO path and query are added, explicit ones kept', () => {
     assert.equal(socketIoUrl('ws://127.0.0.1:3000'), 'ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket');
     assert.equal(socketIoUrl('ws://h:1/custom/?EIO=4&transport=websocket'), 'ws://h:1/custom/?EIO=4&transport=websocket');
+  });
+
+  test('bench:peers analysis: the best point with p99 <= 100 ms and zero loss per target, and the ratios', () => {
+    const pt = (target: Target, clients: number, dps: number, p99: number, lost = 0, bottleneck = false): Point => {
+      const summary: PointSummary = {
+        connections: { peak: clients, failures: 0 },
+        messages: { sent: 10, acked: 10, sendFailed: 0, expectedDeliveries: 100, delivered: 100 - lost, lost, duplicates: 0 },
+        latencyMs: { p50: 1, p99, max: p99 },
+        throughput: { deliveriesPerSec: dps },
+        skippedSends: {},
+        generator: { cpuPct: bottleneck ? 95 : 50, bottleneck },
+        server: { cpuPct: 50 },
+      };
+      return { target, clients, dir: '/x', summary, othersPct: 0, attempts: 1 };
+    };
+    const points = [
+      pt('scale-chat', 100, 10_000, 5),
+      pt('scale-chat', 300, 90_000, 40),
+      pt('scale-chat', 500, 200_000, 900, 0, true),
+      pt('ws-naive', 100, 10_000, 8),
+      pt('ws-naive', 300, 89_000, 150),
+      pt('ws-naive', 500, 60_000, 5000, 12),
+      pt('socketio', 100, 10_000, 9),
+      pt('socketio', 300, 45_000, 99),
+    ];
+    assert.deepEqual(failures(points[5]), ['12 lost', 'p99 5,000 ms']);
+    assert.deepEqual(failures({ ...points[0], summary: null, error: 'server exited (1)' }), ['server exited (1)']);
+    const { md, bests } = bestTable(points, [100, 300, 500], ['scale-chat', 'ws-naive', 'socketio']);
+    assert.deepEqual(bests.map((b) => b.point?.clients), [300, 100, 300]);
+    assert.equal(bests[0].generatorLimited, true, 'the next scale-chat point failed with the generator flagged');
+    const rows = md.split('\n');
+    assert.match(rows.find((r) => r.startsWith('| ws-naive'))!, /\| 9\.0x \(at least\) \|$/);
+    assert.match(rows.find((r) => r.startsWith('| socketio'))!, /\| 2\.0x \(at least\) \|$/);
   });
 });
