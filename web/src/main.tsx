@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App.js';
+import { AdminPage } from './admin/AdminPage.js';
 import { StoreContext } from './chat/react.js';
 import { ChatStore } from './chat/store.js';
 import './styles.css';
@@ -11,7 +12,7 @@ store.start();
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <StoreContext.Provider value={store}>
-      <App />
+      {location.pathname.replace(/\/+$/, '') === '/admin' ? <AdminPage /> : <App />}
     </StoreContext.Provider>
   </StrictMode>,
 );

@@ -20,6 +20,7 @@ import { applyIncoming } from './incoming.js';
 import { applyLive, applyPage, emptyTimeline } from './timeline.js';
 import { addTypist, expireTypists } from './typing.js';
 import type { ChatState, PendingMessage, Timeline } from './types.js';
+import { cleared, markDeleted } from '../admin/timeline.js';
 
 const TYPING_SEND_EVERY_MS = 2500;
 /** Read markers go out at most this often per room (a busy room must not eat the frame rate limit). */
@@ -183,6 +184,10 @@ export class ChatStore {
         this.refreshRooms();
         if (r.id === this.state.active) this.openRoom(r.id); // e.g. invited while looking at its join prompt
       }),
+      // Administration: a deleted message becomes a tombstone in place; a reset room is emptied.
+      client.on('deleted', (ev) => this.setTimeline(ev.room, (t) => markDeleted(t, ev.seq))),
+      client.on('roomReset', (ev) => this.setTimeline(ev.room, cleared)),
+      client.on('roomUpdated', () => this.refreshRooms()),
       client.on('roomRemoved', ({ room }) => {
         this.refreshRooms();
         if (room === this.state.active) this.openRoom(GLOBAL_ROOM);

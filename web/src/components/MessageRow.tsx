@@ -113,7 +113,7 @@ function Item({ row, roomLabel, meName, loading, error, onRetry, onDiscard, onLo
           </div>
         )}
         <div className="msg-text">
-          <MessageText text={text} />
+          {row.kind === 'msg' && row.msg.deleted ? <span className="muted deleted">message deleted by an administrator</span> : <MessageText text={text} />}
         </div>
         {row.kind === 'pending' && row.pending.status === 'failed' && (
           <Failed error={row.pending.error} onRetry={() => onRetry(row.pending.id)} onDiscard={() => onDiscard(row.pending.id)} />

@@ -5,6 +5,7 @@ import { BrowseRooms } from './BrowseRooms.js';
 import { CreateRoomForm } from './CreateRoomForm.js';
 import { OnlineUsers } from './OnlineUsers.js';
 import { RoomList } from './RoomList.js';
+import { AdminLink } from '../admin/AdminLink.js';
 
 export function Sidebar({ open, onClose }: { open: boolean; onClose: () => void }) {
   const store = useStore();
@@ -25,6 +26,7 @@ export function Sidebar({ open, onClose }: { open: boolean; onClose: () => void 
             {me?.name}
             <span className="muted small">{me?.account ? ' · account' : ' · guest'}</span>
           </span>
+          {me?.account && <AdminLink />}
         </div>
         <button type="button" className="ghost close-drawer" onClick={onClose} aria-label="Close menu">
           ✕

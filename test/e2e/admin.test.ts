@@ -1,0 +1,112 @@
+/**
+ * The admin page end to end in Chromium: the first account signs in, opens Administration from the
+ * sidebar, sees live stats and rooms, deletes a message (the other user's page marks it deleted at once),
+ * bans a user (their page says they were banned and they cannot join again), unbans, sees the audit log;
+ * a non-admin's page says "Administrators only" and the API answers 403.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { TestServer } from '../helpers/server.js';
+import { e2eSkip, guest, launchBrowser, openPage, pageErrors, send, startWebServer, type Person } from './browser.js';
+
+const skip = e2eSkip();
+if (skip) console.log(`# admin page e2e: ${skip}`);
+
+async function register(browser: Browser, srv: TestServer, name: string): Promise<Person> {
+  const { context, page } = await openPage(browser, srv.http + '/');
+  await page.getByRole('radio', { name: 'Register' }).click();
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('log').waitFor();
+  return { context, page, name };
+}
+
+const stat = (page: Page, id: string) => page.locator(`[data-stat="${id}"] .stat-value`);
+
+describe('web UI: administration', { skip }, () => {
+  let browser: Browser;
+  let srv: TestServer;
+  const people: Person[] = [];
+
+  before(async () => {
+    srv = await startWebServer({ ratePerSec: 1000, rateBurst: 1000 });
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    for (const p of people) await p.context.close().catch(() => {});
+    await browser?.close();
+    await srv?.cleanup();
+  });
+
+  it('an admin sees stats, deletes a message, bans and unbans a user; a non-admin is refused', async () => {
+    const boss = await register(browser, srv, 'boss'); // the first account: an admin
+    people.push(boss);
+    const ann = await guest(browser, srv, 'ann');
+    const spam = await guest(browser, srv, 'spammer');
+    people.push(ann, spam);
+
+    await send(spam.page, 'buy cheap stuff');
+    const row = ann.page.locator('.list .msg', { hasText: 'buy cheap stuff' });
+    await row.waitFor();
+    const seq = await row.getAttribute('data-seq');
+    assert.ok(seq);
+
+    // The admin opens Administration from the sidebar: live stats and the rooms table.
+    const admin = await boss.context.newPage();
+    await admin.goto(srv.http + '/');
+    await admin.getByRole('log').waitFor();
+    await admin.getByRole('link', { name: 'Administration' }).click();
+    await admin.getByRole('heading', { name: 'Administration' }).waitFor();
+    await stat(admin, 'online').filter({ hasText: /^[3-9]$/ }).waitFor();
+    assert.equal(await stat(admin, 'nodes').textContent(), '1');
+    assert.equal(await admin.locator('[data-room="general"] [data-col="members"]').textContent(), await stat(admin, 'online').textContent());
+    // Stats refresh by themselves: a new message shows in the count without a reload.
+    const before = Number(await stat(admin, 'messages').textContent());
+    await send(ann.page, 'one more');
+    await stat(admin, 'messages').filter({ hasText: String(before + 1) }).waitFor();
+
+    // Delete the spam message: everyone's page marks it deleted at once.
+    await admin.getByLabel('Room', { exact: true }).fill('general');
+    await admin.getByLabel('Message number (seq)').fill(seq);
+    await admin.getByRole('button', { name: 'Delete message' }).click();
+    await admin.getByRole('status').filter({ hasText: `Deleted message general#${seq}: done` }).waitFor();
+    await ann.page.locator(`.list .msg[data-seq="${seq}"]`, { hasText: 'message deleted by an administrator' }).waitFor();
+    assert.equal(await ann.page.locator('.list .msg-text', { hasText: 'buy cheap stuff' }).count(), 0);
+
+    // Ban: the spammer's page says so and offers to sign in again; joining with that name is refused.
+    await admin.getByLabel('User name').fill('spammer');
+    await admin.getByLabel('Reason (for a ban)').fill('selling things');
+    await admin.getByRole('button', { name: 'Ban' }).click();
+    await spam.page.getByRole('status').filter({ hasText: /banned by an administrator: selling things/ }).waitFor();
+    await admin.locator('[data-ban="spammer"]').waitFor();
+    await spam.page.getByRole('button', { name: 'Sign in again' }).click();
+    await spam.page.getByLabel('Pick a name').fill('spammer');
+    await spam.page.getByRole('button', { name: 'Join as guest' }).click();
+    await spam.page.getByRole('alert').filter({ hasText: 'this name is banned' }).waitFor();
+
+    // Unban; the audit log lists every action, newest first.
+    await admin.locator('[data-ban="spammer"]').getByRole('button', { name: 'Unban' }).click();
+    await admin.getByText('No one is banned.').waitFor();
+    const audit = admin.getByRole('table', { name: 'Audit log' });
+    await audit.locator('tbody tr').first().filter({ hasText: 'unban' }).waitFor();
+    const actions = await audit.locator('tbody tr td:nth-child(3)').allTextContents();
+    assert.deepEqual(actions.slice(0, 3), ['unban', 'ban', 'delete_message']);
+    await spam.page.getByRole('button', { name: 'Join as guest' }).click();
+    await spam.page.getByRole('log').waitFor();
+
+    // A non-admin (a guest, or a second account) sees no link; the page and the API refuse.
+    assert.equal(await ann.page.getByRole('link', { name: 'Administration' }).count(), 0);
+    const eve = await register(browser, srv, 'eve');
+    people.push(eve);
+    await eve.page.goto(srv.http + '/admin');
+    await eve.page.getByRole('alert').filter({ hasText: 'Administrators only' }).waitFor();
+    const token = await eve.page.evaluate(() => JSON.parse(localStorage.getItem('scale-chat.session') ?? '{}').token as string);
+    const r = await fetch(`${srv.http}/admin/api/stats`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 403);
+    assert.equal(((await r.json()) as { error: string }).error, 'forbidden');
+
+    for (const p of [boss.page, admin, ann.page, spam.page, eve.page]) assert.deepEqual(pageErrors(p), []);
+  });
+});

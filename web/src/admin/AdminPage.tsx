@@ -1,0 +1,105 @@
+/**
+ * The admin page (/admin): live stats refreshed every few seconds, rooms with member counts and
+ * reset/delete/read-only, kick/ban/unban, message deletion, the log level and the audit log.
+ * Uses the chat's saved session token; the server decides who is an admin (403 for everyone else).
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { AdminApiError, adminCall, type AdminRoom, type AuditEntry, type Ban, type Stats } from './api.js';
+import { AuditPanel, LogLevelPanel, MessagePanel, RoomsPanel, StatCard, UsersPanel, type Act } from './panels.js';
+import './admin.css';
+
+const REFRESH_MS = 3000;
+
+interface Data {
+  stats: Stats;
+  rooms: AdminRoom[];
+  bans: Ban[];
+  audit: AuditEntry[];
+  level: string;
+}
+
+const fmtRate = (r: number | null) => (r === null ? '…' : r < 10 ? r.toFixed(1) : String(Math.round(r)));
+
+export function AdminPage() {
+  const [data, setData] = useState<Data | null>(null);
+  const [denied, setDenied] = useState<string | null>(null);
+  const [status, setStatus] = useState<{ text: string; ok: boolean } | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const [stats, rooms, bans, audit, level] = await Promise.all([
+        adminCall<Stats>('GET', 'stats'),
+        adminCall<{ rooms: AdminRoom[] }>('GET', 'rooms'),
+        adminCall<{ bans: Ban[] }>('GET', 'bans'),
+        adminCall<{ entries: AuditEntry[] }>('GET', 'audit?limit=50'),
+        adminCall<{ level: string }>('GET', 'log-level'),
+      ]);
+      setData({ stats, rooms: rooms.rooms, bans: bans.bans, audit: audit.entries, level: level.level });
+      setDenied(null);
+    } catch (err) {
+      if (err instanceof AdminApiError && (err.status === 401 || err.status === 403)) setDenied(err.message);
+      else setStatus({ text: `Could not refresh: ${(err as Error).message}`, ok: false });
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+    const t = setInterval(() => void load(), REFRESH_MS);
+    return () => clearInterval(t);
+  }, [load]);
+
+  const act: Act = useCallback(
+    async (label, run) => {
+      try {
+        await run();
+        setStatus({ text: `${label}: done`, ok: true });
+        await load();
+        return true;
+      } catch (err) {
+        setStatus({ text: `${label}: ${(err as Error).message}`, ok: false });
+        return false;
+      }
+    },
+    [load],
+  );
+
+  return (
+    <main className="admin-page">
+      <header className="admin-header">
+        <h1>Administration</h1>
+        <a href="/">Back to the chat</a>
+      </header>
+      {denied ? (
+        <p className="banner error" role="alert">
+          Administrators only: {denied}
+        </p>
+      ) : !data ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <>
+          <p className={`admin-status ${status ? (status.ok ? 'ok' : 'error') : ''}`} role="status" aria-live="polite">
+            {status?.text ?? ''}
+          </p>
+          <section aria-labelledby="stats-h">
+            <h2 id="stats-h">Live</h2>
+            <div className="stats">
+              <StatCard id="nodes" label="nodes" value={String(data.stats.nodes.length)} />
+              <StatCard id="connections" label={`connections (node ${data.stats.node})`} value={String(data.stats.connections)} />
+              <StatCard id="online" label="users online" value={String(data.stats.onlineUsers)} />
+              <StatCard id="rooms" label="rooms" value={String(data.stats.rooms)} />
+              <StatCard id="messages" label="messages sent" value={String(data.stats.messages)} />
+              <StatCard id="rate" label="msgs/s" value={fmtRate(data.stats.msgsPerSec)} />
+            </div>
+          </section>
+          <div className="admin-grid">
+            <RoomsPanel rooms={data.rooms} act={act} />
+            <UsersPanel bans={data.bans} act={act} />
+            <MessagePanel act={act} />
+            <LogLevelPanel level={data.level} act={act} />
+          </div>
+          <AuditPanel entries={data.audit} />
+        </>
+      )}
+    </main>
+  );
+}
