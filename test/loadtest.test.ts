@@ -250,7 +250,7 @@ test('loadtest: bad options are refused with a clear message and exit code 2', a
     [['--threshold', 'speed>1'], /unknown metric "speed"/],
     [['--url', 'http://x'], /must start with ws:\/\/ or wss:\/\//],
     [['--source-ips', '127.0.0.9-127.0.0.1'], /ends before it starts/],
-    [['--target', 'socketio'], /no client adapter for this target yet/],
+    [['--target', 'smoke-signals'], /--target/],
     [['--scenario', '/nonexistent.yaml'], /cannot read/],
   ];
   for (const [args, re] of cases) {
