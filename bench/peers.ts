@@ -12,11 +12,12 @@
  * summary.json of each point lands in the runs dir. A target that failed at two counts in a row is
  * not run at higher counts (it only gets slower and takes longer to time out). Before each point the
  * runner waits (bounded) for the machine to be quiet, measures the CPU other processes use during
- * the point, and runs a point again (once) when they took more than 20% of a core.
+ * the point, and runs a point again (twice at most) when they took more than 15% of a core, keeping
+ * the least disturbed attempt.
  *
- * Flags: --counts 100,200,300,400,500,700,1000,1400  --duration 15s  --quick (counts 100,300, 5s, report not in docs/)
+ * Flags: --counts 100,200,250,300,350,400,500,700,1000,1400  --duration 15s  --quick (counts 100,300, 5s, report not in docs/)
  *        --targets scale-chat,ws-naive,socketio  --runs-dir <dir> (default: a new temp dir)
- *        --docs <file> (default docs/benchmarks.md; --no-docs: only the runs dir)  --quiet-wait 60
+ *        --docs <file> (default docs/benchmarks.md; --no-docs: only the runs dir)  --quiet-wait 120
  *        --report-only <runs dir>: write the report of an earlier sweep again (its points.json)
  * Every child is killed when this process exits or is interrupted; peers also exit when their
  * stdin pipe closes, and every loadtest is bounded by its own timeouts plus a hard kill.
@@ -45,7 +46,7 @@ function usage(msg: string): never {
 }
 
 const quick = process.argv.includes('--quick');
-const counts = (flag('counts') ?? (quick ? '100,300' : '100,200,300,400,500,700,1000,1400')).split(',').map((s) => Number(s.trim()));
+const counts = (flag('counts') ?? (quick ? '100,300' : '100,200,250,300,350,400,500,700,1000,1400')).split(',').map((s) => Number(s.trim()));
 if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 2 || n > 18_000)) usage('--counts: comma-separated client counts in 2..18000');
 counts.sort((a, b) => a - b);
 const duration = flag('duration') ?? (quick ? '5s' : '15s');
@@ -53,7 +54,7 @@ const durationS = /^(\d+)s$/.exec(duration) ? Number(duration.slice(0, -1)) : Na
 if (!(durationS >= 1 && durationS <= 600)) usage('--duration: whole seconds, e.g. 15s (1s..600s)');
 const targets = (flag('targets') ?? TARGETS.join(',')).split(',').map((s) => s.trim()) as Target[];
 for (const t of targets) if (!TARGETS.includes(t)) usage(`--targets: one or more of ${TARGETS.join(', ')}, got "${t}"`);
-const quietWait = Number(flag('quiet-wait') ?? '60');
+const quietWait = Number(flag('quiet-wait') ?? '120');
 const runsDir = path.resolve(flag('report-only') ?? flag('runs-dir') ?? mkdtempSync(path.join(tmpdir(), 'scale-chat-peers-')));
 const docsFile = process.argv.includes('--no-docs') ? null : flag('docs') ? path.resolve(flag('docs')!) : quick ? null : path.join(root, 'docs/benchmarks.md');
 if (cpus().length < 2) usage('needs 2 cores: the server runs on core 0 and the generator on core 1');
@@ -151,9 +152,9 @@ async function waitQuiet(): Promise<void> {
   const until = Date.now() + quietWait * 1000;
   for (;;) {
     const a = cpuTicks();
-    await sleep(2000);
-    const busy = othersPct(a, cpuTicks(), 2000, new Set([process.pid]));
-    if (busy <= 15 || Date.now() >= until) return;
+    await sleep(3000);
+    const busy = othersPct(a, cpuTicks(), 3000, new Set([process.pid]));
+    if (busy <= 10 || Date.now() >= until) return;
     console.error(`bench:peers: other processes use ${busy}% of a core: waiting for quiet (at most ${quietWait} s in all)`);
   }
 }
@@ -242,9 +243,11 @@ async function sweep(): Promise<{ meta: SweepMeta; points: Point[] }> {
     for (const t of targets) {
       if ((failedInARow.get(t) ?? 0) >= 2) continue;
       let p = await runPoint(t, n, 1);
-      if (p.othersPct > 20) {
+      // Disturbed by other processes: run again (twice at most), keep the least disturbed attempt.
+      for (let attempt = 2; attempt <= 3 && p.othersPct > 15; attempt++) {
         console.error(`bench:peers: other processes took ${p.othersPct}% of a core during ${t} ${n}: running it again`);
-        p = await runPoint(t, n, 2);
+        const again = await runPoint(t, n, attempt);
+        p = again.othersPct <= p.othersPct ? again : { ...p, attempts: attempt };
       }
       points.push(p);
       failedInARow.set(t, failures(p).length ? (failedInARow.get(t) ?? 0) + 1 : 0);

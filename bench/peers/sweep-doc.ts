@@ -52,7 +52,8 @@ ${ratios.join('\n')}
 
 "A lower bound" means the limit found was not the server's: either the best point is the highest
 count tested, or the next count failed while the load generator flagged itself as the bottleneck (one
-generator core could not take more), so that server's real ceiling is higher. A ratio is then "at
+generator core could not take more) and the server used under 90% of its core, so that server's real
+ceiling is higher. A ratio is then "at
 least" (scale-chat's figure is a lower bound), "at most" (the peer's is) or unknown in direction (both are).
 
 ## The peers
@@ -79,7 +80,9 @@ ${d.images.map((i) => `![${i.caption}](${i.file})\n\n*${i.caption}.*`).join('\n\
 ${sweepTable(d.points)}
 
 "others' CPU" is what other processes on the machine used during the point (% of one core, from
-/proc): a point is run again once when it is over 20%.
+/proc): a point is run again (twice at most) when it is over 15%, and the least disturbed attempt is kept.
+Server CPU is the mean of the per-second samples of the server's /metrics over the sending window (a
+sample that arrives late covers more than a second, so a saturated server can show a little over 100%).
 ${skipped.length ? '\n' + skipped.map((s) => `- ${s}`).join('\n') + '\n' : ''}
 ### Where the generator was the bottleneck
 
@@ -105,7 +108,7 @@ core could take, not what the server could give.
   exact, per room seq (docs/loadtest.md). Server CPU: the server's /metrics sampled each second (the
   peers expose \`process_cpu_seconds_total\` the same way).
 - A target that failed at two counts in a row is not run at higher ones.
-- Before each point the runner waits (at most 60 s) until other processes use under 15% of a core.
+- Before each point the runner waits (at most 120 s) until other processes use under 10% of a core.
 
 ## Machine
 
@@ -123,6 +126,9 @@ Other processes took at most ${maxOthers}% of a core during any point.
   rate-limits and keeps per-connection outboxes with slow-consumer protection; the peers keep nothing
   and check little. The comparison is of what a user of each gets for a chat fan-out, not of
   equal code paths.
+- **Noise near a limit.** Close to a server's limit its p99 swings by tens of milliseconds from run to
+  run, so a point just over 100 ms can sit below a higher count that passed; the figure is the best
+  point that qualified, and a rerun may move it by one step of the sweep.
 - **Short points.** ${d.duration} of sending per point; one run per point (two when disturbed). Runs vary
   by several percent between sweeps; the ratios are the robust part, not the last digit.
 - **Reading the naive peer's failures.** When a server falls behind, sends queue in its socket

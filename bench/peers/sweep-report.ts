@@ -7,6 +7,8 @@
 export const TARGETS = ['scale-chat', 'ws-naive', 'socketio'] as const;
 export type Target = (typeof TARGETS)[number];
 export const P99_LIMIT_MS = 100;
+/** A server above this share of its core is taken as saturated itself. */
+export const SERVER_BUSY_PCT = 90;
 
 /** The fields of a loadtest summary.json this report reads. */
 export interface PointSummary {
@@ -53,7 +55,11 @@ export interface Best {
   point: Point | null;
   /** The best point is the highest count of the sweep: the real limit may be higher. */
   atTop: boolean;
-  /** A point above the best one failed while the generator was flagged as the bottleneck. */
+  /**
+   * The next point above the best one failed while the generator flagged itself as the bottleneck
+   * and the server had CPU to spare (under SERVER_BUSY_PCT of its core): the generator, not the
+   * server, ended the sweep.
+   */
   generatorLimited: boolean;
 }
 
@@ -66,7 +72,7 @@ export function bestOf(points: Point[], target: Target, counts: number[]): Best 
     target,
     point: best,
     atTop: best !== null && best.clients === Math.max(...counts),
-    generatorLimited: above.length > 0 && above[0].summary?.generator.bottleneck === true,
+    generatorLimited: above.length > 0 && above[0].summary?.generator.bottleneck === true && (above[0].summary.server.cpuPct ?? 100) < SERVER_BUSY_PCT,
   };
 }
 
@@ -97,7 +103,7 @@ export function ratio(a: Best, b: Best): string {
 
 function bestCell(b: Best): string {
   if (!b.point) return 'none qualified';
-  const marks = [b.atTop ? 'highest count tested' : '', b.generatorLimited ? 'next point generator-bound' : ''].filter(Boolean);
+  const marks = [b.atTop ? 'highest count tested' : '', b.generatorLimited ? 'next point generator-bound, server not saturated' : ''].filter(Boolean);
   return `**${fmtInt(dps(b))}**${marks.length ? ` (${marks.join('; ')}: a lower bound)` : ''}`;
 }
 
