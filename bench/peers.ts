@@ -19,6 +19,8 @@
  *        --targets scale-chat,ws-naive,socketio  --runs-dir <dir> (default: a new temp dir)
  *        --docs <file> (default docs/benchmarks.md; --no-docs: only the runs dir)  --quiet-wait 120
  *        --report-only <runs dir>: write the report of an earlier sweep again (its points.json)
+ *        --repeats <dir,dir>: earlier sweeps (their points.json) whose best points are listed beside
+ *        this one's in the report, to show how much the figures move between sweeps
  * Every child is killed when this process exits or is interrupted; peers also exit when their
  * stdin pipe closes, and every loadtest is bounded by its own timeouts plus a hard kill.
  */
@@ -274,7 +276,7 @@ function readSweep(dir: string): { meta: SweepMeta; points: Point[] } {
   try {
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    usage(`--report-only: cannot read ${file}: ${(err as Error).message}`);
+    usage(`cannot read ${file}: ${(err as Error).message}`);
   }
   // The first format was the bare list of points: the sweep's facts then come from the summaries and the flags.
   if (Array.isArray(doc)) {
@@ -296,7 +298,7 @@ function readSweep(dir: string): { meta: SweepMeta; points: Point[] } {
     return { meta, points: pts };
   }
   const d = doc as { meta?: SweepMeta; points?: Point[] };
-  if (!d || !Array.isArray(d.points) || !d.meta) usage(`--report-only: ${file} is not a bench:peers points.json`);
+  if (!d || !Array.isArray(d.points) || !d.meta) usage(`${file} is not a bench:peers points.json`);
   return { meta: d.meta, points: d.points };
 }
 
@@ -336,6 +338,8 @@ async function report(meta: SweepMeta, points: Point[]): Promise<void> {
     node: process.version,
     socketIoVersion: socketIoVersion(),
     images,
+    rendered: flag('report-only') || flag('repeats') ? `node dist/bench/peers.js ${process.argv.slice(2).join(' ')}` : undefined,
+    repeats: (flag('repeats') ?? '').split(',').filter(Boolean).map((d) => ({ dir: path.resolve(d), ...readSweep(path.resolve(d)) })),
   });
   const out = docsFile ?? path.join(runsDir, 'benchmarks.md');
   writeFileSync(out, doc);

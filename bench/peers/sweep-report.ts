@@ -85,6 +85,16 @@ export function fmtInt(v: number | null | undefined): string {
   return v === null || v === undefined ? '-' : Math.round(v).toLocaleString('en-US');
 }
 
+/** Server CPU time per delivery in microseconds (null: CPU or deliveries unknown). */
+export function usPerDelivery(s: PointSummary | null | undefined): number | null {
+  if (!s || s.server.cpuPct === undefined || s.throughput.deliveriesPerSec <= 0) return null;
+  return (s.server.cpuPct / 100) * 1e6 / s.throughput.deliveriesPerSec;
+}
+
+function fmtUs(v: number | null): string {
+  return v === null ? '-' : v.toFixed(1);
+}
+
 function dps(b: Best): number | null {
   return b.point ? b.point.summary!.throughput.deliveriesPerSec : null;
 }
@@ -112,13 +122,13 @@ export function bestTable(points: Point[], counts: number[], targets: readonly T
   const bests = targets.map((t) => bestOf(points, t, counts));
   const sc = bests.find((b) => b.target === 'scale-chat');
   const lines = [
-    '| target | highest deliveries/s with p99 <= 100 ms and zero loss | at clients | p50 / p99 ms there | server CPU there | scale-chat / target |',
-    '|---|---:|---:|---:|---:|---:|',
+    '| target | highest deliveries/s with p99 <= 100 ms and zero loss | at clients | p50 / p99 ms there | server CPU there | server CPU us per delivery there | scale-chat / target |',
+    '|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const b of bests) {
     const s = b.point?.summary;
     lines.push(
-      `| ${b.target} | ${bestCell(b)} | ${b.point ? fmtInt(b.point.clients) : '-'} | ${s ? `${fmtMs(s.latencyMs.p50)} / ${fmtMs(s.latencyMs.p99)}` : '-'} | ${s?.server.cpuPct !== undefined ? `${s.server.cpuPct}%` : '-'} | ${b.target === 'scale-chat' ? '1x' : sc ? ratio(sc, b) : '-'} |`,
+      `| ${b.target} | ${bestCell(b)} | ${b.point ? fmtInt(b.point.clients) : '-'} | ${s ? `${fmtMs(s.latencyMs.p50)} / ${fmtMs(s.latencyMs.p99)}` : '-'} | ${s?.server.cpuPct !== undefined ? `${s.server.cpuPct}%` : '-'} | ${fmtUs(usPerDelivery(s))} | ${b.target === 'scale-chat' ? '1x' : sc ? ratio(sc, b) : '-'} |`,
     );
   }
   return { md: lines.join('\n'), bests };
@@ -127,8 +137,8 @@ export function bestTable(points: Point[], counts: number[], targets: readonly T
 /** Every point of the sweep. */
 export function sweepTable(points: Point[]): string {
   const lines = [
-    '| target | clients | offered deliveries/s | deliveries/s | p50 ms | p99 ms | max ms | lost | sends acked | server CPU | generator CPU | generator bottleneck | others\' CPU | verdict |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
+    '| target | clients | offered deliveries/s | deliveries/s | p50 ms | p99 ms | max ms | lost | sends acked | server CPU | server us/delivery | generator CPU | generator bottleneck | others\' CPU | verdict |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|',
   ];
   const sorted = [...points].sort((a, b) => TARGETS.indexOf(a.target) - TARGETS.indexOf(b.target) || a.clients - b.clients);
   for (const p of sorted) {
@@ -141,10 +151,30 @@ export function sweepTable(points: Point[]): string {
     }
     const m = s.messages;
     lines.push(
-      `| ${p.target} | ${fmtInt(p.clients)} | ${fmtInt(p.clients * p.clients)} | ${fmtInt(s.throughput.deliveriesPerSec)} | ${fmtMs(s.latencyMs.p50)} | ${fmtMs(s.latencyMs.p99)} | ${fmtMs(s.latencyMs.max)} | ${fmtInt(m.lost)} | ${fmtInt(m.acked)} of ${fmtInt(m.sent)} | ${s.server.cpuPct !== undefined ? `${s.server.cpuPct}%` : '-'} | ${s.generator.cpuPct}% | ${s.generator.bottleneck ? '**YES**' : 'no'} | ${p.othersPct}% | ${verdict} |`,
+      `| ${p.target} | ${fmtInt(p.clients)} | ${fmtInt(p.clients * p.clients)} | ${fmtInt(s.throughput.deliveriesPerSec)} | ${fmtMs(s.latencyMs.p50)} | ${fmtMs(s.latencyMs.p99)} | ${fmtMs(s.latencyMs.max)} | ${fmtInt(m.lost)} | ${fmtInt(m.acked)} of ${fmtInt(m.sent)} | ${s.server.cpuPct !== undefined ? `${s.server.cpuPct}%` : '-'} | ${fmtUs(usPerDelivery(s))} | ${s.generator.cpuPct}% | ${s.generator.bottleneck ? '**YES**' : 'no'} | ${p.othersPct}% | ${verdict} |`,
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * For each target, the first failing point above its best: were the server and the generator both
+ * near saturation there? (Then the failure is not the server's alone.)
+ */
+export function limitNotes(points: Point[], bests: Best[]): string[] {
+  const out: string[] = [];
+  for (const b of bests) {
+    if (!b.point) continue;
+    const next = points.filter((p) => p.target === b.target && p.clients > b.point!.clients).sort((x, y) => x.clients - y.clients)[0];
+    const s = next?.summary;
+    if (!s) continue;
+    const srv = s.server.cpuPct;
+    const both = s.generator.bottleneck && srv !== undefined && srv >= SERVER_BUSY_PCT;
+    out.push(
+      `- ${b.target}, at the next count above its best (${fmtInt(next.clients)} clients), failed with p99 ${fmtMs(s.latencyMs.p99)} ms, the server at ${srv ?? '?'}% of its core and the generator at ${s.generator.cpuPct}%${both ? ': both near saturation, so that step is not the server\'s limit alone' : s.generator.bottleneck ? ': the generator, not the server, was saturated' : ': the server was the limit'}.`,
+    );
+  }
+  return out;
 }
 
 /** Points where the generator flagged itself as the bottleneck, with its note. */
