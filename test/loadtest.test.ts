@@ -3,13 +3,15 @@
  * process, port 0, temp data dir). Asserts what a user of the load lab relies on: the exit code,
  * zero loss with every expected delivery made, files with the documented headers whose row counts
  * agree with summary.json, the multi-process mode, thresholds, a ramp, and a server restart in the
- * middle of a run (the SDK reconnects and resumes: acked messages are still all delivered).
+ * middle of a run (the SDK reconnects and resumes: acked messages are still all delivered). The
+ * 200-client run is also rendered by `scale-chat report`, as a user would look at it.
  * The runs are small and run concurrently, each against its own server.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer, tempDir, type TestServer } from './helpers/server.js';
@@ -149,6 +151,20 @@ describe('loadtest against a real server', { concurrency: true }, () => {
       assert.ok(s.messages.expectedDeliveries > s.messages.sent * 30, 'fan-out to the rooms');
       assert.ok(s.server.metrics && s.server.metrics.scalechat_messages_accepted_total_delta >= s.messages.acked, 'the server metrics were sampled');
       assert.equal(s.reconnects, 0);
+
+      // The run's report: the page carries the run's own numbers and its charts, inline (offline).
+      const rep = await promisify(execFile)(process.execPath, [MAIN, 'report', dir], { timeout: 60_000 });
+      const files = rep.stdout.trim().split('\n');
+      assert.equal(files[0], path.join(dir, 'report.html'), rep.stdout);
+      const html = readFileSync(files[0]!, 'utf8');
+      assert.ok(html.includes(s.messages.sent.toLocaleString('en-US')), 'the page shows how many messages were sent');
+      assert.ok((html.match(/<img [^>]*src="data:image\/png;base64,/g) ?? []).length >= 6, 'charts embedded in the page');
+      assert.doesNotMatch(html, /<script|(src|href)="https?:/i, 'works offline');
+      for (const png of ['latency-over-time.png', 'latency-cdf.png', 'throughput.png', 'sent-received.png', 'connections.png', 'cpu.png']) {
+        const f = path.join(dir, png);
+        assert.ok(files.includes(f) && existsSync(f), `${png} written`);
+        assert.deepEqual([...readFileSync(f).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `${png} is a PNG`);
+      }
     });
   });
 

@@ -10,7 +10,6 @@
  */
 import { createReadStream, createWriteStream, rmSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { pipeline } from 'node:stream/promises';
 
 export const EVENTS_HEADER = 'message_id,sender_id,client_id,type,timestamp,room,seq,latency_us\n';
 const FLUSH_AT = 256 * 1024;
@@ -73,8 +72,15 @@ export class EventLog {
 export async function joinParts(file: string, parts: string[]): Promise<void> {
   const out = createWriteStream(file);
   out.write(EVENTS_HEADER);
-  for (const p of parts) await pipeline(createReadStream(p), out, { end: false });
+  // A loop rather than pipeline() per part: each pipeline leaves listeners on `out`, and a run with
+  // many child processes has more parts than a stream's listener limit. once() rejects on 'error'.
+  for (const p of parts) {
+    for await (const chunk of createReadStream(p)) {
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+  }
   out.end();
-  await once(out, 'close');
+  if (!out.closed) await once(out, 'close');
+  if (out.errored) throw out.errored;
   for (const p of parts) rmSync(p, { force: true });
 }

@@ -153,7 +153,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     async start() {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(config.port, config.host, () => {
+        server.listen({ port: config.port, host: config.host, backlog: config.listenBacklog }, () => {
           server.off('error', reject);
           resolve();
         });

@@ -54,6 +54,9 @@ export interface Config {
   presenceIntervalMs: number;
   /** Most open connections; beyond it new connections are closed with 4501 (overloaded). */
   maxConnections: number;
+  /** Length of the kernel's accept queue (listen backlog; Linux caps it at net.core.somaxconn). 511 is
+   * Node's default; a longer queue did not connect 100,000 clients faster here (docs/loadtest.md). */
+  listenBacklog: number;
   /** Directory with the built web UI served at `/` (empty: none). */
   webDir: string;
   /** Redis for the bus and the cluster state (redis://, rediss://, redis+cluster://h:p,h:p). Empty: one process, in-memory bus. */
@@ -98,6 +101,7 @@ export const defaults: Config = {
   drainTimeoutMs: 10_000,
   presenceIntervalMs: 500,
   maxConnections: 19_000,
+  listenBacklog: 511,
   webDir: '',
   redisUrl: '',
   redisPrefix: 'scale-chat',
@@ -168,6 +172,7 @@ function validate(c: Config): void {
   if (!Number.isInteger(c.postgresPoolSize) || c.postgresPoolSize < 1) throw new Error('config postgresPoolSize: an integer, at least 1');
   if (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 256) throw new Error('config workers: an integer from 1 to 256');
   if (c.workers > 1 && !c.redisUrl) throw new Error('config workers: more than one worker needs redisUrl (the workers share the Redis bus)');
+  if (!Number.isInteger(c.listenBacklog) || c.listenBacklog < 1) throw new Error('config listenBacklog: an integer, at least 1');
   if (c.nodeTtlMs < 1000) throw new Error('config nodeTtlMs: at least 1000');
 }
 
@@ -198,6 +203,7 @@ export const configHelp: Record<keyof Config, string> = {
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',
   presenceIntervalMs: 'presence diffs are coalesced per room over this interval',
   maxConnections: 'most open connections (more: close 4501)',
+  listenBacklog: 'accept queue length (listen backlog, capped by net.core.somaxconn); connections beyond it wait for a SYN retry',
   webDir: 'directory of the built web UI served at / (default: web/dist when built)',
   redisUrl: 'Redis for the bus and cluster state: redis://h:p, rediss://h:p or redis+cluster://h:p,h:p (default: one process, in-memory)',
   redisPrefix: 'prefix of every Redis channel and key (several deployments on one Redis)',

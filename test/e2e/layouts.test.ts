@@ -2,9 +2,12 @@
  * Desktop and phone layouts with a lived-in scene (rooms, a DM with an unread count, grouped
  * messages, a link): an account signs in from a desktop and from a phone; on the phone the sidebar
  * is a drawer that opens, picks a room and closes, and a message sends. Screenshots of both
- * layouts (and the dark theme) are saved to docs/ for the README.
+ * layouts (and the dark theme) are taken every run; they replace the README's images in docs/ only
+ * with UPDATE_SCREENSHOTS=1 (otherwise they go to a temp dir, so a test run leaves the checkout clean).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -18,6 +21,9 @@ const skip = e2eSkip();
 if (skip) console.log(`# web UI e2e: ${skip}`);
 
 const PASSWORD = 'correct horse battery';
+const SHOTS_DIR = process.env.UPDATE_SCREENSHOTS === '1'
+  ? path.join(REPO_ROOT, 'docs')
+  : mkdtempSync(path.join(os.tmpdir(), 'scale-chat-shots-'));
 
 function sdk(srv: TestServer, auth: ChatClientOptions['auth']): ChatClient {
   return new ChatClient({ url: srv.url, WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'], auth });
@@ -78,7 +84,7 @@ describe('web UI: desktop and phone layouts', { skip }, () => {
     await jonas.send(dm.id, 'Got a minute later?');
     await page.locator(`.sidebar a[data-room="${dm.id}"] .badge`, { hasText: '1' }).waitFor();
     await page.getByTestId('online-total').filter({ hasText: '3' }).waitFor();
-    await page.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshot-desktop.png') });
+    await page.screenshot({ path: path.join(SHOTS_DIR, 'screenshot-desktop.png') });
 
     const dark = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark', storageState: await context.storageState() });
     const darkPage = await dark.newPage();
@@ -86,7 +92,7 @@ describe('web UI: desktop and phone layouts', { skip }, () => {
     await darkPage.locator('.list .msg-text', { hasText: 'take the screenshots' }).waitFor();
     const bg = await darkPage.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
     assert.equal(bg, 'rgb(23, 25, 30)', 'the dark theme follows the system setting');
-    await darkPage.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshot-dark.png') });
+    await darkPage.screenshot({ path: path.join(SHOTS_DIR, 'screenshot-dark.png') });
     await dark.close();
     await context.close();
   });
@@ -101,7 +107,7 @@ describe('web UI: desktop and phone layouts', { skip }, () => {
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 375, `no horizontal scrolling (page is ${width}px wide)`);
     await page.locator('.list .msg-text', { hasText: 'Congrats!' }).waitFor();
-    await page.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshot-phone.png') });
+    await page.screenshot({ path: path.join(SHOTS_DIR, 'screenshot-phone.png') });
 
     await menu.click();
     await sidebar.waitFor({ state: 'visible' });
@@ -109,7 +115,7 @@ describe('web UI: desktop and phone layouts', { skip }, () => {
       const r = document.getElementById('sidebar')!.getBoundingClientRect();
       return r.left >= 0;
     });
-    await page.screenshot({ path: path.join(REPO_ROOT, 'docs/screenshot-phone-drawer.png') });
+    await page.screenshot({ path: path.join(SHOTS_DIR, 'screenshot-phone-drawer.png') });
     // Escape closes the drawer; then open it again and pick a room.
     await page.keyboard.press('Escape');
     await sidebar.waitFor({ state: 'hidden' });

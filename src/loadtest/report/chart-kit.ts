@@ -39,7 +39,7 @@ export function ninesLayout(percentiles: number[]): { x(percentile: number): num
   };
 }
 
-/** Latency spans orders of magnitude when max/min > 100: then a log axis keeps the low percentiles visible. */
+/** Latency spans orders of magnitude when max/min > 100: then a log axis (rounded to powers of ten, so the top has a label) keeps the low percentiles visible. */
 export function latencyScale(values: Iterable<number | null>): { type: 'log' | 'linear'; title: string; scale: { type: 'log' | 'linear'; nice?: boolean } } {
   let min = Infinity;
   let max = -Infinity;
@@ -49,7 +49,7 @@ export function latencyScale(values: Iterable<number | null>): { type: 'log' | '
     if (v > max) max = v;
   }
   return max / min > 100
-    ? { type: 'log', title: 'latency (ms, log scale)', scale: { type: 'log', nice: false } }
+    ? { type: 'log', title: 'latency (ms, log scale)', scale: { type: 'log', nice: true } }
     : { type: 'linear', title: 'latency (ms)', scale: { type: 'linear' } };
 }
 

@@ -1,7 +1,8 @@
 /**
- * Registered load targets. `ws-naive` and `socketio` (peers for side-by-side runs) are accepted
- * names in the options and the summary format, but their client adapters come with the peer servers
- * (a later issue): asking for them fails with a clear message until they are registered here.
+ * Registered load targets: scale-chat itself (through the SDK) and the two peers of
+ * `npm run bench:peers` (bench/peers/): `ws-naive`, the seeds' plain ws broadcast server, and
+ * `socketio`, Socket.IO 4 with its defaults, both driven over raw ws with a thin framing adapter so
+ * that client-library cost does not skew the comparison. A kind without an adapter is a clear error.
  */
 import { OptionError } from '../units.js';
 import type { TargetKind } from '../options.js';
