@@ -4,10 +4,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { PASSWORD_MAX, PASSWORD_MIN, isValidName } from '../protocol/rules.js';
-import { runTui } from '../tui/app.js';
-import { colorWanted } from '../tui/format.js';
 import { PromptAborted, promptPassword } from '../tui/password.js';
-import { runPlain } from '../tui/plain.js';
 import { SessionStore, defaultSessionFile } from '../tui/session-store.js';
 import type { AuthMode, SessionOptions } from '../tui/session.js';
 
@@ -108,6 +105,10 @@ async function chat(flags: ChatFlags): Promise<number> {
   if (flags.room !== undefined) opts.room = flags.room.replace(/^#/, '');
   if (!flags.name && !saved) fail(`--name is needed (no saved session for ${flags.url}${store ? ` in ${store.file}` : ''})`);
 
-  if (interactive) return runTui(opts, { stdin: process.stdin, stdout: process.stdout }, { color: flags.color && colorWanted() });
+  if (interactive) {
+    const [{ runTui }, { colorWanted }] = await Promise.all([import('../tui/app.js'), import('../tui/format.js')]);
+    return runTui(opts, { stdin: process.stdin, stdout: process.stdout }, { color: flags.color && colorWanted() });
+  }
+  const { runPlain } = await import('../tui/plain.js');
   return runPlain(opts, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
 }

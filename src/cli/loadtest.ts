@@ -2,10 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { Option, type Command } from 'commander';
 import { OPTION_DEFS, envName, resolveOptions } from '../loadtest/options.js';
-import { EXIT, runLoadtest } from '../loadtest/run.js';
 import { METRICS } from '../loadtest/thresholds.js';
-import { OptionError } from '../loadtest/units.js';
-import { runWorkerProcess } from '../loadtest/child.js';
+import { EXIT, OptionError } from '../loadtest/units.js';
 
 const PINNED_ENV = 'SCALE_CHAT_LOADTEST_PINNED';
 
@@ -50,7 +48,8 @@ The server must allow the load: raise its per-connection rate limit (--rate-per-
 --rate and its --max-connections above --clients; see docs/loadtest.md.`,
   );
   cmd.action(async (flags: Record<string, unknown>) => {
-    if (flags.worker) return runWorkerProcess();
+    if (flags.worker) return (await import('../loadtest/child.js')).runWorkerProcess();
+    const { runLoadtest } = await import('../loadtest/run.js');
     let code: number;
     try {
       const options = resolveOptions(flags);

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /**
- * The `scale-chat` command. One file per subcommand, each exporting `registerX(program)`.
+ * The `scale-chat` command. One file per subcommand, each exporting `registerX(program)`. Registering
+ * loads only what the options and help need; an action imports its heavy modules (the server's
+ * drivers, the chart renderer, the terminal UI) when it runs, so one subcommand does not pay for all.
  */
 import { Command } from 'commander';
 import { registerServe } from './serve.js';

@@ -4,7 +4,8 @@
  * Exit codes: 0 written, 2 bad input (missing/corrupt run files, bad arguments), 1 anything else.
  */
 import type { Command } from 'commander';
-import { renderCompare, renderReport, ReportInputError, type ReportOutput } from '../loadtest/report/index.js';
+import { ReportInputError } from '../loadtest/report/errors.js';
+import type { ReportOutput } from '../loadtest/report/index.js';
 
 function printWritten(out: ReportOutput): void {
   for (const w of out.warnings) console.error(`warning: ${w}`);
@@ -23,6 +24,7 @@ export function registerReport(program: Command): void {
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action(async (dirs: string[], opts: { compare?: boolean; out?: string }) => {
       try {
+        const { renderCompare, renderReport } = await import('../loadtest/report/index.js');
         if (opts.compare) {
           if (dirs.length < 2) throw new ReportInputError(`--compare needs at least two run directories, got ${dirs.length}`);
           printWritten(await renderCompare(dirs, opts.out ?? 'report-compare'));

@@ -1,7 +1,6 @@
 /** `scale-chat serve`: every Config key is a flag (and an env variable). */
 import type { Command } from 'commander';
 import { configHelp, defaults, envName, flagName, loadConfig, type Config } from '../server/config.js';
-import { serve } from '../server/main.js';
 
 export function registerServe(program: Command): void {
   const cmd = program.command('serve').description('run the chat server (embedded SQLite + in-memory bus by default)');
@@ -12,7 +11,9 @@ export function registerServe(program: Command): void {
   }
   cmd.action(async (opts: Record<string, string>) => {
     try {
-      await serve(loadConfig(opts as Partial<Record<keyof Config, unknown>>));
+      const config = loadConfig(opts as Partial<Record<keyof Config, unknown>>);
+      const { serve } = await import('../server/main.js');
+      await serve(config);
     } catch (err) {
       console.error(`scale-chat serve: ${(err as Error).message}`);
       process.exit(2);

@@ -24,7 +24,8 @@ const NOBODY_MS = 10_000;
 /** Event rows above which events.csv is sampled by default. */
 const AUTO_EVENTS_MAX = 2_000_000;
 
-export const EXIT = { ok: 0, thresholds: 1, usage: 2, aborted: 3, interrupted: 130 } as const;
+import { EXIT } from './units.js';
+export { EXIT };
 
 class Aborted extends Error {}
 

@@ -76,3 +76,6 @@ export function short(n: number): string {
   if (a >= 1e4) return (n / 1e3).toFixed(1) + 'k';
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
+
+/** Exit codes of `scale-chat loadtest` (documented in docs/loadtest.md and its --help). */
+export const EXIT = { ok: 0, thresholds: 1, usage: 2, aborted: 3, interrupted: 130 } as const;
