@@ -149,6 +149,33 @@ describe('names and accounts', () => {
     assert.deepEqual(codes.slice(5), ['login_throttled', 'login_throttled']);
   });
 
+  it('behind a trusted proxy, the per-address login throttle counts the forwarded client, not the proxy', async () => {
+    // loginMaxFailures 1: one failure per name, 10 per address. Each attempt uses a new name, so only
+    // the per-address bound can refuse. The test client plays the proxy (127.0.0.1) adding X-Forwarded-For.
+    const attempt = async (server: TestServer, forwardedFor: string) => {
+      const c = await RawClient.open(server.url, { headers: { 'X-Forwarded-For': forwardedFor } });
+      c.send({ type: 'hello', v: 1, auth: { kind: 'login', name: uniq('mallory'), password: 'nope nope' } });
+      const code = (await c.next<ErrorFrame>((e) => e.type === 'error')).code;
+      await c.waitClose();
+      return code;
+    };
+    const proxied = await startServer({ loginMaxFailures: 1, trustProxy: ['127.0.0.1'] });
+    const direct = await startServer({ loginMaxFailures: 1 });
+    try {
+      for (const server of [proxied, direct]) {
+        for (let i = 0; i < 10; i++) assert.equal(await attempt(server, '198.51.100.7'), 'auth_failed');
+        assert.equal(await attempt(server, '198.51.100.7'), 'login_throttled', 'the 11th failure from one address');
+      }
+      // Another client behind the same proxy is not punished for the first one...
+      assert.equal(await attempt(proxied, '198.51.100.8'), 'auth_failed');
+      // ...and without trustProxy the header is ignored: everyone is the proxy's address.
+      assert.equal(await attempt(direct, '198.51.100.8'), 'login_throttled');
+    } finally {
+      await proxied.cleanup();
+      await direct.cleanup();
+    }
+  });
+
   it('accepts its own token as the same user and refuses a forged one', async () => {
     const a = await RawClient.guest(srv.url, uniq('frank'));
     const t = await RawClient.open(srv.url);

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clientIpResolver } from './transport/client-ip.js';
 
 export interface Config {
   /** TCP port (SCALE_CHAT_PORT or PORT). 0 = pick a free port. */
@@ -45,6 +46,8 @@ export interface Config {
   tokenSecret: string;
   /** Allowed `Origin` headers for browser connections; empty = any. Requests without Origin (non-browser) are allowed. */
   origins: string[];
+  /** Reverse proxies (addresses or CIDR subnets) whose X-Forwarded-For header names the client's address. */
+  trustProxy: string[];
   /** TLS certificate and key files: when both are set the server speaks https/wss. */
   tlsCert: string;
   tlsKey: string;
@@ -96,6 +99,7 @@ export const defaults: Config = {
   tokenTtlMs: 30 * 24 * 3600 * 1000,
   tokenSecret: '',
   origins: [],
+  trustProxy: [],
   tlsCert: '',
   tlsKey: '',
   drainTimeoutMs: 10_000,
@@ -173,6 +177,11 @@ function validate(c: Config): void {
   if (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 256) throw new Error('config workers: an integer from 1 to 256');
   if (c.workers > 1 && !c.redisUrl) throw new Error('config workers: more than one worker needs redisUrl (the workers share the Redis bus)');
   if (!Number.isInteger(c.listenBacklog) || c.listenBacklog < 1) throw new Error('config listenBacklog: an integer, at least 1');
+  try {
+    clientIpResolver(c.trustProxy);
+  } catch (err) {
+    throw new Error(`config trustProxy: ${(err as Error).message}`);
+  }
   if (c.nodeTtlMs < 1000) throw new Error('config nodeTtlMs: at least 1000');
 }
 
@@ -198,6 +207,7 @@ export const configHelp: Record<keyof Config, string> = {
   tokenTtlMs: 'session token lifetime',
   tokenSecret: 'HMAC secret for session tokens (default: generated and kept in the store)',
   origins: 'comma-separated allowed Origin values for browsers (default: any)',
+  trustProxy: 'comma-separated proxy addresses or CIDR subnets (e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client address for login throttling and logs (default: none, the socket peer)',
   tlsCert: 'TLS certificate file (with tlsKey: serve https/wss)',
   tlsKey: 'TLS private key file',
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',

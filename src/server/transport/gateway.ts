@@ -20,6 +20,7 @@ import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import { msgEvent } from '../store/store.js';
 import { Conn } from './connection.js';
+import { clientIpResolver, type ClientIp } from './client-ip.js';
 import type { FlushScheduler } from './outbox.js';
 
 type Phase = 'new' | 'auth' | 'ready';
@@ -48,6 +49,7 @@ const MAX_QUEUED_FRAMES = 256;
 export class Gateway {
   readonly wss: WebSocketServer;
   private readonly conns = new Map<Conn, ConnState>();
+  private readonly clientIp: ClientIp;
   private readonly heartbeat: NodeJS.Timeout;
   private seq = 0;
   draining = false;
@@ -70,6 +72,7 @@ export class Gateway {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    this.clientIp = clientIpResolver(config.trustProxy);
     this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -102,7 +105,7 @@ export class Gateway {
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {
-    const ip = req.socket.remoteAddress ?? '?';
+    const ip = this.clientIp(req);
     const conn = new Conn(`${this.nodeId}:${++this.seq}`, ws, ip, this.scheduler, this.metrics, this.config.ratePerSec, this.config.rateBurst, (c) => {
       this.metrics.slowConsumers.inc();
       this.closeWith(c, CloseCode.slowConsumer, 'slow consumer');

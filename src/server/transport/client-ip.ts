@@ -1,0 +1,53 @@
+/**
+ * The address a connection comes from, as the login throttle and the logs see it. Behind a reverse
+ * proxy (nginx, a cloud load balancer) the socket's peer is the proxy: every client would share one
+ * address and one throttle bucket. With `trustProxy` (addresses or CIDR subnets of the proxies) the
+ * server believes `X-Forwarded-For` from those peers only: it walks the header from the right
+ * (the hop nearest to us) and takes the first address that is not a trusted proxy, like nginx's
+ * `real_ip_recursive on`. A header from any other peer is ignored, so clients cannot choose their address.
+ */
+import { BlockList, isIP } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+
+/** `::ffff:127.0.0.1` (IPv4 on a dual-stack socket) -> `127.0.0.1`. */
+function plain(addr: string): string {
+  return addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4 ? addr.slice(7) : addr;
+}
+
+/** Parses one `trustProxy` entry (an address or `address/prefix`); throws a readable message when invalid. */
+export function parseTrusted(entry: string, list: BlockList): void {
+  const [addr, prefix, extra] = entry.split('/');
+  const family = isIP(addr ?? '');
+  if (!family || extra !== undefined) throw new Error(`"${entry}" is not an IP address or CIDR subnet`);
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  if (prefix === undefined) return list.addAddress(addr!, type);
+  const bits = Number(prefix);
+  if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) throw new Error(`"${entry}": bad prefix length`);
+  list.addSubnet(addr!, bits, type);
+}
+
+export type ClientIp = (req: IncomingMessage) => string;
+
+export function clientIpResolver(trustProxy: readonly string[]): ClientIp {
+  const peer = (req: IncomingMessage) => plain(req.socket.remoteAddress ?? '?');
+  if (trustProxy.length === 0) return peer;
+  const trusted = new BlockList();
+  for (const entry of trustProxy) parseTrusted(entry, trusted);
+  const isTrusted = (addr: string) => {
+    const family = isIP(addr);
+    return family !== 0 && trusted.check(addr, family === 4 ? 'ipv4' : 'ipv6');
+  };
+  return (req) => {
+    let addr = peer(req);
+    if (!isTrusted(addr)) return addr;
+    const header = req.headers['x-forwarded-for'];
+    const hops = (Array.isArray(header) ? header.join(',') : header ?? '').split(',').map((h) => plain(h.trim())).filter(Boolean);
+    for (let i = hops.length - 1; i >= 0; i--) {
+      const hop = hops[i]!;
+      if (!isIP(hop)) return addr; // garbage in the chain: stop at the last address we could verify
+      addr = hop;
+      if (!isTrusted(hop)) return hop;
+    }
+    return addr;
+  };
+}
