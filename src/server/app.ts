@@ -28,6 +28,8 @@ import type { Store } from './store/store.js';
 import { Gateway } from './transport/gateway.js';
 import { createHttpHandler } from './transport/http.js';
 import { FlushScheduler } from './transport/outbox.js';
+import { clusterMetricsSource } from './cluster-metrics.js';
+import { isWorkerProcess } from './workers.js';
 
 export interface AppOptions {
   store?: Store;
@@ -127,7 +129,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   let ready = false;
   const onRequest = createHttpHandler({
     ready: () => ready && !gateway.draining,
-    metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    // Under --workers, every worker's registry in one answer (the scrape lands on any worker).
+    metrics: config.workers > 1 && isWorkerProcess() ? clusterMetricsSource(metrics.registry) : async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     webDir: config.webDir,
     admin: { prefix: ADMIN_PREFIX, handle: admin.handle },
   });

@@ -20,6 +20,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { serveClusterMetrics } from './cluster-metrics.js';
 
 /** Worker deaths within RESTART_WINDOW_MS that make the primary give up. */
 const MAX_RESTARTS = 5;
@@ -80,6 +81,7 @@ export function runPrimary(config: Config): Promise<void> {
     }, config.drainTimeoutMs + 3000).unref();
   };
 
+  serveClusterMetrics();
   for (let i = 0; i < config.workers; i++) fork();
   let listening = 0;
   cluster.on('listening', () => {

@@ -44,7 +44,12 @@ export function createHttpHandler(deps: HttpDeps) {
         case '/readyz':
           return deps.ready() ? send(200, 'application/json', '{"status":"ready"}\n') : send(503, 'application/json', '{"status":"not ready"}\n');
         case '/metrics': {
-          const m = await deps.metrics();
+          let m;
+          try {
+            m = await deps.metrics();
+          } catch (err) {
+            return send(503, 'text/plain', `metrics unavailable: ${(err as Error).message}\n`);
+          }
           return send(200, m.contentType, m.body);
         }
       }
