@@ -40,10 +40,10 @@ describe('before the handshake', () => {
   it('a wrong protocol version closes 4002', () => beforeHandshake(JSON.stringify({ type: 'hello', v: 99, auth: { kind: 'guest', name: 'vv' } }), 'unsupported_version', 4002));
   it('a binary frame closes 4000 with binary_unsupported', () => beforeHandshake(Buffer.from([1, 2, 3]), 'binary_unsupported', 4000));
   it('a JSON array or scalar is bad_frame', () => beforeHandshake('[1,2]', 'bad_frame', 4000));
-  it('silence past the handshake timeout closes 4009', async () => {
+  it('silence past the handshake timeout closes 4503 (reconnectable)', async () => {
     const c = await RawClient.open(srv.url);
     assert.equal((await c.next<ErrorFrame>((e) => e.type === 'error')).code, 'handshake_timeout');
-    assert.equal((await c.waitClose()).code, 4009);
+    assert.equal((await c.waitClose()).code, 4503);
   });
   it('an expired token closes 4005', async () => {
     const expired = await startServer({ tokenTtlMs: 1 });

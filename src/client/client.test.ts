@@ -324,3 +324,49 @@ test('client: compiled SDK is browser-safe (no node: imports, process, Buffer, r
     assert.doesNotMatch(src, /from ['"]node:|require\(|\bprocess\.|\bBuffer\b/, f);
   }
 });
+
+test('client: every scheduled reconnect is announced (attempt, delay, time) and starts on time', async (t) => {
+  // Full jitter with random() = 0.5: attempt k waits 0.5 * min(maxMs, baseMs * 2^k).
+  const { net, client, handshake, sock } = setup(t, { backoff: { baseMs: 40, maxMs: 100 } });
+  const retries: { attempt: number; delayMs: number; at: number; seen: number }[] = [];
+  client.on('retry', (r) => retries.push({ ...r, seen: Date.now() }));
+  void client.connect();
+  await handshake(0, welcome([room('general')]));
+  assert.equal(client.reconnectAt, null, 'nothing scheduled while open');
+
+  net.sockets[0]!.drop(1012, 'restart');
+  assert.equal(retries.length, 1);
+  assert.deepEqual([retries[0]!.attempt, retries[0]!.delayMs], [0, 20]);
+  assert.equal(client.reconnectAt, retries[0]!.at);
+  assert.ok(Math.abs(retries[0]!.at - (retries[0]!.seen + 20)) <= 2, 'at = now + delay');
+  const s1 = await sock(1);
+  assert.ok(Date.now() >= retries[0]!.at - 1, 'the attempt does not start before the announced time');
+  assert.equal(client.reconnectAt, null, 'the attempt started');
+
+  s1.drop(1006); // the attempt fails before a welcome: the next one waits longer
+  assert.deepEqual([retries[1]!.attempt, retries[1]!.delayMs], [1, 40]);
+  await handshake(2, welcome([room('general')]));
+  assert.equal(client.state, 'open');
+
+  net.sockets[2]!.drop(1012); // after a welcome the attempts count from 0 again
+  assert.deepEqual([retries[2]!.attempt, retries[2]!.delayMs], [0, 20]);
+  client.close();
+  assert.equal(client.reconnectAt, null, 'close() cancels the scheduled attempt');
+  await new Promise((r) => setTimeout(r, 40));
+  assert.equal(net.sockets.length, 3, 'and it never starts');
+});
+
+test('client: a handshake timeout (4503, after its error frame) is retried, not the end', async (t) => {
+  const { net, client, states, sock, handshake } = setup(t);
+  const connected = client.connect();
+  const s0 = await sock(0);
+  s0.open();
+  s0.push({ type: 'error', code: 'handshake_timeout', message: 'no hello in time' });
+  s0.drop(4503, 'handshake_timeout');
+  assert.equal(client.state, 'reconnecting');
+  await handshake(1, welcome([room('general')]));
+  await connected;
+  assert.equal(client.state, 'open');
+  assert.deepEqual(states.map((c) => c.to), ['connecting', 'reconnecting', 'open']);
+  assert.equal(net.sockets.length, 2);
+});

@@ -90,6 +90,7 @@ export class ChatClient {
   private sentResume: Record<string, number> = {};
   private readonly pendingReads = new Map<string, number>();
   private reconnectTimer: Timer | undefined;
+  private retryAt: number | null = null;
   private connectPromise: Promise<WelcomeFrame> | undefined;
   private connectSettle: { resolve(w: WelcomeFrame): void; reject(e: ChatError): void } | undefined;
 
@@ -148,6 +149,10 @@ export class ChatClient {
   get state(): ConnectionState {
     return this.machine.state;
   }
+  /** When the scheduled reconnect attempt starts (ms since epoch); null when none is scheduled. */
+  get reconnectAt(): number | null {
+    return this.retryAt;
+  }
   /** Why the client is 'closed' when it was not close(): auth failure, token expired... */
   get closeError(): ChatError | undefined {
     return this.machine.error;
@@ -198,6 +203,7 @@ export class ChatClient {
 
   private openSocket(): void {
     this.reconnectTimer = undefined;
+    this.retryAt = null;
     this.ready = false;
     this.handshakeError = undefined;
     try {
@@ -230,16 +236,20 @@ export class ChatClient {
     }
     this.machine.set('reconnecting', `${reason} (${code})`);
     if (this.state !== 'reconnecting') return; // a listener closed the client
-    const delay = backoffDelay(this.attempt++, this.backoff, this.random);
+    const attempt = this.attempt++;
+    const delay = backoffDelay(attempt, this.backoff, this.random);
     this.reconnectTimer = setTimeout(() => {
       if (this.state === 'reconnecting') this.openSocket();
     }, delay);
+    this.retryAt = Date.now() + delay;
+    this.events.emit('retry', { attempt, delayMs: delay, at: this.retryAt });
   }
 
   private terminate(err: ChatError | undefined, reason: string): void {
     if (this.state === 'closed') return;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
+    this.retryAt = null;
     this.ready = false;
     this.socket.drop(CloseCode.normal, 'client closed');
     this.sync.reset();

@@ -17,6 +17,7 @@ export type {
   ChatClientEvents,
   ChatClientOptions,
   GapInfo,
+  RetryInfo,
   SessionSnapshot,
   WebSocketConstructor,
   WebSocketLike,

@@ -112,6 +112,15 @@ export interface ChatClientEvents {
   /** A room's flags changed (read-only); the room's RoomInfo is updated too. A deleted room ends in `roomRemoved`. */
   roomUpdated: RoomUpdatedEvent;
   gap: GapInfo;
+  /** A reconnect attempt is scheduled (after each loss while 'reconnecting'): show a countdown. */
+  retry: RetryInfo;
+}
+
+/** The SDK's next reconnect attempt: number `attempt` (0 after a welcome), in `delayMs`, at `at` (ms since epoch). */
+export interface RetryInfo {
+  attempt: number;
+  delayMs: number;
+  at: number;
 }
 
 /** What to persist to restore a session later: pass `token` as auth and `resume` as options.resume. */

@@ -96,7 +96,6 @@ export const CloseCode = {
   nameInvalid: 4006,
   nameTaken: 4007,
   loginThrottled: 4008,
-  handshakeTimeout: 4009,
   flood: 4010,
   passwordInvalid: 4011,
   /** An administrator kicked this user: every connection of the user is closed. A new sign-in is allowed. */
@@ -109,6 +108,9 @@ export const CloseCode = {
   overloaded: 4501,
   /** Sent by a client's watchdog when it gives up on a silent server (the server terminates silent peers: 1006). */
   heartbeatTimeout: 4502,
+  /** No `hello` (or its authentication) in time. Transient: a client whose hello was delayed by an
+   *  overloaded network or server retries with backoff. (Protocol v1 drafts used 4009.) */
+  handshakeTimeout: 4503,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

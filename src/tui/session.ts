@@ -8,13 +8,11 @@
  * If the server refuses the token (expired, invalid, name taken), the client falls back to the
  * credentials given on the command line (guest name or account), and says so.
  *
- * The connection state goes to the model for the status line. The SDK does not announce when its
- * next reconnect attempt starts, but it draws the full-jitter delay of each attempt from the
- * injectable `random` source right after entering/while in 'reconnecting' (src/client/client.ts
- * lost()): wrapping it gives the exact delay, shown as "reconnecting in Ns".
+ * The connection state goes to the model for the status line; the SDK's `retry` event says when its
+ * next reconnect attempt starts, shown as "reconnecting in Ns".
  */
 import WebSocket from 'ws';
-import { ChatClient, ChatError, DEFAULT_BACKOFF, backoffCap, createIdFactory, type ChatClientOptions } from '../client/index.js';
+import { ChatClient, ChatError, createIdFactory, type ChatClientOptions } from '../client/index.js';
 import type { Auth, MsgEvent, RoomInfo, WelcomeFrame } from '../protocol/index.js';
 import { runCommand } from './actions.js';
 import type { Command } from './commands.js';
@@ -62,7 +60,6 @@ function closeReason(reason: string): string {
 export class ChatSession {
   client!: ChatClient;
   private readonly newId = createIdFactory();
-  private attempt = 0;
   private welcomed = false;
   private closing = false;
   private saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -118,7 +115,6 @@ export class ChatSession {
   }
 
   private connectWith(auth: Auth, resume: Record<string, number>, who: string): Promise<WelcomeFrame> {
-    this.attempt = 0;
     const client = new ChatClient({
       url: this.opts.url,
       WebSocket: this.opts.WebSocket ?? (WebSocket as unknown as ChatClientOptions['WebSocket']),
@@ -127,7 +123,6 @@ export class ChatSession {
       presence: this.opts.presence ?? true,
       ackTimeoutMs: ACK_TIMEOUT_MS,
       newId: this.newId,
-      random: () => this.backoffRandom(),
     });
     this.client = client;
     this.wire(client);
@@ -135,24 +130,16 @@ export class ChatSession {
     return client.connect();
   }
 
-  /** Math.random for the SDK; while reconnecting, each call is the delay of the next attempt. */
-  private backoffRandom(): number {
-    const r = Math.random();
-    if (this.client?.state === 'reconnecting') {
-      const delay = r * backoffCap(this.attempt++, DEFAULT_BACKOFF);
-      this.model.setConn({ state: 'reconnecting', retryAt: Date.now() + delay });
-    }
-    return r;
-  }
-
   private wire(client: ChatClient): void {
     const m = this.model;
     const live = () => this.client === client;
+    client.on('retry', (r) => {
+      if (live()) m.setConn({ state: 'reconnecting', retryAt: r.at });
+    });
     client.on('state', (s) => {
       if (!live()) return;
       if (s.to === 'connecting') m.setConn({ state: 'connecting' });
       else if (s.to === 'open') {
-        this.attempt = 0;
         m.setConn({ state: 'open' });
         if (s.from === 'reconnecting' && this.welcomed) m.note('reconnected');
       } else if (s.to === 'reconnecting') {

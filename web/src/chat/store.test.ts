@@ -114,4 +114,29 @@ describe('ChatStore', () => {
     expect(store.getState().signInError).toBe('Your session ended: session expired: sign in again');
     expect(storage.getItem('scale-chat.session')).toBeNull();
   });
+
+  it('the reconnect countdown is the time the SDK announced, and a new socket opens then', async () => {
+    vi.useFakeTimers();
+    try {
+      FakeSocket.all[0].drop();
+      const { conn } = store.getState();
+      expect(conn.state).toBe('reconnecting');
+      expect(conn.retryAt).not.toBeNull();
+      const wait = conn.retryAt! - Date.now();
+      expect(wait).toBeGreaterThanOrEqual(0);
+      expect(wait).toBeLessThanOrEqual(250); // first attempt: full jitter under the SDK default base, 250 ms
+      vi.advanceTimersByTime(Math.max(0, wait - 1));
+      expect(FakeSocket.all.length).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(FakeSocket.all.length).toBe(2);
+      FakeSocket.all[1].drop(); // that attempt fails: a new, later-capped countdown
+      const next = store.getState().conn.retryAt!;
+      expect(next - Date.now()).toBeLessThanOrEqual(500);
+      vi.advanceTimersByTime(next - Date.now());
+      FakeSocket.all[2].welcome();
+      expect(store.getState().conn).toMatchObject({ state: 'open', retryAt: null });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

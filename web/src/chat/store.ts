@@ -12,7 +12,6 @@
 import { ChatClient, ChatError, DEFAULT_BACKOFF } from '../../../src/client/index.js';
 import { GLOBAL_ROOM, type Auth, type MsgEvent, type RoomInfo } from '../../../src/protocol/index.js';
 import { applyMember, applyPresence, sortMembers, sortRooms } from './members.js';
-import { RetryClock } from './retry-clock.js';
 import { clearSession, loadSession, saveSession } from './session.js';
 import { defaultUrl, initialState, newMessageId } from './defaults.js';
 import { describeError, sendFailure } from './errors.js';
@@ -39,7 +38,6 @@ export class ChatStore {
   private state: ChatState;
   private readonly listeners = new Set<() => void>();
   private client: ChatClient | undefined;
-  private clock: RetryClock | undefined;
   private unbind: (() => void)[] = [];
   private readonly inbox = new Map<string, MsgEvent[]>();
   private inboxScheduled = false;
@@ -92,17 +90,13 @@ export class ChatStore {
   async signIn(auth: Auth): Promise<void> {
     this.teardown();
     const restoring = auth.kind === 'token';
-    const clock = new RetryClock({ ...DEFAULT_BACKOFF, maxMs: 8000 });
     const client = new ChatClient({
       url: this.opts.url ?? defaultUrl(),
-      WebSocket: clock.wrap(this.opts.WebSocket ?? WebSocket),
+      WebSocket: this.opts.WebSocket ?? WebSocket,
       auth,
-      backoff: clock.backoff,
-      random: clock.random,
+      backoff: { ...DEFAULT_BACKOFF, maxMs: 8000 },
     });
     this.client = client;
-    this.clock = clock;
-    clock.onChange = () => this.set({ conn: { ...this.state.conn, retryAt: clock.nextAttemptAt } });
     this.bind(client);
     this.set({ phase: 'signing-in', restoring, signInError: undefined, conn: { ...this.state.conn, state: 'connecting', error: undefined } });
     try {
@@ -129,7 +123,6 @@ export class ChatStore {
     this.unbind = [];
     this.client?.close();
     this.client = undefined;
-    this.clock = undefined;
     this.inbox.clear();
     this.typingSent.clear();
     this.readSent.clear();
@@ -142,11 +135,12 @@ export class ChatStore {
   private bind(client: ChatClient): void {
     const on = this.unbind;
     on.push(
+      // The countdown of the banner: the SDK announces each reconnect attempt it schedules.
+      client.on('retry', (r) => this.set({ conn: { ...this.state.conn, retryAt: r.at } })),
       client.on('state', (s) => {
-        if (s.to === 'open') this.clock?.connected();
         const error = s.to === 'closed' && s.error ? describeError(s.error) : undefined;
         if (s.error && SESSION_DEAD.has(s.error.code)) clearSession(this.opts.storage);
-        this.set({ conn: { ...this.state.conn, state: s.to, retryAt: this.clock?.nextAttemptAt ?? null, error } });
+        this.set({ conn: { ...this.state.conn, state: s.to, retryAt: client.reconnectAt, error } });
       }),
       client.on('welcome', (w) => {
         const first = this.state.phase !== 'ready';
