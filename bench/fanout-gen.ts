@@ -49,11 +49,12 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import hdr from 'hdr-histogram-js';
+import { benchArgs } from './cli-args.js';
 
 // ---------- options ----------
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+const flags = benchArgs(import.meta.url, ['url', 'clients', 'rate', 'duration', 'connect-rate', 'drain-wait', 'server-pid', 'text-bytes', 'probes', 'label', 'source-addrs', 'server-core', 'gen-core']);
+function arg(name: Parameters<typeof flags.str>[0], def: string): string {
+  return flags.str(name) ?? def;
 }
 const url = arg('url', 'ws://127.0.0.1:8080/ws');
 const N = Number(arg('clients', '100'));

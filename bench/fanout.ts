@@ -25,13 +25,14 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './cli-args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = path.resolve(here, '../..');
 
-function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+const flags = benchArgs(import.meta.url, ['clients', 'rate', 'duration', 'servers', 'connect-rate', 'drain-wait', 'text-bytes', 'probes', 'out', 'quiet-wait', 'retries']);
+function arg(name: Parameters<typeof flags.str>[0], def: string): string {
+  return flags.str(name) ?? def;
 }
 const clientsList = arg('clients', '300,1000,2000')
   .split(',')

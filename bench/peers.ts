@@ -21,6 +21,8 @@
  *        --report-only <runs dir>: write the report of an earlier sweep again (its points.json)
  *        --repeats <dir,dir>: earlier sweeps (their points.json) whose best points are listed beside
  *        this one's in the report, to show how much the figures move between sweeps
+ *        --load-before <text>: with --report-only of a sweep saved in the first format (a bare list of
+ *        points), the load average to print for it  --help: this text
  * Every child is killed when this process exits or is interrupted; peers also exit when their
  * stdin pipe closes, and every loadtest is bounded by its own timeouts plus a hard kill.
  */
@@ -31,6 +33,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { renderCompare } from '../src/loadtest/report/index.js';
+import { benchArgs } from './cli-args.js';
 import { renderDoc } from './peers/sweep-doc.js';
 import { bestTable, failures, TARGETS, type Point, type PointSummary, type Target } from './peers/sweep-report.js';
 
@@ -38,16 +41,15 @@ const here = path.dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = path.resolve(here, '../..');
 const MAIN = path.join(root, 'dist/src/cli/main.js');
 
-function flag(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : undefined;
-}
 function usage(msg: string): never {
   console.error(`bench:peers: ${msg}`);
   process.exit(2);
 }
 
-const quick = process.argv.includes('--quick');
+const args = benchArgs(import.meta.url, ['counts', 'duration', 'targets', 'runs-dir', 'docs', 'quiet-wait', 'report-only', 'repeats', 'load-before'], ['quick', 'no-docs']);
+const flag = args.str;
+
+const quick = args.bool('quick');
 const counts = (flag('counts') ?? (quick ? '100,300' : '100,200,250,300,350,400,500,700,1000,1400')).split(',').map((s) => Number(s.trim()));
 if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 2 || n > 18_000)) usage('--counts: comma-separated client counts in 2..18000');
 counts.sort((a, b) => a - b);
@@ -58,7 +60,7 @@ const targets = (flag('targets') ?? TARGETS.join(',')).split(',').map((s) => s.t
 for (const t of targets) if (!TARGETS.includes(t)) usage(`--targets: one or more of ${TARGETS.join(', ')}, got "${t}"`);
 const quietWait = Number(flag('quiet-wait') ?? '120');
 const runsDir = path.resolve(flag('report-only') ?? flag('runs-dir') ?? mkdtempSync(path.join(tmpdir(), 'scale-chat-peers-')));
-const docsFile = process.argv.includes('--no-docs') ? null : flag('docs') ? path.resolve(flag('docs')!) : quick ? null : path.join(root, 'docs/benchmarks.md');
+const docsFile = args.bool('no-docs') ? null : flag('docs') ? path.resolve(flag('docs')!) : quick ? null : path.join(root, 'docs/benchmarks.md');
 if (cpus().length < 2) usage('needs 2 cores: the server runs on core 0 and the generator on core 1');
 
 // ---------- children ----------
