@@ -42,6 +42,9 @@ async function perWorker(http: string): Promise<Map<string, number>> {
   const text = await res.text();
   const seen = new Map<string, number>();
   for (const m of text.matchAll(/^scalechat_connections\{node="(\w+)"\} (\d+)/gm)) seen.set(m[1], Number(m[2]));
+  const listening = Number(/^scalechat_workers_listening (\d+)/m.exec(text)?.[1]);
+  assert.equal(Number(/^scalechat_workers_reporting (\d+)/m.exec(text)?.[1]), listening, 'every listening worker reported');
+  assert.equal(seen.size, listening, 'one series per reporting worker');
   return seen;
 }
 
