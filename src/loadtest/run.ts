@@ -18,14 +18,12 @@ import { MetricsScraper } from './scrape.js';
 import { targetFor } from './targets/index.js';
 import { BOTTLENECK_CPU_PCT, buildSummary } from './summary.js';
 import { csvRow, Timeline, TIMESERIES_HEADER, type Row } from './timeline.js';
+import { EXIT } from './units.js';
 
 /** Without a single connection (and with connection errors) after this long, the run gives up. */
 const NOBODY_MS = 10_000;
 /** Event rows above which events.csv is sampled by default. */
 const AUTO_EVENTS_MAX = 2_000_000;
-
-import { EXIT } from './units.js';
-export { EXIT };
 
 class Aborted extends Error {}
 

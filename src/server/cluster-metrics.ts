@@ -35,7 +35,7 @@ export function serveClusterMetrics(): void {
   cluster.on('listening', (w) => listening.add(w));
   cluster.on('exit', (w) => listening.delete(w));
   let seq = 0;
-  const collections = new Map<number, (worker: Worker, metrics: object[] | undefined) => void>();
+  const collections = new Map<number, (metrics: object[] | undefined) => void>();
 
   const collect = (): Promise<string> => {
     const id = ++seq;
@@ -44,7 +44,7 @@ export function serveClusterMetrics(): void {
     return new Promise<void>((resolve) => {
       let pending = asked.length;
       const timer = setTimeout(resolve, COLLECT_MS);
-      collections.set(id, (_worker, metrics) => {
+      collections.set(id, (metrics) => {
         if (metrics) parts.push(metrics);
         if (--pending === 0) {
           clearTimeout(timer);
@@ -67,7 +67,7 @@ export function serveClusterMetrics(): void {
   };
 
   cluster.on('message', (worker: Worker, msg: Msg) => {
-    if (msg?.type === PART) collections.get(msg.id)?.(worker, msg.metrics);
+    if (msg?.type === PART) collections.get(msg.id)?.(msg.metrics);
     else if (msg?.type === SCRAPE) {
       const reply = (r: Omit<Extract<Msg, { type: typeof SCRAPED }>, 'type' | 'id'>) => {
         if (worker.isConnected()) worker.send({ type: SCRAPED, id: msg.id, ...r } satisfies Msg);
