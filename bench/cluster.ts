@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    const flags: Record<string, string | number> = { ratePerSec: 1000, rateBurst: 2000, maxConnections: 19_000, logLevel: 'warn' };
+    const flags: Record<string, string | number> = { ratePerSec: 1000, rateBurst: 2000, maxConnections: 19_000, maxConnectionsPerAddress: 0, logLevel: 'warn' };
     if (!embedded) {
       redis = await startRedis();
       pg = await startPostgres();

@@ -134,7 +134,7 @@ async function startServer(kind: ServerKind): Promise<Running> {
     args = [
       '-c', '0', process.execPath, path.join(root, 'dist/src/cli/main.js'), 'serve',
       '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info',
-      '--rate-per-sec', '1000', '--rate-burst', '1000', '--max-connections', '30000',
+      '--rate-per-sec', '1000', '--rate-burst', '1000', '--max-connections', '30000', '--max-connections-per-address', '0', '--guests-per-minute', '0',
     ];
   } else {
     args = ['-c', '0', process.execPath, path.join(here, 'peers/naive-ws.js'), '--port', '0', '--host', '127.0.0.1'];

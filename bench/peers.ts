@@ -106,7 +106,7 @@ async function startServer(target: Target): Promise<Server> {
   if (target === 'scale-chat') {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'scale-chat-peers-data-'));
     tempDirs.add(dataDir);
-    args = [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info', '--rate-per-sec', '1000', '--rate-burst', '2000', '--max-connections', '19000'];
+    args = [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info', '--rate-per-sec', '1000', '--rate-burst', '2000', '--max-connections', '19000', '--max-connections-per-address', '0', '--guests-per-minute', '0'];
   } else {
     args = [path.join(here, 'peers', target === 'ws-naive' ? 'ws-naive-server.js' : 'socketio.js'), '--port', '0', '--host', '127.0.0.1'];
   }

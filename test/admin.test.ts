@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import WebSocket from 'ws';
 import { ChatClient, type ChatClientOptions } from '../src/client/index.js';
 import type { AckFrame, ErrorFrame, HistoryFrame, JoinedFrame, MsgEvent, WelcomeFrame } from '../src/protocol/types.js';
+import { adminCli, grantAdmin } from './helpers/admin.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
@@ -92,11 +93,15 @@ let chief: { c: RawClient; token: string };
 let mallory: { c: RawClient; token: string };
 
 before(async () => {
-  srv = await startServer({ ratePerSec: 1000, rateBurst: 1000, admins: ['chief', 'ghostchief'] });
-  // The first account ever created is an admin; `chief` is one by configuration; `mallory` is not.
+  srv = await startServer({ ratePerSec: 1000, rateBurst: 1000 });
+  // The operator makes `founder` (with the real CLI, while the server runs) and `chief` admins; `mallory`
+  // is not one. Being the first account makes no one an admin.
   founder = await account('founder');
   chief = await account('chief');
   mallory = await account('mallory');
+  const cli = await adminCli(['grant', 'founder', '--data-dir', srv.dataDir]);
+  assert.equal(cli.code, 0, cli.stderr);
+  await grantAdmin(srv.dataDir, 'chief');
 });
 after(async () => {
   for (const u of [founder, chief, mallory]) u?.c.close();
@@ -112,17 +117,17 @@ describe('admin role and authentication', () => {
     assert.equal(forged.status, 401);
     assert.equal(forged.body.error, 'token_invalid');
 
-    assert.equal((await api('GET', 'me', founder.token)).body.admin, true, 'the first account is an admin');
-    assert.equal((await api('GET', 'me', chief.token)).body.admin, true, 'a configured name is an admin');
+    assert.equal((await api('GET', 'me', founder.token)).body.admin, true, 'granted by the CLI');
+    assert.equal((await api('GET', 'me', chief.token)).body.admin, true, 'granted by the CLI code');
     assert.equal((await api('GET', 'me', mallory.token)).body.admin, false);
-    // A guest can never be an admin, even with a configured name (anyone could take a guest name).
+    // A guest can never be an admin (anyone could take a guest name).
     const g = await guest('ghostchief');
     assert.equal((await api('GET', 'me', g.token)).body.admin, false);
     assert.equal((await api('GET', 'stats', g.token)).status, 403);
     g.c.close();
   });
 
-  it('the first account is remembered: later accounts do not become admins', async () => {
+  it('accounts registered later are not admins', async () => {
     const late = await account(uniq('late'));
     assert.equal((await api('GET', 'me', late.token)).body.admin, false);
     assert.equal((await api('GET', 'rooms', late.token)).status, 403);
@@ -465,9 +470,10 @@ describe('logs', () => {
 
   it('JSON lines carry connection ids and request ids; chat messages log nothing at info', async () => {
     const lines: Record<string, unknown>[] = [];
+    const raw: string[] = [];
     const sink = new Writable({
       write(chunk, _enc, done) {
-        for (const l of String(chunk).split('\n')) if (l.trim()) lines.push(JSON.parse(l));
+        for (const l of String(chunk).split('\n')) if (l.trim()) raw.push(l), lines.push(JSON.parse(l));
         done();
       },
     });
@@ -477,6 +483,7 @@ describe('logs', () => {
       const reg = await RawClient.open(own.url);
       reg.send({ type: 'hello', v: 1, auth: { kind: 'register', name: 'logboss', password: PASSWORD } });
       const w = await reg.next<WelcomeFrame>((e) => e.type === 'welcome');
+      await grantAdmin(own.dataDir, 'logboss');
       const before = lines.length;
       for (let i = 0; i < 50; i++) {
         const ack = await reg.request<AckFrame>({ type: 'send', id: rid(), room: 'general', text: `line ${i}` });
@@ -494,6 +501,12 @@ describe('logs', () => {
       assert.ok(reqLine, 'the admin request line carries the request id');
       assert.equal(reqLine.status, 200);
       assert.equal(reqLine.node, 'logtest');
+      // The "log level changed" line has one `level` key (pino's, the line's own level) and says the new one apart.
+      const changed = raw.filter((l) => l.includes('log level changed'));
+      assert.equal(changed.length, 1);
+      assert.equal(changed[0].match(/"level":/g)?.length, 1, changed[0]);
+      const parsed = JSON.parse(changed[0]) as Record<string, unknown>;
+      assert.deepEqual([parsed.level, parsed.newLevel, parsed.was, parsed.by], [40, 'debug', 'info', 'logboss']);
       // At debug, connection lines carry the connection id (node:counter).
       const g = await RawClient.guest(own.url, 'debugguest');
       g.c.close();

@@ -4,24 +4,17 @@
  * a real 3-master Redis Cluster; then what only Redis can break: the link dropping (Redis killed and
  * restarted), where the node must fill the gap from the store by itself.
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RedisBus } from '../src/server/bus/redis.js';
 import type { BusMessage } from '../src/server/bus/bus.js';
 import { roomTopic } from '../src/server/bus/bus.js';
 import type { RoomLog } from '../src/server/cluster/sequencer.js';
 import { busContract, waitFor } from './bus.contract.js';
-import { redisClusterMissing, redisMissing, startRedis, startRedisCluster, type TestRedis, type TestRedisCluster } from './helpers/redis.js';
+import { redisClusterMissing, redisMissing, sharedRedisFixtures, startRedis } from './helpers/redis.js';
 
 const missing = redisMissing();
-let shared: Promise<TestRedis> | null = null;
-const redis = (): Promise<TestRedis> => (shared ??= startRedis());
-let sharedCluster: Promise<TestRedisCluster> | null = null;
-const redisCluster = (): Promise<TestRedisCluster> => (sharedCluster ??= startRedisCluster(3));
-after(async () => {
-  if (shared) await (await shared).cleanup();
-  if (sharedCluster) await (await sharedCluster).cleanup();
-});
+const { redis, redisCluster } = sharedRedisFixtures();
 
 let prefixCounter = 0;
 

@@ -11,6 +11,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,8 +58,9 @@ interface Summary {
   generator: { procs: number; cpuPct: number; bottleneck: boolean };
   server: { metrics?: Record<string, number> };
   events: { sample: number; sentRows: number; receivedRows: number };
-  thresholds: { expr: string; ok: boolean; actual: number | null }[];
+  thresholds: { expr: string; ok: boolean; actual: number | null; source: string }[];
   passed: boolean;
+  reasons?: string[];
 }
 
 function readCsv(file: string): { header: string; rows: string[][] } {
@@ -184,14 +186,24 @@ describe('loadtest against a real server', { concurrency: true }, () => {
       assert.equal(r.code, 1, explain(r));
       const s = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
       assert.deepEqual(
-        s.thresholds.map((t) => [t.expr, t.ok]),
+        s.thresholds.filter((t) => t.source === 'threshold').map((t) => [t.expr, t.ok]),
         [
           ['loss==0', true],
           ['delivered<1', false],
         ],
       );
+      // The default checks of what the user did not name still ran (and held).
+      assert.deepEqual(
+        s.thresholds.filter((t) => t.source === 'default').map((t) => [t.expr, t.ok]),
+        [
+          ['duplicates==0', true],
+          ['out_of_order==0', true],
+          ['connect_failures==0', true],
+        ],
+      );
       assert.equal(s.passed, false);
       assert.ok(r.stdout.includes('FAIL delivered<1'), r.stdout);
+      assert.match(r.stdout, /^result\s+FAILED: .*\(threshold delivered<1\)$/m);
     });
   });
 
@@ -220,11 +232,65 @@ describe('loadtest against a real server', { concurrency: true }, () => {
       const r = await loadtest(['--url', 'ws://127.0.0.1:9/ws', '--clients', '5', '--duration', '2', '--out', dir]);
       assert.equal(r.code, 3, explain(r));
       assert.match(r.stderr, /no client could connect in 10 s: is a server listening at ws:\/\/127\.0\.0\.1:9\/ws\?/);
+      assert.match(r.stdout, /^result\s+FAILED \(aborted: no client could connect/m, r.stdout);
+      assert.doesNotMatch(r.stdout, /PASSED/);
       const s = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary & { aborted?: string };
       assert.equal(s.passed, false);
       assert.match(s.aborted ?? '', /no client could connect/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Without any --threshold, a run whose clients did not connect must not pass (it used to print
+  // PASSED and exit 0): the default check connect_failures==0 fails it, saying why.
+  test('no thresholds, a ramp against a URL where nothing listens: FAILED, exit 1, the reason printed', async () => {
+    const dir = tempDir('scale-chat-loadtest-');
+    try {
+      const r = await loadtest(['--url', 'ws://127.0.0.1:9/ws', '--ramp', '2s:5', '--drain-timeout', '2s', '--out', dir]);
+      assert.equal(r.code, 1, explain(r));
+      assert.match(r.stdout, /^result\s+FAILED: 5 of 5 clients could not connect \(default check connect_failures==0; loosen with --max-connect-failures\)$/m, explain(r));
+      const s = JSON.parse(readFileSync(path.join(dir, 'summary.json'), 'utf8')) as Summary;
+      assert.equal(s.passed, false);
+      assert.equal(s.connections.failures, 5);
+      assert.deepEqual(s.reasons, ['5 of 5 clients could not connect (default check connect_failures==0; loosen with --max-connect-failures)']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('no thresholds, a server that accepts TCP and never answers: every connection times out, FAILED, exit 1', async () => {
+    const held = new Set<Socket>();
+    const black = createServer((sock) => {
+      held.add(sock);
+      sock.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => black.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (black.address() as AddressInfo).port;
+      const r = await loadtest(['--url', `ws://127.0.0.1:${port}/ws`, '--metrics-url', 'none', '--clients', '4', '--connect-timeout', '2s', '--duration', '1']);
+      assert.equal(r.code, 1, explain(r));
+      assert.match(r.stdout, /^connections\s+0 peak of 4, 4 failed/m, r.stdout);
+      assert.match(r.stdout, /^result\s+FAILED: 4 of 4 clients could not connect/m, r.stdout);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((resolve) => black.close(resolve));
+    }
+  });
+
+  test('no thresholds, a server that holds only some of the clients: FAILED; --max-connect-failures 50% lets it pass', async () => {
+    const srv = await startServer({ ...LOAD_LIMITS, maxConnections: 4 });
+    try {
+      const args = ['--url', srv.url, '--clients', '8', '--connect-timeout', '3s', '--duration', '1'];
+      const strict = await loadtest(args);
+      assert.equal(strict.code, 1, explain(strict));
+      assert.match(strict.stdout, /^result\s+FAILED: 4 of 8 clients could not connect/m, strict.stdout);
+      const loose = await loadtest([...args, '--max-connect-failures', '50%']);
+      assert.equal(loose.code, 0, explain(loose));
+      assert.match(loose.stdout, /^check\s+ok   connect_failures_pct<=50% \(actual 50, --max-connect-failures\)$/m, loose.stdout);
+      assert.match(loose.stdout, /^result\s+PASSED$/m);
+    } finally {
+      await srv.cleanup();
     }
   });
 

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import WebSocket from 'ws';
-import type { AckFrame, ErrorFrame, MsgEvent, ResumeEvent, WelcomeFrame } from '../src/protocol/types.js';
+import type { AckFrame, ErrorFrame, HistoryFrame, MsgEvent, ResumeEvent, WelcomeFrame } from '../src/protocol/types.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer, tempDir } from './helpers/server.js';
 
@@ -120,8 +120,18 @@ describe('resume', () => {
       assert.ok(lastSeen < acks[total - 1].seq, 'it really fell behind');
       const r = await RawClient.open(srv.url);
       r.send({ type: 'hello', v: 1, auth: { kind: 'token', token: slow.welcome.token }, resume: { general: lastSeen } });
-      await r.next((e) => e.type === 'resume', 20_000);
-      const all = [...got, ...r.all<MsgEvent>('msg')].map((m) => m.seq);
+      const resumed = await r.next<ResumeEvent>((e) => e.type === 'resume', 20_000);
+      const replayed = r.all<MsgEvent>('msg');
+      // A replay stops at the connection's backlog bound (half of maxOutboxBytes): the rest is paged, as
+      // docs/protocol.md section 9 says a client does after `resume {complete:false}`.
+      let cursor = resumed.toSeq;
+      for (let more = !resumed.complete, page = 0; more; page++) {
+        const h = await r.request<HistoryFrame>({ type: 'history', id: `page-${page}`, room: 'general', after: cursor, limit: 200 }, 20_000);
+        replayed.push(...h.messages);
+        if (h.messages.length) cursor = h.messages[h.messages.length - 1].seq;
+        more = h.hasMore;
+      }
+      const all = [...got, ...replayed].map((m) => m.seq);
       assert.deepEqual(all, acks.map((a) => a.seq), 'every acked message exactly once, in order');
       const metrics = await (await fetch(srv.http + '/metrics')).text();
       assert.match(metrics, /^scalechat_slow_consumer_closes_total\{[^}]*\} 1$/m, 'the close is counted');

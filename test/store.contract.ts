@@ -373,13 +373,19 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         const first = await store.append([msg('a', 'u1', 'cid-1', 'original', T0 + 1)]);
         assert.equal(first[0].duplicate, false);
         await store.append([msg('a', 'u2', 'cid-1', 'same id, other author')]);
+        assert.equal(first[0].conflict, false);
+        const resend = await store.append([msg('a', 'u1', 'cid-1', 'original', T0 + 50)]);
+        assert.deepEqual([resend[0].duplicate, resend[0].conflict], [true, false], 'a true resend');
+        assert.deepEqual(resend[0].message, first[0].message, 'the original ts, not the resend’s');
         const again = await store.append([msg('a', 'u1', 'cid-1', 'retry with other text', T0 + 99)]);
         assert.equal(again[0].duplicate, true);
+        assert.equal(again[0].conflict, true, 'another text under the same id');
         assert.deepEqual(again[0].message, first[0].message);
         assert.equal(again[0].message.text, 'original');
         // Even when the retry names another room, the original is returned.
-        const other = await store.append([msg('b', 'u1', 'cid-1', 'elsewhere')]);
+        const other = await store.append([msg('b', 'u1', 'cid-1', 'original')]);
         assert.equal(other[0].duplicate, true);
+        assert.equal(other[0].conflict, true, 'another room under the same id');
         assert.deepEqual(other[0].message, first[0].message);
         assert.equal((await store.getRoom('a'))!.lastSeq, 2);
         assert.equal((await store.getRoom('b'))!.lastSeq, 0);
@@ -394,18 +400,27 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
           msg('b', 'u1', 'dup', 'third'),
         ]);
         assert.deepEqual(
-          res.map((r) => [r.message.seq, r.duplicate]),
+          res.map((r) => [r.message.seq, r.duplicate, r.conflict]),
           [
-            [1, false],
-            [2, false],
-            [1, true],
-            [1, true],
+            [1, false, false],
+            [2, false, false],
+            [1, true, true],
+            [1, true, true],
           ],
         );
         assert.equal(res[2].message.text, 'first');
         assert.equal(res[3].message.room, 'a');
         assert.equal((await store.getRoom('a'))!.lastSeq, 2);
         assert.equal((await store.getRoom('b'))!.lastSeq, 0);
+        const same = await store.append([msg('a', 'u1', 'twice', 'same'), msg('a', 'u1', 'twice', 'same')]);
+        assert.deepEqual(
+          same.map((r) => [r.message.seq, r.duplicate, r.conflict]),
+          [
+            [3, false, false],
+            [3, true, false],
+          ],
+          'a true repeat in one batch is no conflict',
+        );
       });
 
       it('appending to an unknown room throws, and the whole batch is rolled back', async () => {
@@ -509,6 +524,143 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe('idempotency across admin actions', () => {
+      beforeEach(async () => {
+        await store.createRoom(room('r1'), ['u1']);
+        await store.createRoom(room('r2'), ['u1']);
+      });
+
+      it('a resend after an admin delete gets the original ack (room, seq, ts); another text or room is a conflict', async () => {
+        // Non-ASCII text: the stored fingerprint (computed by the database for PostgreSQL) matches the one
+        // computed from the resend.
+        const two = 'twö 👋 ✓ \t "q"';
+        const [, orig] = await store.append([msg('r1', 'u1', 'a', 'one', T0 + 1), msg('r1', 'u1', 'b', two, T0 + 2), msg('r1', 'u1', 'c', 'three', T0 + 3)]);
+        assert.equal(await store.deleteMessage('r1', 2), true);
+        assert.equal(await store.deleteMessage('r1', 2), true, 'deleting a tombstone again');
+        const [r] = await store.append([msg('r1', 'u1', 'b', two, T0 + 500)]);
+        assert.deepEqual([r.duplicate, r.conflict], [true, false]);
+        assert.deepEqual([r.message.room, r.message.seq, r.message.ts, r.message.id], ['r1', orig.message.seq, T0 + 2, 'b']);
+        assert.equal(r.message.deleted, true, 'the original as history has it: a tombstone');
+        const [other] = await store.append([msg('r1', 'u1', 'b', 'not two')]);
+        assert.deepEqual([other.duplicate, other.conflict], [true, true]);
+        const [elsewhere] = await store.append([msg('r2', 'u1', 'b', two)]);
+        assert.deepEqual([elsewhere.duplicate, elsewhere.conflict], [true, true]);
+        assert.equal((await store.getRoom('r1'))!.lastSeq, 3, 'nothing was stored');
+        assert.equal((await store.getRoom('r2'))!.lastSeq, 0);
+      });
+
+      it('a resend after a room reset gets the original ack and stores no copy; the ids survive a reopen', async () => {
+        const res = await store.append([msg('r1', 'u1', 'a', 'one', T0 + 1), msg('r1', 'u1', 'b', 'two', T0 + 2), msg('r1', 'u2', 'c', 'thrée 🎉', T0 + 3)]);
+        assert.equal(await store.deleteMessage('r1', 1), true, 'a tombstone, then the reset');
+        assert.deepEqual(await store.resetRoom('r1'), { deleted: 3, lastSeq: 3 });
+        const again = await store.append([msg('r1', 'u1', 'b', 'two', T0 + 900), msg('r1', 'u2', 'c', 'thrée 🎉', T0 + 901)]);
+        assert.deepEqual(
+          again.map((r) => [r.duplicate, r.conflict, r.message.room, r.message.seq, r.message.ts, r.message.id, r.message.uid]),
+          [
+            [true, false, 'r1', 2, T0 + 2, 'b', 'u1'],
+            [true, false, 'r1', 3, T0 + 3, 'c', 'u2'],
+          ],
+        );
+        assert.equal(again[0].message.deleted, true, 'gone from history: returned as a tombstone');
+        assert.deepEqual(await store.history('r1', { limit: 10 }), [], 'no copy in history');
+        assert.equal((await store.getRoom('r1'))!.lastSeq, 3);
+        const [conflict] = await store.append([msg('r1', 'u1', 'a', 'not one')]);
+        assert.deepEqual([conflict.duplicate, conflict.conflict, conflict.message.seq], [true, true, res[0].message.seq]);
+        // A new message continues after the reset.
+        const [fresh] = await store.append([msg('r1', 'u1', 'd', 'four')]);
+        assert.deepEqual([fresh.duplicate, fresh.message.seq], [false, 4]);
+
+        await store.close();
+        const s2 = await h.reopen();
+        const [after] = await s2.append([msg('r1', 'u1', 'a', 'one', T0 + 999)]);
+        assert.deepEqual([after.duplicate, after.conflict, after.message.seq, after.message.ts], [true, false, 1, T0 + 1]);
+        assert.deepEqual(seqs(await s2.history('r1', { limit: 10 })), [4]);
+      });
+
+      it('a resend in the same batch as other new messages after a reset: the others get fresh seqs', async () => {
+        await store.append([msg('r1', 'u1', 'a', 'one')]);
+        await store.resetRoom('r1');
+        const res = await store.append([msg('r1', 'u1', 'x', 'new'), msg('r1', 'u1', 'a', 'one'), msg('r1', 'u1', 'y', 'newer')]);
+        assert.deepEqual(
+          res.map((r) => [r.message.seq, r.duplicate, r.conflict]),
+          [
+            [2, false, false],
+            [1, true, false],
+            [3, false, false],
+          ],
+        );
+        assert.deepEqual(seqs(await store.history('r1', { limit: 10 })), [2, 3]);
+      });
+
+      it('deleteRoom forgets the client ids of its messages: the same id in a recreated room is a new message', async () => {
+        await store.append([msg('r1', 'u1', 'a', 'one'), msg('r2', 'u1', 'k', 'kept')]);
+        await store.resetRoom('r1');
+        await store.append([msg('r1', 'u1', 'b', 'two')]);
+        assert.ok(await store.deleteRoom('r1'));
+        assert.equal(await store.createRoom(room('r1'), ['u1']), true);
+        const res = await store.append([msg('r1', 'u1', 'a', 'one'), msg('r1', 'u1', 'b', 'other text')]);
+        assert.deepEqual(
+          res.map((r) => [r.message.seq, r.duplicate, r.conflict]),
+          [
+            [1, false, false],
+            [2, false, false],
+          ],
+        );
+        const [kept] = await store.append([msg('r2', 'u1', 'k', 'kept')]);
+        assert.deepEqual([kept.duplicate, kept.conflict], [true, false], 'ids of other rooms are kept');
+      });
+    });
+
+    describe('guest expiry', () => {
+      const CUT = T0 + 1000;
+      beforeEach(async () => {
+        await store.createRoom(room('r1'), []);
+        await store.createUser(user('g-old', 'old', false, T0 + 1));
+        await store.createUser(user('g-old2', 'old2', false, T0 + 1));
+        await store.createUser(user('g-wrote', 'wrote', false, T0 + 2));
+        await store.createUser(user('g-reset', 'reset', false, T0 + 3));
+        await store.createUser(user('a-old', 'account', true, T0 + 1));
+        await store.createUser(user('g-new', 'new', false, CUT));
+        await store.append([msg('r1', 'g-wrote'), msg('r1', 'g-reset')]);
+        await store.resetRoom('r1'); // g-reset's message is gone from history, but g-reset did write
+      });
+
+      it('listStaleGuests: guests created before the cutoff that never wrote, oldest first, paged', async () => {
+        const all = await store.listStaleGuests(CUT, 100);
+        assert.deepEqual(all, [
+          { id: 'g-old', createdAt: T0 + 1 },
+          { id: 'g-old2', createdAt: T0 + 1 },
+        ]);
+        const p1 = await store.listStaleGuests(CUT, 1);
+        assert.deepEqual(p1.map((g) => g.id), ['g-old']);
+        const p2 = await store.listStaleGuests(CUT, 1, p1[0]);
+        assert.deepEqual(p2.map((g) => g.id), ['g-old2']);
+        assert.deepEqual(await store.listStaleGuests(CUT, 1, p2[0]), []);
+        assert.deepEqual(await store.listStaleGuests(CUT + 1, 100).then((l) => l.map((g) => g.id)), ['g-old', 'g-old2', 'g-new']);
+        assert.deepEqual(await store.listStaleGuests(T0 + 1, 100), [], 'created at the cutoff: kept');
+        assert.deepEqual(await store.listStaleGuests(CUT, 0), []);
+      });
+
+      it('deleteGuests deletes guests that never wrote, with memberships and read markers; others are kept', async () => {
+        await store.createRoom(room('team', 'private', 'a-old'), ['a-old', 'g-old', 'g-wrote']);
+        await store.createRoom(room(dmRoomId('a-old', 'g-old'), 'dm', 'a-old'), ['a-old', 'g-old']);
+        await store.setReadMarker('g-old', 'team', 3);
+        await store.setReadMarker('g-old', GLOBAL_ROOM, 2);
+        assert.equal(await store.deleteGuests([]), 0);
+        assert.equal(await store.deleteGuests(['g-old', 'g-old', 'g-wrote', 'g-reset', 'a-old', 'nobody']), 1);
+        assert.equal(await store.getUser('g-old'), null);
+        for (const id of ['g-old2', 'g-wrote', 'g-reset', 'a-old', 'g-new']) assert.ok(await store.getUser(id), `${id} kept`);
+        assert.equal(await store.isMember('team', 'g-old'), false);
+        assert.equal(await store.isMember('team', 'g-wrote'), true);
+        assert.equal((await store.listMembers('team', 10)).total, 2);
+        assert.deepEqual((await store.listUserRooms('g-old')).map((r) => [r.id, r.lastRead]), [[GLOBAL_ROOM, 0]], 'no rooms, no markers left');
+        assert.deepEqual((await store.listStaleGuests(CUT, 100)).map((g) => g.id), ['g-old2']);
+        // The name is free for a new guest or an account, as before.
+        await store.createUser(user('a-new', 'old', true, CUT + 1));
+        assert.equal((await store.findUserByName('old'))!.id, 'a-new');
+      });
+    });
+
     describe('persistence', () => {
       it('everything survives close and reopen', async () => {
         const alice = user('u1', 'Alice', true, T0 + 1);
@@ -608,9 +760,10 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         assert.equal(page[1].text, '');
         assert.equal(page[0].deleted, undefined);
         assert.equal((await store.history('r1', { after: 1, limit: 1 }))[0].deleted, true);
-        // The tombstone still answers a resend of the same client id (no new seq).
+        // The tombstone still answers a resend of the same client id (no new seq, no conflict).
         const [again] = await store.append([msg('r1', 'u1', 'b', 'two')]);
         assert.equal(again.duplicate, true);
+        assert.equal(again.conflict, false);
         assert.equal(again.message.seq, 2);
         const s2 = await h.reopen();
         assert.equal((await s2.history('r1', { limit: 10 }))[1].deleted, true);

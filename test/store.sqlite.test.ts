@@ -80,6 +80,42 @@ describe('SqliteStore specifics', () => {
     }
   });
 
+  it('after migration 3, messages stored before it keep their idempotency (old tombstones: any text is a resend)', async () => {
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'chat.db');
+      const db = new Database(file);
+      migrateSqlite(db, sqliteMigrations.filter((m) => m.version <= 2));
+      db.exec(`INSERT INTO rooms (id, kind, created_at, last_seq, last_active) VALUES ('old', 'public', 0, 2, 0);
+        INSERT INTO messages (room, seq, id, uid, user, text, ts, deleted) VALUES
+          ('old', 1, 'm1', 'u1', 'U', 'héllo 👋', 11, 0), ('old', 2, 'm2', 'u1', 'U', '', 12, 1);`);
+      db.close();
+      const s = new SqliteStore(file);
+      await s.init();
+      try {
+        const res = await s.append([
+          { room: 'old', id: 'm1', uid: 'u1', user: 'U', text: 'héllo 👋', ts: 50 },
+          { room: 'old', id: 'm2', uid: 'u1', user: 'U', text: 'whatever it said', ts: 51 },
+          { room: 'old', id: 'm3', uid: 'u1', user: 'U', text: 'new', ts: 52 },
+        ]);
+        assert.deepEqual(
+          res.map((r) => [r.message.seq, r.message.ts, r.duplicate, r.conflict]),
+          [
+            [1, 11, true, false],
+            [2, 12, true, false],
+            [3, 52, false, false],
+          ],
+        );
+        const [other] = await s.append([{ room: 'old', id: 'm1', uid: 'u1', user: 'U', text: 'hello', ts: 1 }]);
+        assert.equal(other.conflict, true);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('works in memory', async () => {
     const s = new SqliteStore(':memory:');
     await s.init();

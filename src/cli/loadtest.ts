@@ -43,7 +43,7 @@ export function registerLoadtest(program: Command): void {
     'after',
     `
 Threshold metrics: ${Object.keys(METRICS).join(', ')}.
-Exit codes: 0 passed, 1 a threshold failed, 2 bad options, 3 the run was aborted, 130 interrupted (Ctrl-C).
+Exit codes: 0 passed, 1 a threshold or a default check (no loss, duplicates, reordering or failed connections) failed, 2 bad options, 3 the run was aborted, 130 interrupted (Ctrl-C).
 The server must allow the load: raise its per-connection rate limit (--rate-per-sec, --rate-burst) above
 --rate and its --max-connections above --clients; see docs/loadtest.md.`,
   );

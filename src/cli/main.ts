@@ -9,6 +9,7 @@ import { registerServe } from './serve.js';
 import { registerLoadtest } from './loadtest.js';
 import { registerChat } from './chat.js';
 import { registerReport } from './report.js';
+import { registerAdmin } from './admin.js';
 
 const program = new Command();
 program.name('scale-chat').description('Real-time WebSocket chat built to be pushed to its limits');
@@ -16,5 +17,6 @@ registerServe(program);
 registerLoadtest(program);
 registerChat(program);
 registerReport(program);
+registerAdmin(program);
 
 program.parseAsync(process.argv);

@@ -370,3 +370,42 @@ test('client: a handshake timeout (4503, after its error frame) is retried, not 
   assert.deepEqual(states.map((c) => c.to), ['connecting', 'reconnecting', 'open']);
   assert.equal(net.sockets.length, 2);
 });
+
+test('client: rooms named like Object.prototype members ("constructor", "tostring", "__proto__") resume and deliver', async (t) => {
+  // A resume record as parsed from storage: JSON.parse keeps "__proto__" as an own key; a bad seq is dropped.
+  const saved = JSON.parse('{"__proto__": 2, "constructor": 1, "general": 0, "valueof": -1}') as Record<string, number>;
+  const { client, handshake, seqs } = setup(t, { resume: saved });
+  assert.equal(client.lastSeq('toString'), undefined, 'not Object.prototype.toString');
+  assert.equal(client.lastSeq('hasOwnProperty'), undefined);
+  assert.equal(client.lastSeq('__proto__'), 2);
+  void client.connect();
+  const rooms = [room('general', 0), room('constructor', 3), room('__proto__', 2), room('tostring', 4), room('hasownproperty', 1)];
+  const s = await handshake(0, welcome(rooms));
+  const hello = s.sent[0];
+  assert.ok(Object.hasOwn(hello.resume, '__proto__'), 'the __proto__ position is sent as data');
+  assert.deepEqual(Object.entries(hello.resume).sort(), [['__proto__', 2], ['constructor', 1], ['general', 0]]);
+  // Rooms without a resume position start at their lastSeq, never at Object.prototype's "position".
+  assert.equal(client.lastSeq('constructor'), 1);
+  assert.equal(client.lastSeq('tostring'), 4);
+  assert.equal(client.lastSeq('hasownproperty'), 1);
+  s.push(msg('tostring', 5), msg('hasownproperty', 2), msg('__proto__', 3));
+  // constructor resumed from 1: the server replays 2 and 3.
+  s.push(msg('constructor', 2), msg('constructor', 3), { type: 'resume', room: 'constructor', fromSeq: 1, toSeq: 3, complete: true });
+  await waitFor(() => seqs().length === 5, 'five messages');
+  assert.deepEqual(seqs(), ['tostring:5', 'hasownproperty:2', '__proto__:3', 'constructor:2', 'constructor:3']);
+  const snap = client.session().resume;
+  assert.ok(Object.hasOwn(snap, '__proto__') && Object.hasOwn(snap, 'constructor'));
+  assert.deepEqual(JSON.parse(JSON.stringify(snap)), JSON.parse('{"general":0,"constructor":3,"__proto__":3,"tostring":5,"hasownproperty":2}'));
+  assert.equal(Object.getPrototypeOf(snap), Object.prototype, 'the prototype was not replaced by a "__proto__" room');
+});
+
+test('client: a room named "constructor" without a resume position starts at its lastSeq', async (t) => {
+  const { client, handshake, seqs } = setup(t);
+  void client.connect();
+  const s = await handshake(0, welcome([room('general', 0), room('constructor', 3)]));
+  assert.equal(client.lastSeq('constructor'), 3);
+  s.push(msg('constructor', 4));
+  await waitFor(() => seqs().length === 1, 'the live message');
+  assert.deepEqual(seqs(), ['constructor:4']);
+  assert.equal(s.of('history').length, 0, 'no gap fill from a NaN position');
+});

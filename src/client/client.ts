@@ -40,6 +40,7 @@ import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js
 import { Emitter, type Listener } from './emitter.js';
 import { ChatError } from './errors.js';
 import { createIdFactory } from './ids.js';
+import { resumeMap, toRecord } from './keys.js';
 import { Outbox } from './outbox.js';
 import { RoomBook } from './rooms.js';
 import { StateMachine, type ConnectionState } from './state.js';
@@ -86,8 +87,10 @@ export class ChatClient {
   private sessionToken: string | undefined;
   /** The `error` frame received during the current handshake, if any. */
   private handshakeError: ErrorFrame | undefined;
-  /** Resume positions sent in the current hello. */
-  private sentResume: Record<string, number> = {};
+  /** Resume positions sent in the current hello (a Map: room ids are keys from the network). */
+  private sentResume = new Map<string, number>();
+  /** options.resume, own keys and valid seqs only. */
+  private readonly initialResume: ReadonlyMap<string, number>;
   private readonly pendingReads = new Map<string, number>();
   private reconnectTimer: Timer | undefined;
   private retryAt: number | null = null;
@@ -112,6 +115,7 @@ export class ChatClient {
       },
     }, opts.decodeFrame);
     if (opts.auth.kind === 'token') this.sessionToken = opts.auth.token;
+    this.initialResume = resumeMap(opts.resume);
     this.outbox = new Outbox({
       transmit: (frame) => this.transmit(frame),
       now: this.now,
@@ -172,11 +176,11 @@ export class ChatClient {
   }
   /** Highest seq delivered (or the starting position) in `room`. */
   lastSeq(room: string): number | undefined {
-    return this.sync.last(room) ?? (this.lastWelcome ? undefined : this.opts.resume?.[room]);
+    return this.sync.last(room) ?? (this.lastWelcome ? undefined : this.initialResume.get(room));
   }
   /** What to persist to restore this session later (token auth + resume positions). */
   session(): SessionSnapshot {
-    return { token: this.sessionToken, resume: this.lastWelcome ? this.sync.positions() : { ...this.opts.resume } };
+    return { token: this.sessionToken, resume: toRecord(this.lastWelcome ? this.sync.positions() : this.initialResume) };
   }
 
   // ---- lifecycle -------------------------------------------------------------------------------
@@ -214,10 +218,10 @@ export class ChatClient {
   }
 
   private sendHello(): void {
-    this.sentResume = this.lastWelcome ? this.sync.positions() : { ...this.opts.resume };
+    this.sentResume = new Map(this.lastWelcome ? this.sync.positions() : this.initialResume);
     const auth = this.sessionToken !== undefined ? { kind: 'token' as const, token: this.sessionToken } : this.opts.auth;
     const hello: HelloFrame = { type: 'hello', v: PROTOCOL_VERSION, auth, presence: this.opts.presence ?? true };
-    if (Object.keys(this.sentResume).length > 0) hello.resume = this.sentResume;
+    if (this.sentResume.size > 0) hello.resume = toRecord(this.sentResume);
     this.rawSend(hello);
   }
 

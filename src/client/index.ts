@@ -13,6 +13,8 @@ export { Emitter, type Listener } from './emitter.js';
 export { DEFAULT_BACKOFF, backoffCap, backoffDelay, type BackoffOptions } from './backoff.js';
 export { StateMachine, TRANSITIONS, canTransition, type ConnectionState, type StateChange } from './state.js';
 export { createIdFactory } from './ids.js';
+export { namesakes, shortId, type Author } from './identity.js';
+export { ownValue } from './keys.js';
 export type {
   ChatClientEvents,
   ChatClientOptions,

@@ -31,7 +31,7 @@ export class RoomBook {
    * Replaces the book with a welcome's rooms. Rooms in `resume` (what hello sent) start from that
    * position (clamped to lastSeq), the others from lastSeq. Returns what changed; the caller emits.
    */
-  reconcile(rooms: RoomInfo[], resume: Record<string, number>): { added: RoomInfo[]; removed: string[] } {
+  reconcile(rooms: RoomInfo[], resume: ReadonlyMap<string, number>): { added: RoomInfo[]; removed: string[] } {
     const incoming = new Set(rooms.map((r) => r.id));
     const removed = [...this.map.keys()].filter((id) => !incoming.has(id));
     for (const id of removed) {
@@ -42,7 +42,7 @@ export class RoomBook {
     for (const r of rooms) {
       if (!this.map.has(r.id)) added.push(r);
       this.map.set(r.id, r);
-      const from = resume[r.id];
+      const from = resume.get(r.id); // a Map: a room named "constructor" must not find Object
       this.sync.track(r.id, from === undefined ? r.lastSeq : Math.min(from, r.lastSeq));
     }
     return { added, removed };

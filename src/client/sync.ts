@@ -61,9 +61,9 @@ export class RoomSync {
   }
 
   /** Resume positions of every tracked room. */
-  positions(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [room, t] of this.tracks) out[room] = t.last;
+  positions(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [room, t] of this.tracks) out.set(room, t.last);
     return out;
   }
 

@@ -45,7 +45,10 @@ export interface ChatClientOptions {
   WebSocket: WebSocketConstructor;
   /** Credentials for the first handshake. Later handshakes use the session token from `welcome`. */
   auth: Auth;
-  /** Initial last-seen seq per room (e.g. restored from storage via session()): replayed on connect. */
+  /**
+   * Initial last-seen seq per room (e.g. restored from storage via session()): replayed on connect.
+   * Only own properties with valid seqs are used (a room named `constructor` is never `Object`).
+   */
   resume?: Record<string, number>;
   /** Receive presence events (default true; load generators turn it off). */
   presence?: boolean;
@@ -126,5 +129,6 @@ export interface RetryInfo {
 /** What to persist to restore a session later: pass `token` as auth and `resume` as options.resume. */
 export interface SessionSnapshot {
   token: string | undefined;
+  /** Built with own data properties only (a room id may be `constructor` or `__proto__`): read it with Object.hasOwn. */
   resume: Record<string, number>;
 }

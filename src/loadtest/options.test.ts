@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { metricsUrlFor, resolveOptions } from './options.js';
+import { nameKey } from '../server/auth/names.js';
 import { clientName, makePlan, partnerOf, workerOf } from './plan.js';
 import { parseRamp, peak, targetAt, totalMs } from './ramp.js';
 import { evaluate, parseThresholds } from './thresholds.js';
@@ -119,7 +120,10 @@ test('plan: deterministic names and rooms, sizes within range, DM pairs in one p
     assert.equal(new Set(m).size, m.length, 'no client twice in a room');
   }
   for (let i = 0; i < 10; i++) for (const r of a.clientRooms[i]) assert.ok(a.roomMembers[r].includes(i));
-  assert.equal(clientName('abcde', 35), 'labcde-z');
+  assert.equal(clientName('abcde', 35), 'labcde-35');
+  // No two client names of a run are lookalikes (the server's name key folds 1/i/l, 0/o, rn/m, ...).
+  const keys = new Set(Array.from({ length: 5000 }, (_, i) => nameKey(clientName('abcde', i))));
+  assert.equal(keys.size, 5000, 'every client name has its own name key on the server');
   assert.equal(partnerOf(4, o), 5);
   assert.equal(partnerOf(5, o), 4);
   for (let i = 0; i < 10; i++) assert.equal(workerOf(i, 3), workerOf(i ^ 1, 3), 'a DM pair shares a process');

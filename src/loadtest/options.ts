@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { formatRamp, parseRamp, peak, totalMs, type RampStage } from './ramp.js';
-import { parseThresholds, type Threshold } from './thresholds.js';
+import { parseBound, parseThresholds, type Bound, type Threshold } from './thresholds.js';
 import { OptionError, parseDurationMs, parseInteger, parseNumber, parseSourceIps } from './units.js';
 
 export const TARGET_KINDS = ['scale-chat', 'ws-naive', 'socketio'] as const;
@@ -42,7 +42,12 @@ export interface LoadOptions {
   out: string | null;
   /** Fraction of messages whose events go to events.csv; null: automatic (all of them for small runs). */
   eventsSample: number | null;
+  /** The user's `--threshold`s (the default checks are added by `checksOf`, ./thresholds.ts). */
   thresholds: Threshold[];
+  /** --max-loss: lost deliveries allowed (null: not given; the default check is loss==0). */
+  maxLoss: Bound | null;
+  /** --max-connect-failures: clients allowed to fail to connect (null: not given; the default check is connect_failures==0). */
+  maxConnectFailures: Bound | null;
   cpu: string | null;
   /** Bound of the connect phase of a run without ramp (null: clients / connectRate + 30 s). */
   connectTimeoutMs: number | null;
@@ -85,7 +90,9 @@ export const OPTION_DEFS: OptionDef[] = [
   { key: 'sourceIps', flag: 'source-ips', arg: '<range>', help: 'source addresses, e.g. 127.0.0.1-127.0.0.8 (~28k ports each)' },
   { key: 'out', flag: 'out', arg: '<dir>', help: 'write events.csv, timeseries.csv and summary.json there' },
   { key: 'eventsSample', flag: 'events-sample', arg: '<0..1>', help: 'fraction of messages logged in events.csv (default: all when under ~2M events, else sampled)' },
-  { key: 'threshold', flag: 'threshold', arg: '<exprs>', help: 'pass/fail thresholds, e.g. "p99<100ms,loss==0": exit code 1 when violated', list: true },
+  { key: 'threshold', flag: 'threshold', arg: '<exprs>', help: 'pass/fail thresholds, e.g. "p99<100ms,loss==0": exit code 1 when violated (one on loss, duplicates, out_of_order or connect_failures replaces that default check)', list: true },
+  { key: 'maxLoss', flag: 'max-loss', arg: '<n|pct%>', help: 'lost deliveries allowed, a count or a % of the expected ones (default check without it: loss==0)' },
+  { key: 'maxConnectFailures', flag: 'max-connect-failures', arg: '<n|pct%>', help: 'clients allowed to fail to connect, a count or a % of --clients (default check without it: connect_failures==0)' },
   { key: 'cpu', flag: 'cpu', arg: '<cpus>', help: 're-run pinned to these CPUs with taskset -c (e.g. 1 or 2-3)' },
   { key: 'connectTimeout', flag: 'connect-timeout', arg: '<time>', help: 'bound of the connect phase (default: clients / connect-rate + 30s)' },
   { key: 'ackTimeout', flag: 'ack-timeout', arg: '<time>', help: 'a send not acknowledged within this fails', default: '30s' },
@@ -234,6 +241,8 @@ export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.Proce
     out: s('out') ?? null,
     eventsSample,
     thresholds: raw.threshold === undefined ? [] : parseThresholds(listOf(raw.threshold)),
+    maxLoss: s('maxLoss') === undefined ? null : parseBound(s('maxLoss')!, '--max-loss'),
+    maxConnectFailures: s('maxConnectFailures') === undefined ? null : parseBound(s('maxConnectFailures')!, '--max-connect-failures'),
     cpu: s('cpu') ?? null,
     connectTimeoutMs: s('connectTimeout') === undefined ? null : parseDurationMs(s('connectTimeout')!, '--connect-timeout'),
     ackTimeoutMs: parseDurationMs(s('ackTimeout')!, '--ack-timeout'),

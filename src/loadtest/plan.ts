@@ -40,8 +40,12 @@ export interface Plan {
   clientRooms: number[][];
 }
 
+/**
+ * The guest name of client `i`: the index in decimal. (In base 36, names such as `l…-1` and `l…-i`, or
+ * `-0` and `-o`, are lookalikes the server holds for one user: the second is refused with name_taken.)
+ */
 export function clientName(tag: string, i: number): string {
-  return `l${tag}-${i.toString(36)}`;
+  return `l${tag}-${i}`;
 }
 
 export function workerOf(i: number, procs: number): number {

@@ -84,8 +84,15 @@ export function summaryTable(s: Summary): string {
     const conns = srv.metrics?.scalechat_connections_max;
     rows.push(['server', `${srv.cpuPct !== undefined ? `${srv.cpuPct}% CPU` : 'CPU unknown'}${conns !== undefined ? `, ${conns} connections max` : ''}`]);
   }
-  for (const th of s.thresholds) rows.push([`threshold`, `${th.ok ? 'ok  ' : 'FAIL'} ${th.expr} (actual ${th.actual ?? 'n/a'})`]);
-  rows.push(['result', `${s.passed ? 'PASSED' : 'FAILED'}${s.interrupted ? ' (interrupted: shortened run)' : ''}${s.aborted ? ` (aborted: ${String(s.aborted)})` : ''}`]);
+  for (const th of s.thresholds) {
+    const from = th.source === 'default' ? ', default check' : th.source && th.source !== 'threshold' ? `, ${th.source}` : '';
+    rows.push([th.source === 'threshold' || th.source === undefined ? 'threshold' : 'check', `${th.ok ? 'ok  ' : 'FAIL'} ${th.expr} (actual ${th.actual ?? 'n/a'}${from})`]);
+  }
+  const note = `${s.interrupted ? ' (interrupted: shortened run)' : ''}${s.aborted ? ` (aborted: ${String(s.aborted)})` : ''}`;
+  // Why it failed, one reason a line (an abort is said on the result line itself).
+  const reasons = (s.reasons ?? []).filter((r) => !r.startsWith('the run was aborted'));
+  if (s.passed || reasons.length === 0) rows.push(['result', `${s.passed ? 'PASSED' : 'FAILED'}${note}`]);
+  else reasons.forEach((r, i) => rows.push([i === 0 ? 'result' : '', `FAILED: ${r}${i === 0 ? note : ''}`]));
   const w = Math.max(...rows.map((r) => r[0].length));
   let out = rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n';
   if (g.bottleneck && g.note) out += `\n!!! ${g.note}\n`;

@@ -2,8 +2,9 @@
  * The coordinator of a load run: starts the workers (in-process or child processes), lines up the
  * start, follows the clock, then stops sending, settles acks, drains deliveries, merges the exact
  * results, writes events.csv / timeseries.csv / summary.json and prints the table. Returns the exit
- * code: 0 passed, 1 a threshold failed, 3 the run was aborted (a worker died, a phase overran its bound),
- * 130 interrupted by Ctrl-C (the shortened run is still drained and reported).
+ * code: 0 passed, 1 a threshold or a default check (no loss, every client connected, ...) failed,
+ * 3 the run was aborted (a worker died, a phase overran its bound), 130 interrupted by Ctrl-C (the
+ * shortened run is still drained and reported).
  */
 import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
 import path from 'node:path';

@@ -83,6 +83,8 @@ export class Slot {
   leaving = false;
   private leaveTimer: ReturnType<typeof setTimeout> | undefined;
   everOpen = false;
+  /** Counted in `connectFailures` (at most once per client). */
+  failureCounted = false;
   private connectStart = 0;
   private readonly groupRooms: string[];
 
@@ -181,7 +183,10 @@ export class Slot {
     this.epoch++;
     if (info.error) {
       h.error(info.error);
-      if (!this.everOpen) h.counters.connectFailures++;
+      if (!this.everOpen && !this.failureCounted) {
+        this.failureCounted = true;
+        h.counters.connectFailures++;
+      }
     }
     if (!this.settled) {
       this.setupFailed = true;

@@ -1,14 +1,15 @@
 /**
  * summary.json (format version 1, the contract with `scale-chat report`): merges the workers' exact
  * results, computes loss against the acked seqs, latency percentiles and CDF from the merged HDR
- * histograms, throughput over the sending window, the generator-bottleneck verdict, thresholds.
+ * histograms, throughput over the sending window, the generator-bottleneck verdict, thresholds and
+ * the default checks (no loss, no duplicates, no reordering, every client connected).
  */
 import { AckedSet, computeLoss, type LossTotals } from './accounting.js';
 import { addEncoded, cdf, newHistogram, percentiles, type Percentiles } from './histograms.js';
 import type { WorkerResult } from './ipc.js';
 import { workloadOf, type LoadOptions } from './options.js';
 import type { MetricsScraper } from './scrape.js';
-import { evaluate, type MetricName } from './thresholds.js';
+import { checksOf, evaluate, reasonOf, type CheckResult, type MetricName } from './thresholds.js';
 import type { Row, Timeline } from './timeline.js';
 
 /** A process above this share of one core over the sending window is probably the bottleneck. */
@@ -34,8 +35,11 @@ export interface Summary {
   [k: string]: unknown;
   messages: { sent: number; acked: number; expectedDeliveries: number; delivered: number; lost: number; duplicates: number; outOfOrder: number } & Record<string, number>;
   latencyMs: Percentiles;
-  thresholds: { expr: string; ok: boolean; actual: number | null }[];
+  /** The user's thresholds and the default checks (`source: "default"`), in that order. */
+  thresholds: CheckResult[];
   passed: boolean;
+  /** Why the run failed, in words (absent when it passed). */
+  reasons?: string[];
   generator: { procs: number; cpuPct: number; bottleneck: boolean; note?: string } & Record<string, unknown>;
 }
 
@@ -193,6 +197,7 @@ export function buildSummary(facts: RunFacts): { summary: Summary; loss: LossTot
     duplicates: m.duplicates,
     out_of_order: m.outOfOrder,
     connect_failures: (summary.connections as { failures: number }).failures,
+    connect_failures_pct: o.clients > 0 ? ((summary.connections as { failures: number }).failures / o.clients) * 100 : 0,
     connect_p99: con.p99,
     peak_connections: (summary.connections as { peak: number }).peak,
     errors: errorsTotal,
@@ -202,7 +207,14 @@ export function buildSummary(facts: RunFacts): { summary: Summary; loss: LossTot
     send_per_s: (summary.throughput as { sendPerSec: number }).sendPerSec,
     gen_cpu: Math.max(0, ...gen.perProcessCpuPct),
   };
-  summary.thresholds = evaluate(o.thresholds, values);
+  summary.thresholds = evaluate(checksOf(o), values);
   summary.passed = !facts.aborted && summary.thresholds.every((t) => t.ok);
+  if (!summary.passed) {
+    const counts = { expected: m.expectedDeliveries, clients: o.clients };
+    summary.reasons = [
+      ...(facts.aborted ? [`the run was aborted: ${facts.aborted}`] : []),
+      ...summary.thresholds.filter((t) => !t.ok).map((t) => reasonOf(t, counts)),
+    ];
+  }
   return { summary, loss };
 }

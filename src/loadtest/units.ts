@@ -77,5 +77,5 @@ export function short(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
-/** Exit codes of `scale-chat loadtest` (documented in docs/loadtest.md and its --help). */
+/** Exit codes of `scale-chat loadtest` (documented in docs/loadtest.md and its --help); `thresholds`: a threshold or a default check failed. */
 export const EXIT = { ok: 0, thresholds: 1, usage: 2, aborted: 3, interrupted: 130 } as const;

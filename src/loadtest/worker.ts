@@ -176,7 +176,8 @@ export class Worker implements SlotHost {
       // Connect phase over: clients still not set up are given up (counted), not left retrying.
       for (const s of this.slots) {
         if (s.settled) continue;
-        if (!s.everOpen) {
+        if (!s.everOpen && !s.failureCounted) {
+          s.failureCounted = true;
           this.counters.connectFailures++;
           this.error('connect_timeout');
         } else this.error('setup_timeout');
@@ -306,12 +307,25 @@ export class Worker implements SlotHost {
     if (this.phase !== 'settle') return;
     this.phase = 'drain';
     for (;;) {
-      if (Date.now() >= deadline || this.caughtUp(maxSeq)) break;
+      if (Date.now() >= deadline || (this.caughtUp(maxSeq) && !this.stillConnecting())) break;
       await sleep(20);
+    }
+    // A ramp has no connect deadline: a client the ramp wanted that never got a connection by now failed.
+    for (const s of this.slots) {
+      if (s.wanted && s.client && !s.everOpen && !s.failureCounted) {
+        s.failureCounted = true;
+        this.counters.connectFailures++;
+        this.error('connect_timeout');
+      }
     }
     clearInterval(this.loopTimer);
     for (const s of this.slots) s.stop();
     await this.report();
+  }
+
+  /** Ramp clients still trying to get their first connection (the drain gives them until its deadline). */
+  private stillConnecting(): boolean {
+    return this.slots.some((s) => s.wanted && s.client !== null && !s.everOpen && !s.failureCounted && s.state !== 'closed');
   }
 
   private caughtUp(maxSeq: Record<string, number>): boolean {

@@ -73,6 +73,14 @@ export const ErrorCode = {
   kicked: 'kicked',
   /** The room is read-only (set by an administrator): sends are refused; reading and history still work. */
   read_only: 'read_only',
+  /** Too many open connections for this user or from this address (close 4504): close another tab or wait. */
+  too_many_connections: 'too_many_connections',
+  /**
+   * A per-user or per-address abuse limit was reached (rooms created, rooms joined, invites, registrations):
+   * the request was not carried out; `retryAfterMs` when the limit lifts with time. During the handshake
+   * (registrations per address) the connection is closed with 4014.
+   */
+  limit_exceeded: 'limit_exceeded',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -102,6 +110,8 @@ export const CloseCode = {
   kicked: 4012,
   /** The user's name was banned by an administrator (also the handshake close of a banned name or token). */
   banned: 4013,
+  /** A handshake refused by an abuse limit (`limit_exceeded`: registrations per address): retry after `retryAfterMs`, not automatically. */
+  limitExceeded: 4014,
 
   // 4500-4999: reconnect with backoff, then resume
   slowConsumer: 4500,
@@ -111,6 +121,8 @@ export const CloseCode = {
   /** No `hello` (or its authentication) in time. Transient: a client whose hello was delayed by an
    *  overloaded network or server retries with backoff. (Protocol v1 drafts used 4009.) */
   handshakeTimeout: 4503,
+  /** Too many connections for this user or from this address (`too_many_connections`): reconnect with backoff. */
+  tooManyConnections: 4504,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
@@ -131,6 +143,8 @@ export const handshakeCloseCode: Partial<Record<ErrorCode, CloseCode>> = {
   handshake_timeout: CloseCode.handshakeTimeout,
   password_invalid: CloseCode.passwordInvalid,
   banned: CloseCode.banned,
+  too_many_connections: CloseCode.tooManyConnections,
+  limit_exceeded: CloseCode.limitExceeded,
   unavailable: CloseCode.overloaded,
   internal: CloseCode.overloaded,
 };

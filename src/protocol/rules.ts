@@ -18,7 +18,11 @@ export function normalizeName(name: string): string {
   return name.normalize('NFC');
 }
 
-/** Key used for uniqueness: case-insensitive. */
+/**
+ * Display-level case fold (NFC + lower case), for clients (e.g. matching names as the user types).
+ * It is not the server's uniqueness key: the server also folds look-alikes (`nameKey` in
+ * src/server/auth/names.ts, Unicode confusables), which this browser-safe module does not load.
+ */
 export function nameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();
 }

@@ -18,15 +18,17 @@ import type { ClusterState } from './cluster/state.js';
 import type { Config } from './config.js';
 import { ADMIN_PREFIX, createAdmin } from './admin/index.js';
 import { createHandlers } from './hub/handlers.js';
+import { createLimiterStore, Limits } from './limits/limits.js';
 import { Hub } from './hub/hub.js';
 import { MessagePipeline } from './hub/messages.js';
 import { PresenceCoalescer } from './hub/presence.js';
 import { instrument } from './instrument.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { startGuestSweep } from './store/guest-sweep.js';
 import type { Store } from './store/store.js';
 import { Gateway } from './transport/gateway.js';
-import { createHttpHandler } from './transport/http.js';
+import { answerClientError, createHttpHandler, httpServerOptions, MAX_HEADERS_COUNT, refuseConnect } from './transport/http.js';
 import { FlushScheduler } from './transport/outbox.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { isWorkerProcess } from './workers.js';
@@ -85,6 +87,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const tokens = new TokenSigner(secret, config.tokenTtlMs);
   const names = cluster.names;
   const hub = new Hub(store, bus, metrics);
+  // Guests that never wrote are deleted once older than guestTtlMs and offline anywhere (store/guest-sweep.ts).
+  const guestSweep = startGuestSweep({
+    store,
+    ttlMs: config.guestTtlMs,
+    log,
+    online: async (uids) => {
+      const on = await cluster.onlineAmong(uids);
+      for (const uid of uids) if (hub.isOnline(uid)) on.add(uid);
+      return on;
+    },
+  });
+  hub.backlogBytes = config.maxOutboxBytes / 2;
   const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
   // The hub reports node-level transitions; the cluster state says when they are cluster-level (presence).
   hub.countOnline = () => cluster.onlineCount();
@@ -108,7 +122,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   };
   const scheduler = new FlushScheduler(config.maxOutboxBytes);
   const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
-  const handlers = createHandlers(hub, pipeline, cluster, config);
+  // Login throttles and abuse limits: counters in Redis (cluster-wide) when configured, else in memory.
+  const limiterStore = createLimiterStore(config, nodeId, log);
+  await limiterStore.start();
+  const limits = new Limits(limiterStore, config);
+  const handlers = createHandlers(hub, pipeline, cluster, config, limits);
   // Administration (src/server/admin): bans checked at the handshake, read-only rooms in the hub, /admin/api/*.
   let gatewayRef: { connectionCount: number } | undefined;
   const admin = createAdmin({ store, bus, hub, cluster, tokens, metrics, log, nodeId, admins: config.admins, connections: () => gatewayRef?.connectionCount ?? 0 });
@@ -117,8 +135,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     store,
     names,
     tokens,
-    new LoginThrottle(config.loginMaxFailures, config.loginWindowMs),
-    new LoginThrottle(config.loginMaxFailures * 10, config.loginWindowMs),
+    new LoginThrottle(limiterStore, { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs, delayMs: config.loginDelayMs, maxDelayMs: config.loginMaxDelayMs }),
+    limits,
     admin.isBanned,
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
@@ -132,14 +150,19 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     // Under --workers, every worker's registry in one answer (the scrape lands on any worker).
     metrics: config.workers > 1 && isWorkerProcess() ? clusterMetricsSource(metrics.registry) : async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     webDir: config.webDir,
+    tls: Boolean(config.tlsCert && config.tlsKey),
     admin: { prefix: ADMIN_PREFIX, handle: admin.handle },
   });
   const server: Server =
     config.tlsCert && config.tlsKey
-      ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, onRequest)
-      : createHttpServer(onRequest);
+      ? // handshakeTimeout: a TLS handshake never completed is dropped as soon as a slow request head would be.
+        createHttpsServer({ ...httpServerOptions(config), handshakeTimeout: config.httpHeadersTimeoutMs, cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, onRequest)
+      : createHttpServer(httpServerOptions(config), onRequest);
+  server.maxHeadersCount = MAX_HEADERS_COUNT;
   server.on('upgrade', (req, socket, head) => gateway.handleUpgrade(req, socket, head));
-  server.on('clientError', (_err, socket) => socket.destroy());
+  // A request Node's parser refused, too large, or too slow: 400 / 431 / 408, then closed (transport/http.ts).
+  server.on('clientError', answerClientError);
+  server.on('connect', refuseConnect);
 
   let port = 0;
   let drained: Promise<void> | null = null;
@@ -184,6 +207,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         gateway.stop();
         server.closeAllConnections?.();
         await bus.close();
+        await limiterStore.close();
+        await guestSweep.stop();
         await store.close();
         log.info({ ms: Date.now() - started }, 'drained');
       })();

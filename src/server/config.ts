@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientIpResolver } from './transport/client-ip.js';
+import { addressMatcher, clientIpResolver } from './transport/client-ip.js';
 
 export interface Config {
   /** TCP port (SCALE_CHAT_PORT or PORT). 0 = pick a free port. */
@@ -37,11 +37,33 @@ export interface Config {
   /** Rate-limited frames within `floodWindowMs` that close the connection with 4010. */
   floodCloseAfter: number;
   floodWindowMs: number;
-  /** Failed logins per name (and per address) within `loginWindowMs` before `login_throttled`. */
+  /** Free failed logins per (name, address) before every further attempt waits `loginDelayMs`, doubling
+   * up to `loginMaxDelayMs` (`login_throttled`). Per address over all names the bound is 10x this, per
+   * name over all addresses 20x, per `loginWindowMs` (src/server/auth/throttle.ts). */
   loginMaxFailures: number;
+  /** How long failed logins are remembered: a (name, address) pair forgets them this long after its last
+   * failure; the per-address and per-name bounds count per window of this length. */
   loginWindowMs: number;
+  /** Wait imposed after `loginMaxFailures` failures of one (name, address); doubles with each further failure. */
+  loginDelayMs: number;
+  /** Longest such wait. */
+  loginMaxDelayMs: number;
+  /** `create` attempts (with a valid name) per user per hour; beyond: `limit_exceeded` (0 = no limit). */
+  roomsCreatedPerHour: number;
+  /** Rooms and DMs one user may be a member of (`general` not counted): `create`, `join`, `dm`, and an
+   * `invite` that would push the invitee past it are refused with `limit_exceeded` (0 = no limit). */
+  maxRoomsPerUser: number;
+  /** `invite` requests, and `dm` requests opening a new DM, per user per minute (0 = no limit). */
+  invitesPerMinute: number;
+  /** `register` attempts per client address (IPv6: per /64) per hour; beyond: `limit_exceeded`, close 4014 (0 = no limit). */
+  registrationsPerHour: number;
+  /** New guest identities (guest `hello`s) per client address (IPv6: per /64) per minute; beyond: `limit_exceeded`, close 4014 (0 = no limit). */
+  guestsPerMinute: number;
   /** Session token lifetime. */
   tokenTtlMs: number;
+  /** A guest that never wrote a message is deleted (with its memberships and read markers; its token then
+   * stops working) once it is older than this and offline; guests that wrote are kept. 0 = keep every guest. */
+  guestTtlMs: number;
   /** HMAC secret for tokens (SCALE_CHAT_SECRET). Empty: generated once and kept in the store. */
   tokenSecret: string;
   /** Allowed `Origin` headers for browser connections; empty = any. Requests without Origin (non-browser) are allowed. */
@@ -57,9 +79,31 @@ export interface Config {
   presenceIntervalMs: number;
   /** Most open connections; beyond it new connections are closed with 4501 (overloaded). */
   maxConnections: number;
+  /**
+   * Client addresses (or CIDR subnets) the per-address abuse caps do not apply to: connections per address,
+   * new guests and registrations per address. Default: loopback, so a load generator or a test on the
+   * server's own host is not refused; a reverse proxy on the host must be in `trustProxy` (then the
+   * forwarded client address is the one counted). Login throttling applies to every address.
+   */
+  addressLimitsExempt: string[];
+  /** Most open connections from one client address (0 = no cap); beyond it: `too_many_connections`, close 4504. */
+  maxConnectionsPerAddress: number;
+  /** Most open connections of one signed-in user (0 = no cap); beyond it: `too_many_connections`, close 4504. */
+  maxConnectionsPerUser: number;
+  /** Unsent bytes of all connections together above which every connection's backlog bound drops to 64 KiB. */
+  maxBufferedBytes: number;
+  /** Largest `history` reply in bytes: a page is cut to fit (hasMore tells); also bounds a resume replay per connection. */
+  historyPageBytes: number;
   /** Length of the kernel's accept queue (listen backlog; Linux caps it at net.core.somaxconn). 511 is
    * Node's default; a longer queue did not connect 100,000 clients faster here (docs/loadtest.md). */
   listenBacklog: number;
+  /** Time a client has to send a complete request head (request line and headers), upgrades included; an
+   * idle new connection counts from its first byte of wait. Beyond it: 408 and the socket is closed (slowloris). */
+  httpHeadersTimeoutMs: number;
+  /** Time a client has to send a whole request, body included (at least httpHeadersTimeoutMs). Beyond it: 408, closed. */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive HTTP connection is closed after this long. */
+  httpKeepAliveTimeoutMs: number;
   /** Directory with the built web UI served at `/` (empty: none). */
   webDir: string;
   /** Redis for the bus and the cluster state (redis://, rediss://, redis+cluster://h:p,h:p). Empty: one process, in-memory bus. */
@@ -74,7 +118,7 @@ export interface Config {
   workers: number;
   /** A cluster node silent for this long is dead: its users go offline and their names free up. */
   nodeTtlMs: number;
-  /** Account names with the admin role (besides the first account ever created), comma-separated. */
+  /** Account ids (`u` + 16 hex digits, as `scale-chat admin list` prints them) with the admin role, besides those granted with `scale-chat admin grant NAME`. Ids, not names: a name not yet registered would go to whoever registers it first. */
   admins: string[];
 }
 
@@ -95,8 +139,16 @@ export const defaults: Config = {
   floodCloseAfter: 100,
   floodWindowMs: 10_000,
   loginMaxFailures: 5,
-  loginWindowMs: 60_000,
+  loginWindowMs: 15 * 60_000,
+  loginDelayMs: 1000,
+  loginMaxDelayMs: 5 * 60_000,
+  roomsCreatedPerHour: 10,
+  maxRoomsPerUser: 200,
+  invitesPerMinute: 30,
+  registrationsPerHour: 5,
+  guestsPerMinute: 30,
   tokenTtlMs: 30 * 24 * 3600 * 1000,
+  guestTtlMs: 7 * 24 * 3600 * 1000,
   tokenSecret: '',
   origins: [],
   trustProxy: [],
@@ -105,7 +157,15 @@ export const defaults: Config = {
   drainTimeoutMs: 10_000,
   presenceIntervalMs: 500,
   maxConnections: 19_000,
+  addressLimitsExempt: ['127.0.0.0/8', '::1'],
+  maxConnectionsPerAddress: 2000,
+  maxConnectionsPerUser: 32,
+  historyPageBytes: 1024 * 1024,
+  maxBufferedBytes: 512 * 1024 * 1024,
   listenBacklog: 511,
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  httpKeepAliveTimeoutMs: 5_000,
   webDir: '',
   redisUrl: '',
   redisPrefix: 'scale-chat',
@@ -166,6 +226,7 @@ function validate(c: Config): void {
   if (c.heartbeatMs < 100) throw new Error('config heartbeatMs: at least 100');
   if (c.maxFrameBytes < 1024) throw new Error('config maxFrameBytes: at least 1024');
   if (c.ratePerSec <= 0 || c.rateBurst < 1) throw new Error('config ratePerSec/rateBurst: positive');
+  if (c.historyPageBytes < 64 * 1024) throw new Error('config historyPageBytes: at least 65536');
   if (c.historyPageMax < 1 || c.replayMax < 1) throw new Error('config historyPageMax/replayMax: at least 1');
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new Error('config tlsCert and tlsKey go together');
   if (c.redisUrl && !/^(rediss?:\/\/[^/]|redis\+cluster:\/\/[^/])/.test(c.redisUrl)) {
@@ -177,12 +238,28 @@ function validate(c: Config): void {
   if (!Number.isInteger(c.workers) || c.workers < 1 || c.workers > 256) throw new Error('config workers: an integer from 1 to 256');
   if (c.workers > 1 && !c.redisUrl) throw new Error('config workers: more than one worker needs redisUrl (the workers share the Redis bus)');
   if (!Number.isInteger(c.listenBacklog) || c.listenBacklog < 1) throw new Error('config listenBacklog: an integer, at least 1');
+  if (c.httpHeadersTimeoutMs < 100 || c.httpRequestTimeoutMs < 100 || c.httpKeepAliveTimeoutMs < 100) {
+    throw new Error('config httpHeadersTimeoutMs/httpRequestTimeoutMs/httpKeepAliveTimeoutMs: at least 100');
+  }
+  if (c.httpHeadersTimeoutMs > c.httpRequestTimeoutMs) throw new Error('config httpHeadersTimeoutMs: at most httpRequestTimeoutMs');
+  try {
+    addressMatcher(c.addressLimitsExempt);
+  } catch (err) {
+    throw new Error(`config addressLimitsExempt: ${(err as Error).message}`);
+  }
   try {
     clientIpResolver(c.trustProxy);
   } catch (err) {
     throw new Error(`config trustProxy: ${(err as Error).message}`);
   }
   if (c.nodeTtlMs < 1000) throw new Error('config nodeTtlMs: at least 1000');
+  for (const a of c.admins) {
+    if (!/^u[0-9a-f]{16}$/.test(a)) throw new Error(`config admins: "${a}" is not an account id (u + 16 hex digits, from \`scale-chat admin list\`); to make an account admin by name run \`scale-chat admin grant NAME\``);
+  }
+  if (!Number.isInteger(c.loginMaxFailures) || c.loginMaxFailures < 1) throw new Error('config loginMaxFailures: an integer, at least 1');
+  if (c.loginWindowMs < 1000 || c.loginDelayMs < 1 || c.loginMaxDelayMs < c.loginDelayMs) {
+    throw new Error('config loginWindowMs/loginDelayMs/loginMaxDelayMs: window at least 1000, delay at least 1, max delay at least the delay');
+  }
 }
 
 /** One line per option: CLI `--help` and the README's configuration table. */
@@ -202,9 +279,17 @@ export const configHelp: Record<keyof Config, string> = {
   rateBurst: 'per-connection burst (token bucket size)',
   floodCloseAfter: 'rate-limited frames within floodWindowMs that close the connection (4010)',
   floodWindowMs: 'window for floodCloseAfter',
-  loginMaxFailures: 'failed logins per name (x10 per address) before login_throttled',
-  loginWindowMs: 'window for loginMaxFailures',
+  loginMaxFailures: 'free failed logins per (name, address) before growing waits (login_throttled); per address 10x, per name 20x, per login-window-ms',
+  loginWindowMs: 'failed logins are remembered this long (per pair: after the last one; per address and per name: fixed windows)',
+  loginDelayMs: 'wait after login-max-failures failures of one (name, address); doubles with each further failure',
+  loginMaxDelayMs: 'longest wait between failed logins of one (name, address)',
+  roomsCreatedPerHour: 'create attempts per user per hour (more: limit_exceeded; 0 = no limit)',
+  maxRoomsPerUser: 'rooms and DMs a user may be a member of, general not counted (0 = no limit)',
+  invitesPerMinute: 'invites, and new DMs, per user per minute (0 = no limit)',
+  registrationsPerHour: 'account registrations per client address (IPv6: /64) per hour (0 = no limit)',
+  guestsPerMinute: 'new guest identities per client address (IPv6: /64) per minute (0 = no limit)',
   tokenTtlMs: 'session token lifetime',
+  guestTtlMs: 'offline guests that never wrote a message are deleted after this age (0 = keep forever)',
   tokenSecret: 'HMAC secret for session tokens (default: generated and kept in the store)',
   origins: 'comma-separated allowed Origin values for browsers (default: any)',
   trustProxy: 'comma-separated proxy addresses or CIDR subnets (e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client address for login throttling and logs (default: none, the socket peer)',
@@ -213,7 +298,15 @@ export const configHelp: Record<keyof Config, string> = {
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',
   presenceIntervalMs: 'presence diffs are coalesced per room over this interval',
   maxConnections: 'most open connections (more: close 4501)',
+  addressLimitsExempt: 'comma-separated addresses or CIDR subnets exempt from the per-address caps (connections, new guests, registrations); login throttling still applies. Empty: none',
+  maxConnectionsPerAddress: 'most open connections from one client address, 0 = no cap (more: too_many_connections, close 4504)',
+  maxConnectionsPerUser: 'most open connections of one user, 0 = no cap (more: too_many_connections, close 4504)',
+  maxBufferedBytes: 'unsent bytes of all connections together above which each connection is paused past 64 KiB instead of maxOutboxBytes/2',
+  historyPageBytes: 'largest history reply in bytes (the page is cut to fit; hasMore tells); also the replay budget of one resume',
   listenBacklog: 'accept queue length (listen backlog, capped by net.core.somaxconn); connections beyond it wait for a SYN retry',
+  httpHeadersTimeoutMs: 'time to send a complete request head (and the TLS handshake before it), upgrades included; beyond it 408 and close',
+  httpRequestTimeoutMs: 'time to send a whole HTTP request, body included (at least http-headers-timeout-ms); beyond it 408 and close',
+  httpKeepAliveTimeoutMs: 'an idle keep-alive HTTP connection is closed after this long',
   webDir: 'directory of the built web UI served at / (default: web/dist when built)',
   redisUrl: 'Redis for the bus and cluster state: redis://h:p, rediss://h:p or redis+cluster://h:p,h:p (default: one process, in-memory)',
   redisPrefix: 'prefix of every Redis channel and key (several deployments on one Redis)',
@@ -221,7 +314,7 @@ export const configHelp: Record<keyof Config, string> = {
   postgresPoolSize: 'pooled PostgreSQL connections per process',
   workers: 'processes serving the one port (more than 1 needs redis-url)',
   nodeTtlMs: 'a cluster node silent this long is dead: its users go offline (Redis cluster state)',
-  admins: 'comma-separated account names with the admin role (the first account ever created is always an admin)',
+  admins: 'comma-separated account ids (u + 16 hex digits) with the admin role; or grant by name on the server host: scale-chat admin grant NAME (default: none; no account is an admin by itself)',
 };
 
 /** `heartbeatMs` -> `heartbeat-ms` */

@@ -61,6 +61,7 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly slowConsumers = new Counter({ name: 'scalechat_slow_consumer_closes_total', help: 'Connections closed because their unsent backlog passed maxOutboxBytes', registers: [this.registry] });
+  readonly readPauses = new Counter({ name: 'scalechat_read_pauses_total', help: 'Times a connection stopped being read because more than half of maxOutboxBytes was unsent (backpressure)', registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'scalechat_rate_limited_total', help: 'Frames refused by the per-connection rate limit', registers: [this.registry] });
   readonly heartbeatTimeouts = new Counter({ name: 'scalechat_heartbeat_timeouts_total', help: 'Connections terminated for missing heartbeats', registers: [this.registry] });
   /** Set by the app: bytes handed to sockets but not yet sent, over all connections. */

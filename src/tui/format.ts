@@ -7,7 +7,7 @@
  * ./screen.ts. Colors follow NO_COLOR (https://no-color.org): with color off, bold/dim/reverse
  * (which are not colors) are still used.
  */
-import { ChatError } from '../client/index.js';
+import { ChatError, shortId } from '../client/index.js';
 import { mentions, type Entry } from './model.js';
 import { sanitizeInline, sanitizeText } from './sanitize.js';
 import { stringWidth, wrapText } from './width.js';
@@ -41,10 +41,13 @@ export function colorWanted(env: NodeJS.ProcessEnv = process.env): boolean {
 
 const NAME_COLORS = [2, 3, 4, 5, 6, 1];
 
-/** A stable color per user name. */
-export function nameColor(name: string): number {
+/**
+ * A stable color per key. Messages pass the user id, not the name: a guest's name is freed when
+ * they leave, and the next guest with it is another user who should not look the same.
+ */
+export function nameColor(key: string): number {
   let h = 0;
-  for (const ch of name.toLowerCase()) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  for (const ch of key.toLowerCase()) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
   return NAME_COLORS[h % NAME_COLORS.length];
 }
 
@@ -87,6 +90,8 @@ export interface EntryContext {
   meId?: string;
   meName?: string;
   now?: number;
+  /** Authors who do not hold their name now (namesakes() of the SDK): shown as `<ann~3f9a>`. */
+  namesakes?: ReadonlySet<string>;
 }
 
 /** The screen rows of one scrollback entry. */
@@ -97,16 +102,17 @@ export function entryRows(entry: Entry, ctx: EntryContext): string[] {
     case 'msg': {
       const m = entry.msg;
       const name = sanitizeInline(m.user);
+      const mark = ctx.namesakes?.has(m.uid) ? `~${sanitizeInline(shortId(m.uid))}` : '';
       const time = formatTime(m.ts, now);
-      const prefix = `${time} <${name}> `;
+      const prefix = `${time} <${name}${mark}> `;
       const mine = m.uid === ctx.meId;
       const mentioned = !mine && ctx.meName !== undefined && mentions(m.text, ctx.meName);
-      const styleName = (n: string) => (mine ? st.bold(n) : st.fg(nameColor(name), n));
+      const styleName = (n: string) => (mine ? st.bold(n) : st.fg(nameColor(m.uid), n));
       return hangingRows(
         prefix,
         sanitizeText(m.text),
         cols,
-        () => `${st.dim(time)} <${styleName(name)}> `,
+        () => `${st.dim(time)} <${styleName(name)}${st.dim(mark)}> `,
         mentioned ? (s) => st.bold(st.fg(3, s)) : undefined,
       );
     }

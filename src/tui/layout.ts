@@ -88,7 +88,7 @@ export function renderFrame(model: ChatModel, editor: LineEditor, cols: number, 
   const lines: string[] = [];
   const entries = room?.entries ?? [];
   const need = height + model.scroll;
-  const ctx = { cols, styles: st, meId: model.me?.id, meName: model.me?.name, now };
+  const ctx = { cols, styles: st, meId: model.me?.id, meName: model.me?.name, now, namesakes: model.namesakes(room) };
   let i = entries.length - 1;
   for (; i >= 0 && lines.length < need; i--) lines.unshift(...entryRows(entries[i], ctx));
   const exhausted = i < 0;

@@ -7,6 +7,7 @@
  *
  * Text stored here is raw (as received); it is sanitized when drawn (./format.ts).
  */
+import { namesakes } from '../client/index.js';
 import type { MsgEvent, PresenceEvent, RoomInfo, RoomKind, TypingEvent, UserRef } from '../protocol/index.js';
 
 /** Receivers hide a typing notice this long after the last `typing` event (docs/protocol.md 6.10). */
@@ -329,6 +330,18 @@ export class ChatModel {
     let next: number | undefined;
     for (const t of this.currentRoom?.typing.values() ?? []) if (next === undefined || t.until < next) next = t.until;
     return next;
+  }
+
+  /**
+   * Authors in `room`'s scrollback who do not hold their name now: a guest who left and whose name
+   * another user took (or holds now, online in general). Shown with a short id.
+   */
+  namesakes(room: RoomState | undefined): ReadonlySet<string> {
+    if (!room) return new Set();
+    const authors: MsgEvent[] = [];
+    for (const e of room.entries) if (e.kind === 'msg') authors.push(e.msg);
+    const online = [...(this.rooms.get('general')?.online ?? new Map<string, string>())].map(([id, name]) => ({ id, name }));
+    return namesakes(authors, online);
   }
 
   /** Something shown changed outside these methods (a room's fields were set directly). */

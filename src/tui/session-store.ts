@@ -26,7 +26,8 @@ export interface SavedSession {
 
 interface FileShape {
   version: 1;
-  sessions: Record<string, SavedSession>;
+  /** By server URL (a Map: the keys come from a file, `__proto__` included). Written as an object. */
+  sessions: Map<string, SavedSession>;
 }
 
 export function defaultSessionFile(env: NodeJS.ProcessEnv = process.env): string {
@@ -46,7 +47,8 @@ function isSession(v: unknown): v is SavedSession {
     typeof s.tokenExpiresAt === 'number' &&
     typeof s.resume === 'object' &&
     s.resume !== null &&
-    Object.values(s.resume).every((n) => Number.isSafeInteger(n) && n >= 0)
+    Object.values(s.resume).every((n) => Number.isSafeInteger(n) && n >= 0) &&
+    (s.room === undefined || typeof s.room === 'string')
   );
 }
 
@@ -62,11 +64,11 @@ export class SessionStore {
   }
 
   private static read(file: string): { data: FileShape; problem?: string } {
-    const data: FileShape = { version: 1, sessions: {} };
+    const data: FileShape = { version: 1, sessions: new Map() };
     try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<FileShape>;
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown; sessions?: unknown } | null;
       if (parsed?.version !== 1 || typeof parsed.sessions !== 'object' || parsed.sessions === null) throw new Error('unknown format');
-      for (const [url, s] of Object.entries(parsed.sessions)) if (isSession(s)) data.sessions[url] = s;
+      for (const [url, s] of Object.entries(parsed.sessions)) if (isSession(s)) data.sessions.set(url, s);
       return { data };
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
@@ -75,18 +77,20 @@ export class SessionStore {
   }
 
   get(url: string): SavedSession | undefined {
-    return this.data.sessions[url];
+    return this.data.sessions.get(url);
   }
 
   /** Saves (or, with undefined, forgets) the session for `url`. Throws on write errors. */
   set(url: string, session: SavedSession | undefined): void {
     // Re-read first: another client (another server URL) may have written its entry meanwhile.
     this.data = SessionStore.read(this.file).data;
-    if (session) this.data.sessions[url] = session;
-    else delete this.data.sessions[url];
+    if (session) this.data.sessions.set(url, session);
+    else this.data.sessions.delete(url);
     mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(this.data, null, 2) + '\n', { mode: 0o600 });
+    // Object.fromEntries defines own data properties: a `__proto__` key stays data.
+    const shape = { version: 1, sessions: Object.fromEntries(this.data.sessions) };
+    writeFileSync(tmp, JSON.stringify(shape, null, 2) + '\n', { mode: 0o600 });
     chmodSync(tmp, 0o600);
     renameSync(tmp, this.file);
   }

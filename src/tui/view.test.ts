@@ -168,3 +168,20 @@ describe('renderFrame', () => {
     assert.match(all, /2:@xy/);
   });
 });
+
+describe('users who share a name', () => {
+  it('marks the earlier user of a name with a short id and colours authors by id', () => {
+    const m = model();
+    m.setMembers('general', [{ id: 'u00000000000000bb', name: 'carol', online: true }]);
+    m.addMessage(msg('general', 1, 'from the guest who left', 'u00000000000000aa', 'carol'), true);
+    m.addMessage(msg('general', 2, 'from the carol of now', 'u00000000000000bb', 'Carol'), true);
+    m.addMessage(msg('general', 3, 'constructor speaks', 'u-c', 'constructor'), true);
+    const rows = renderFrame(m, new LineEditor(), 80, 10, makeStyles(false), clock).rows.map(plain);
+    assert.ok(rows.some((r) => r.includes('<carol~00aa> from the guest who left')), rows.join('\n'));
+    assert.ok(rows.some((r) => r.includes('<Carol> from the carol of now')));
+    assert.ok(rows.some((r) => r.includes('<constructor> constructor speaks')));
+    const colored = renderFrame(m, new LineEditor(), 80, 10, makeStyles(true), clock).rows;
+    const colorOf = (text: string) => /\x1b\[3(\d)m/.exec(colored.find((r) => r.includes(text))!)?.[1];
+    assert.notEqual(colorOf('from the guest who left'), undefined);
+  });
+});

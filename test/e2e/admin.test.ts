@@ -1,12 +1,14 @@
 /**
- * The admin page end to end in Chromium: the first account signs in, opens Administration from the
- * sidebar, sees live stats and rooms, deletes a message (the other user's page marks it deleted at once),
- * bans a user (their page says they were banned and they cannot join again), unbans, sees the audit log;
- * a non-admin's page says "Administrators only" and the API answers 403.
+ * The admin page end to end in Chromium: an account the operator made an admin (`scale-chat admin grant`)
+ * signs in, opens Administration from the sidebar, sees live stats and rooms, deletes a message (the
+ * other user's page marks it deleted at once), bans a user (their page says they were banned and they
+ * cannot join again), unbans, sees the audit log; a non-admin's page says "Administrators only" and the
+ * API answers 403.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { grantAdmin } from '../helpers/admin.js';
 import type { TestServer } from '../helpers/server.js';
 import { e2eSkip, guest, launchBrowser, openPage, pageErrors, send, startWebServer, type Person } from './browser.js';
 
@@ -41,8 +43,9 @@ describe('web UI: administration', { skip }, () => {
   });
 
   it('an admin sees stats, deletes a message, bans and unbans a user; a non-admin is refused', async () => {
-    const boss = await register(browser, srv, 'boss'); // the first account: an admin
+    const boss = await register(browser, srv, 'boss');
     people.push(boss);
+    await grantAdmin(srv.dataDir, 'boss'); // as the operator does on the server host: no restart, no reload
     const ann = await guest(browser, srv, 'ann');
     const spam = await guest(browser, srv, 'spammer');
     people.push(ann, spam);
@@ -80,14 +83,14 @@ describe('web UI: administration', { skip }, () => {
     await admin.getByLabel('Reason (for a ban)').fill('selling things');
     await admin.getByRole('button', { name: 'Ban' }).click();
     await spam.page.getByRole('status').filter({ hasText: /banned by an administrator: selling things/ }).waitFor();
-    await admin.locator('[data-ban="spammer"]').waitFor();
+    await admin.locator('[data-ban]', { hasText: 'spammer' }).waitFor();
     await spam.page.getByRole('button', { name: 'Sign in again' }).click();
     await spam.page.getByLabel('Pick a name').fill('spammer');
     await spam.page.getByRole('button', { name: 'Join as guest' }).click();
     await spam.page.getByRole('alert').filter({ hasText: 'this name is banned' }).waitFor();
 
     // Unban; the audit log lists every action, newest first.
-    await admin.locator('[data-ban="spammer"]').getByRole('button', { name: 'Unban' }).click();
+    await admin.locator('[data-ban]', { hasText: 'spammer' }).getByRole('button', { name: 'Unban' }).click();
     await admin.getByText('No one is banned.').waitFor();
     const audit = admin.getByRole('table', { name: 'Audit log' });
     await audit.locator('tbody tr').first().filter({ hasText: 'unban' }).waitFor();

@@ -56,6 +56,13 @@ export async function openPage(browser: Browser, url: string, viewport = { width
     void d.dismiss();
   });
   ERRORS.set(page, errors);
+  // The server sends a Content-Security-Policy (src/server/transport/http.ts): anything it blocks is an error.
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`));
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /CSP violation|Content Security Policy/.test(m.text())) errors.push(m.text());
+  });
   await page.goto(url);
   return { context, page };
 }

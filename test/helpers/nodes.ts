@@ -61,7 +61,8 @@ export async function startNode(flags: Record<string, string | number>, opts: { 
   let started = false;
   const launchOnce = async (): Promise<void> => {
     const args = [cliPath(), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
-    for (const [k, v] of Object.entries({ logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'warn', ...flags })) {
+    // Every test client comes from 127.0.0.1: the per-address limits on new identities are off unless set.
+    for (const [k, v] of Object.entries({ logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'warn', guestsPerMinute: 0, registrationsPerHour: 0, ...flags })) {
       args.push(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, String(v));
     }
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });

@@ -10,6 +10,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import { Redis } from 'ioredis';
 import { captureOutput, findBinary, freePort, stopChild, waitUntil } from './binaries.js';
 
@@ -151,4 +152,21 @@ export async function startRedisCluster(n = 3): Promise<TestRedisCluster> {
     await cleanup();
     throw err;
   }
+}
+
+/**
+ * One Redis server and one 3-master Redis Cluster for a whole test file, each started on first use and
+ * stopped when the file's tests are done. Call at the top level of a test file.
+ */
+export function sharedRedisFixtures(): { redis: () => Promise<TestRedis>; redisCluster: () => Promise<TestRedisCluster> } {
+  let shared: Promise<TestRedis> | null = null;
+  let sharedCluster: Promise<TestRedisCluster> | null = null;
+  after(async () => {
+    if (shared) await (await shared).cleanup();
+    if (sharedCluster) await (await sharedCluster).cleanup();
+  });
+  return {
+    redis: () => (shared ??= startRedis()),
+    redisCluster: () => (sharedCluster ??= startRedisCluster(3)),
+  };
 }

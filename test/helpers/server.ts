@@ -28,7 +28,18 @@ export function tempDir(prefix = 'scale-chat-test-'): string {
 
 export async function startServer(overrides: Partial<Config> = {}, dataDir = tempDir(), opts: AppOptions = {}): Promise<TestServer> {
   const config = loadConfig(
-    { port: 0, host: '127.0.0.1', dataDir, logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'silent', tokenSecret: 'test-secret-0123456789abcdef', ...overrides },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      dataDir,
+      logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'silent',
+      tokenSecret: 'test-secret-0123456789abcdef',
+      // Every test client comes from 127.0.0.1: the per-address limits on new identities are off unless a
+      // test sets them (test/limits.test.ts).
+      guestsPerMinute: 0,
+      registrationsPerHour: 0,
+      ...overrides,
+    },
     {},
   );
   const app = await createApp(config, { processMetrics: false, ...opts });

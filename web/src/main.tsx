@@ -1,3 +1,5 @@
+// First: configures zod for the page's CSP before any schema exists (see csp.ts).
+import './csp.js';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App.js';

@@ -12,7 +12,7 @@ redis-cli -p 16379 flushall >/dev/null
 pkill -TERM -f "serve --port 18090"; sleep 2
 rm -rf /tmp/r100k/data && mkdir -p /tmp/r100k/data
 (ulimit -n 20000; exec node dist/src/cli/main.js serve --port 18090 --host 0.0.0.0 --data-dir /tmp/r100k/data --log-level warn \
-  --workers 7 --max-connections 19000 --redis-url redis://127.0.0.1:16379 > /tmp/r100k/server-$NAME.log 2>&1) &
+  --workers 7 --max-connections 19000 --max-connections-per-address 0 --guests-per-minute 0 --redis-url redis://127.0.0.1:16379 > /tmp/r100k/server-$NAME.log 2>&1) &
 sleep 6
 URLS=$(for i in 1 2 3 4 5 6 7 8; do printf "ws://127.0.0.$i:18090/ws,"; done | sed 's/,$//')
 B=$(nstat -az | awk '/ListenOverflows/{print $2}')

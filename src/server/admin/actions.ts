@@ -5,7 +5,8 @@
  */
 import type { Logger } from 'pino';
 import { CloseCode } from '../../protocol/codes.js';
-import { GLOBAL_ROOM, isValidName, nameKey, normalizeName } from '../../protocol/rules.js';
+import { GLOBAL_ROOM, isValidName, normalizeName } from '../../protocol/rules.js';
+import { nameKey } from '../auth/names.js';
 import type { DeletedEvent, ErrorFrame, RoomDeletedEvent, RoomRemovedEvent, RoomResetEvent, RoomUpdatedEvent } from '../../protocol/types.js';
 import { roomTopic, userTopic, type Bus } from '../bus/bus.js';
 import type { ClusterNames } from '../cluster/state.js';
@@ -151,7 +152,8 @@ export class AdminActions {
     const was = this.d.log.level;
     await this.audit(actor, 'log_level', nodeId, { level, was });
     this.d.log.level = level;
-    this.d.log.warn({ level, was, by: actor.name }, 'log level changed');
+    // `newLevel`, not `level`: pino writes the line's own level under `level` (one key per JSON line).
+    this.d.log.warn({ newLevel: level, was, by: actor.name }, 'log level changed');
     return { node: nodeId, level, was };
   }
 }

@@ -1,15 +1,56 @@
 /**
- * Who is an administrator: an account (never a guest: a guest name can be taken by anyone) that is either
- * the first account ever created (remembered in the store setting `first_account`, first writer wins
- * cluster-wide) or named in the config key `admins`. Requests authenticate with
- * `Authorization: Bearer <session token>`: the same HMAC token the WebSocket `welcome` issues.
+ * Who is an administrator: an account (never a guest: a guest name can be taken by anyone) that the
+ * operator made one, either
+ * - with `scale-chat admin grant NAME` on the server host (src/cli/admin.ts): the account's id goes into
+ *   the store setting `admins` (a JSON array of user ids), shared by every node, effective at once; or
+ * - by id in the config key `admins` (`--admins u0123456789abcdef`): ids are random and exist only once
+ *   the account does, so no one can register their way into the role.
+ * Nothing else makes an admin: not being the first account, not a name (a name not yet registered would
+ * go to whoever registers it first). With no admin at all the server says at start how to grant one.
+ *
+ * Requests authenticate with `Authorization: Bearer <session token>`: the same HMAC token the WebSocket
+ * `welcome` issues.
  */
 import type { IncomingMessage } from 'node:http';
-import { nameKey } from '../../protocol/rules.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import type { Store, UserRecord } from '../store/store.js';
 
+/** Store setting: JSON array of the user ids granted the admin role. */
+export const ADMINS_SETTING = 'admins';
+/** Former setting (the first account was an admin): read only to tell the operator at start. */
 export const FIRST_ACCOUNT_SETTING = 'first_account';
+/** A user id as `newUserId` makes them (src/server/auth/handshake.ts). */
+export const USER_ID_RE = /^u[0-9a-f]{16}$/;
+
+/** The granted ids in a setting's value; anything malformed counts as none. */
+export function parseAdmins(raw: string | null): string[] {
+  if (!raw) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && USER_ID_RE.test(x)) : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function grantedAdmins(store: Store): Promise<string[]> {
+  return parseAdmins(await store.getSetting(ADMINS_SETTING));
+}
+
+/**
+ * Adds (`grant`) or removes a user id in the setting; returns false when it was already so. Re-reads after
+ * writing and tries again if another writer's update replaced this one (two grants at the same moment).
+ */
+export async function setAdmin(store: Store, uid: string, grant: boolean): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const ids = await grantedAdmins(store);
+    if (ids.includes(uid) === grant) return attempt > 0;
+    const next = grant ? [...ids, uid] : ids.filter((x) => x !== uid);
+    await store.setSetting(ADMINS_SETTING, JSON.stringify(next));
+    if ((await grantedAdmins(store)).includes(uid) === grant) return true;
+  }
+  throw new Error('the admins setting keeps changing under this update: try again');
+}
 
 export type Authn =
   | { ok: true; user: UserRecord; admin: boolean }
@@ -17,34 +58,46 @@ export type Authn =
 
 export class AdminAuthz {
   private readonly configured: Set<string>;
-  /** Cached once known: the first account never changes (accounts are never deleted). */
-  private firstAccount: string | null = null;
 
   constructor(
     private readonly store: Store,
     private readonly tokens: TokenSigner,
+    /** Account ids from the config key `admins`. */
     admins: readonly string[],
   ) {
-    this.configured = new Set(admins.map((n) => nameKey(n)));
+    this.configured = new Set(admins);
   }
 
-  /** The id of the first account ever created, recorded in the store the first time it is asked for. */
-  async firstAccountId(): Promise<string | null> {
-    if (this.firstAccount) return this.firstAccount;
-    let id = await this.store.getSetting(FIRST_ACCOUNT_SETTING);
-    if (!id) {
-      const first = await this.store.firstAccount();
-      if (!first) return null;
-      id = await this.store.setSettingIfAbsent(FIRST_ACCOUNT_SETTING, first.id);
-    }
-    this.firstAccount = id;
-    return id;
-  }
-
+  /** Read on every request (one small row): a grant or revoke by the CLI applies at once, on every node. */
   async isAdmin(user: UserRecord): Promise<boolean> {
     if (!user.account) return false;
-    if (this.configured.has(user.nameKey)) return true;
-    return (await this.firstAccountId()) === user.id;
+    if (this.configured.has(user.id)) return true;
+    return (await grantedAdmins(this.store)).includes(user.id);
+  }
+
+  /**
+   * What the operator must be told at start, or null: no administrator exists (none granted, none
+   * configured), or an entry of `--admins` is no account. Also names the former first-account admin,
+   * who is no longer one by default.
+   */
+  async startupNotice(): Promise<{ message: string; fields: Record<string, unknown> } | null> {
+    const unknown: string[] = [];
+    let configuredAccounts = 0;
+    for (const id of this.configured) {
+      const u = await this.store.getUser(id);
+      if (u?.account) configuredAccounts++;
+      else unknown.push(id);
+    }
+    if (unknown.length) {
+      return { message: 'admins: these --admins ids are no account (ignored); `scale-chat admin list` shows the admins, `scale-chat admin grant NAME` makes one', fields: { unknown } };
+    }
+    if (configuredAccounts > 0 || (await grantedAdmins(this.store)).length > 0) return null;
+    const former = await this.store.getSetting(FIRST_ACCOUNT_SETTING);
+    const formerUser = former ? await this.store.getUser(former) : null;
+    const hint = 'no administrator: run `scale-chat admin grant NAME` on the server host (with the same --data-dir or --postgres-url) to make an existing account one';
+    return formerUser
+      ? { message: `${hint}; the first account ("${formerUser.name}") is no longer an admin by default`, fields: { formerAdmin: formerUser.name } }
+      : { message: hint, fields: {} };
   }
 
   /** Reads the bearer token of a request: 401 without a valid one; a banned user is refused (403). */

@@ -28,6 +28,7 @@ export interface AdminDeps {
   metrics: Metrics;
   log: Logger;
   nodeId: string;
+  /** Account ids from the config key `admins`. */
   admins: readonly string[];
   connections: () => number;
 }
@@ -54,7 +55,12 @@ export function createAdmin(d: AdminDeps): Admin {
   return {
     authz,
     readOnly,
-    start: () => readOnly.start(),
+    async start() {
+      await readOnly.start();
+      // No admin yet (or --admins names no account): the operator is told how to grant one.
+      const notice = await authz.startupNotice();
+      if (notice) d.log.warn(notice.fields, notice.message);
+    },
     stop: () => readOnly.stop(),
     handle,
     isBanned: async (key) => (await d.store.getBan(key)) !== null,

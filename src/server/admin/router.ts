@@ -27,6 +27,7 @@ import type { Store, UserRecord } from '../store/store.js';
 import { AdminError, type AdminActions } from './actions.js';
 import type { AdminAuthz } from './authz.js';
 import type { StatsSampler } from './stats.js';
+import { parseRequestTarget } from '../transport/request-target.js';
 
 export const ADMIN_PREFIX = '/admin/api/';
 const BODY_MAX = 16 * 1024;
@@ -45,10 +46,16 @@ export interface RouterDeps {
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > BODY_MAX) throw new AdminError(400, 'body_too_large', `request body over ${BODY_MAX} bytes`);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > BODY_MAX) throw new AdminError(400, 'body_too_large', `request body over ${BODY_MAX} bytes`);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof AdminError) throw err;
+    // The client went away or the request timeout cut the body: nothing was done (no server error).
+    throw new AdminError(400, 'body_incomplete', 'the request body did not arrive completely');
   }
   const text = Buffer.concat(chunks).toString('utf8').trim();
   if (!text) return {};
@@ -62,7 +69,7 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return v as Record<string, unknown>;
 }
 
-function intParam(url: URL, name: string, def: number | undefined, max: number): number | undefined {
+function intParam(url: { searchParams: URLSearchParams }, name: string, def: number | undefined, max: number): number | undefined {
   const raw = url.searchParams.get(name);
   if (raw === null || raw === '') return def;
   const n = Number(raw);
@@ -70,16 +77,13 @@ function intParam(url: URL, name: string, def: number | undefined, max: number):
   return Math.min(n, max);
 }
 
-function segment(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new AdminError(400, 'bad_path', 'malformed percent-encoding in the path');
-  }
+/** A path segment: already percent-decoded, once, by parseRequestTarget (a malformed one never gets here). */
+function segment(decoded: string): string {
+  return decoded;
 }
 
 export function createAdminRouter(d: RouterDeps) {
-  const route = async (method: string, parts: string[], url: URL, req: IncomingMessage, actor: UserRecord): Promise<unknown> => {
+  const route = async (method: string, parts: string[], url: { searchParams: URLSearchParams }, req: IncomingMessage, actor: UserRecord): Promise<unknown> => {
     const a = d.actions;
     const [head, id, tail] = parts;
     const is = (m: string, n: number) => method === m && parts.length === n;
@@ -135,13 +139,18 @@ export function createAdminRouter(d: RouterDeps) {
     const started = performance.now();
     const given = req.headers['x-request-id'];
     const reqId = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
-    const url = new URL(req.url ?? '/', 'http://x');
+    // The one request-target parser (src/server/transport/request-target.ts): never throws; decodes the path once.
+    const parsed = parseRequestTarget(req.url);
+    const target = parsed.ok ? parsed.target : { path: ADMIN_PREFIX, segments: [], query: new URLSearchParams() };
+    const url = { pathname: target.path, searchParams: target.query };
     const method = req.method ?? 'GET';
-    const parts = url.pathname.slice(ADMIN_PREFIX.length).split('/').filter(Boolean);
+    // segments: ['admin', 'api', ...]
+    const parts = target.segments.slice(2).filter(Boolean);
     let status = 200;
     let actor: UserRecord | undefined;
     let body: unknown;
     try {
+      if (!parsed.ok) throw new AdminError(400, 'bad_path', parsed.reason);
       const who = await d.authz.authenticate(req);
       if (!who.ok) throw new AdminError(who.status, who.code, who.message);
       actor = who.user;

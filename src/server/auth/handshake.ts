@@ -1,11 +1,14 @@
 /**
  * The handshake: turns a validated `hello` into a user, or a documented error.
  * Guests claim a free name (held while online); accounts register/log in with argon2 passwords
- * (login throttled per name and per address); a session token makes a reconnecting client the same user.
+ * (login throttled per (name, address) with growing waits, see throttle.ts); a session token makes a
+ * reconnecting client the same user. New guests and registrations are limited per address
+ * (src/server/limits: `limit_exceeded`, close 4014).
  */
 import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '../../protocol/codes.js';
-import { isValidName, nameKey, normalizeName } from '../../protocol/rules.js';
+import { isValidName, normalizeName } from '../../protocol/rules.js';
+import { nameKey } from './names.js';
 import type { Auth } from '../../protocol/schema.js';
 import type { Store, UserRecord } from '../store/store.js';
 import { StoreConflictError } from '../store/store.js';
@@ -13,6 +16,7 @@ import type { ClusterNames } from '../cluster/state.js';
 import { hashPassword, isValidPassword, verifyPassword } from './passwords.js';
 import type { LoginThrottle } from './throttle.js';
 import type { TokenSigner } from './tokens.js';
+import { inTime, type Limits } from '../limits/limits.js';
 
 export type HandshakeResult =
   | { ok: true; user: UserRecord }
@@ -29,13 +33,20 @@ export class Authenticator {
     private readonly store: Store,
     private readonly names: ClusterNames,
     private readonly tokens: TokenSigner,
-    /** Failed logins per account name. */
-    private readonly byName: LoginThrottle,
-    /** Failed logins per address (a looser bound: many users can share one address). */
-    private readonly byIp: LoginThrottle,
+    /** Failed logins per (name, address), per address and per name. */
+    private readonly throttle: LoginThrottle,
+    /** New guests and registrations per address. */
+    private readonly limits: Limits,
     /** Is this name key banned by an administrator (src/server/admin)? Absent: no bans. */
     private readonly isBanned: (nameKey: string) => Promise<boolean> = async () => false,
-  ) {}
+  ) {
+    // A hash of a random password, made once: a login for a name without an account verifies against
+    // it, so the answer takes as long as for a real account and does not tell whether the account exists.
+    this.dummyHash = hashPassword(randomBytes(18).toString('base64'));
+    this.dummyHash.catch(() => {});
+  }
+
+  private readonly dummyHash: Promise<string>;
 
   /**
    * Authenticates and, on success, takes the user's name in the online registry: the caller must
@@ -46,9 +57,9 @@ export class Authenticator {
     if (auth.kind !== 'token' && (await this.isBanned(nameKey(auth.name)))) return fail('banned', 'this name is banned');
     switch (auth.kind) {
       case 'guest':
-        return this.guest(auth.name);
+        return this.guest(auth.name, ip);
       case 'register':
-        return this.register(auth.name, auth.password);
+        return this.register(auth.name, auth.password, ip);
       case 'login':
         return this.login(auth.name, auth.password, ip);
       case 'token':
@@ -63,9 +74,12 @@ export class Authenticator {
     return { name: normalizeName(raw), key: nameKey(raw) };
   }
 
-  private async guest(raw: string): Promise<HandshakeResult> {
+  private async guest(raw: string, ip: string): Promise<HandshakeResult> {
     const n = this.checkName(raw);
     if ('ok' in n) return n;
+    // Every guest hello makes a new user (a stored row): new identities per address are limited.
+    const wait = await this.limits.take('guest', ip);
+    if (wait > 0) return fail('limit_exceeded', `too many new guests from your address: try again ${inTime(wait)}, or sign in with your session`, wait);
     // Reserve first (atomically, cluster-wide): two guests racing for one name cannot both win.
     const user: UserRecord = { id: newUserId(), name: n.name, nameKey: n.key, account: false, passwordHash: null, createdAt: Date.now() };
     if (!(await this.names.acquire(n.key, user.id))) return fail('name_taken', `the name "${n.name}" is in use`);
@@ -82,10 +96,12 @@ export class Authenticator {
     }
   }
 
-  private async register(raw: string, password: string): Promise<HandshakeResult> {
+  private async register(raw: string, password: string, ip: string): Promise<HandshakeResult> {
     const n = this.checkName(raw);
     if ('ok' in n) return n;
     if (!isValidPassword(password)) return fail('password_invalid', 'passwords are 8-256 characters');
+    const wait = await this.limits.take('register', ip);
+    if (wait > 0) return fail('limit_exceeded', `too many registrations from your address: try again ${inTime(wait)}`, wait);
     const user: UserRecord = { id: newUserId(), name: n.name, nameKey: n.key, account: true, passwordHash: null, createdAt: Date.now() };
     if (!(await this.names.acquire(n.key, user.id))) return fail('name_taken', `the name "${n.name}" is in use`);
     try {
@@ -101,16 +117,16 @@ export class Authenticator {
 
   private async login(raw: string, password: string, ip: string): Promise<HandshakeResult> {
     const key = nameKey(raw);
-    const wait = Math.max(this.byName.retryAfter(key), this.byIp.retryAfter(ip));
-    if (wait > 0) return fail('login_throttled', 'too many failed logins: wait and try again', wait);
+    // Counted as a failure from here until the password proves right (concurrent attempts cannot all
+    // slip past the check before the first failure is counted).
+    const gate = await this.throttle.begin(key, ip);
+    if (!gate.ok) return fail('login_throttled', `too many failed logins: try again ${inTime(gate.retryAfterMs)}`, gate.retryAfterMs);
     const user = await this.store.findAccount(key);
-    const ok = user?.passwordHash ? await verifyPassword(user.passwordHash, password) : false;
-    if (!user || !ok) {
-      this.byName.fail(key);
-      this.byIp.fail(ip);
-      return fail('auth_failed', 'wrong name or password');
-    }
-    this.byName.succeed(key);
+    // No account (or no password): verify against the dummy hash anyway, so the time taken is the same.
+    const hash = user?.passwordHash ?? (await this.dummyHash);
+    const ok = (await verifyPassword(hash, password)) && Boolean(user?.passwordHash);
+    if (!user || !ok) return fail('auth_failed', 'wrong name or password');
+    await this.throttle.succeeded(gate.ticket);
     if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" is in use`);
     return { ok: true, user };
   }

@@ -27,7 +27,7 @@ export function createStore(config: Config, log?: Logger): Store {
       onError: (err) => log?.warn({ err: err.message }, 'postgres: idle connection lost'),
     });
   }
-  return new SqliteStore(path.join(config.dataDir, 'scale-chat.db'));
+  return new SqliteStore(path.join(config.dataDir, 'scale-chat.db'), { log });
 }
 
 /** The bus; `store` is where a Redis bus fills gaps from; `onRecovered` runs after a Redis link came back. */

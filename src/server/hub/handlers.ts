@@ -5,7 +5,8 @@
  * to a room or DM they are not a member of.
  */
 import { ErrorCode } from '../../protocol/codes.js';
-import { GLOBAL_ROOM, dmRoomId, isValidRoomName, nameKey } from '../../protocol/rules.js';
+import { GLOBAL_ROOM, dmRoomId, isValidRoomName } from '../../protocol/rules.js';
+import { nameKey } from '../auth/names.js';
 import type { ClientFrameOf, ClientFrameType } from '../../protocol/schema.js';
 import type {
   HistoryFrame,
@@ -26,8 +27,10 @@ import type { Config } from '../config.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { Conn } from '../transport/connection.js';
 import { msgEvent, type UserRoom } from '../store/store.js';
+import { textProblem } from '../../protocol/text.js';
 import type { Hub } from './hub.js';
 import type { MessagePipeline } from './messages.js';
+import { inTime, type LimitKind, type Limits } from '../limits/limits.js';
 
 type AfterHello = Exclude<ClientFrameType, 'hello'>;
 type Handler<T extends AfterHello> = (conn: Conn, frame: ClientFrameOf<T>) => void | Promise<void>;
@@ -38,6 +41,8 @@ export class Refusal extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** For time-based refusals (`limit_exceeded`): when trying again can succeed. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
@@ -46,9 +51,22 @@ export class Refusal extends Error {
 const MEMBER_LIST_MAX = 1000;
 const HISTORY_DEFAULT = 50;
 
-export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: ClusterState, config: Config): HandlerMap {
+export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: ClusterState, config: Config, limits?: Limits): HandlerMap {
   const { store, bus } = hub;
   const names = cluster.names;
+
+  /** Abuse limits (src/server/limits): counts one `kind` event of this user, refuses past the limit. */
+  const take = async (conn: Conn, kind: LimitKind, what: string): Promise<void> => {
+    const wait = limits ? await limits.take(kind, conn.user!.id) : 0;
+    if (wait > 0) throw new Refusal(ErrorCode.limit_exceeded, `too many ${what}: try again ${inTime(wait)}`, wait);
+  };
+  /** Refuses when `uid` is already in `maxRoomsPerUser` rooms and DMs (`general` not counted). */
+  const checkRoomCount = async (uid: string, who: string): Promise<void> => {
+    const max = limits?.maxRoomsPerUser ?? 0;
+    if (max <= 0) return;
+    const n = (await store.listUserRooms(uid)).filter((r) => r.id !== GLOBAL_ROOM).length;
+    if (n >= max) throw new Refusal(ErrorCode.limit_exceeded, `${who} in ${max} rooms, the most allowed: leave one first`);
+  };
 
   const requireMember = (conn: Conn, room: string): void => {
     if (!conn.rooms.has(room)) throw new Refusal(ErrorCode.not_member, `you are not a member of "${room}"`);
@@ -97,9 +115,8 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
     send(conn, f) {
       requireMember(conn, f.room);
       if (hub.isReadOnly(f.room)) throw new Refusal(ErrorCode.read_only, `"${f.room}" is read-only`);
-      if (f.text.trim().length === 0 || f.text.length > config.maxTextLength) {
-        throw new Refusal(ErrorCode.text_invalid, `text must be 1-${config.maxTextLength} characters and not blank`);
-      }
+      const problem = textProblem(f.text, config.maxTextLength);
+      if (problem) throw new Refusal(ErrorCode.text_invalid, `${problem}: text must be 1-${config.maxTextLength} characters, well-formed and not blank`);
       const u = conn.user!;
       const ok = pipeline.submit(conn, { room: f.room, id: f.id, uid: u.id, user: u.name, text: f.text, ts: Date.now() });
       if (!ok) throw new Refusal(ErrorCode.unavailable, 'server busy: message not accepted, retry');
@@ -110,6 +127,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       const room = await store.getRoom(f.room);
       // A private room or DM you are not in is indistinguishable from one that does not exist.
       if (!room || room.kind === 'private' || room.kind === 'dm') throw new Refusal(ErrorCode.no_such_room, `no room "${f.room}"`);
+      await checkRoomCount(conn.user!.id, 'you are');
       const added = await store.addMember(f.room, conn.user!.id);
       await replyJoined(conn, f.id, f.room, true);
       if (added) memberEvent(f.room, conn, 'joined');
@@ -119,6 +137,11 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       if (!isValidRoomName(f.room)) {
         throw new Refusal(ErrorCode.room_invalid, 'room names are 2-32 characters: a-z, 0-9, "_" or "-", starting with a letter or digit');
       }
+      // Every attempt counts (a taken name too): creating rooms, or probing which names are taken, is bounded.
+      await take(conn, 'roomCreate', 'rooms created');
+      await checkRoomCount(conn.user!.id, 'you are');
+      // Room names are one namespace: `room_exists` says only that the name is taken (by a public or a
+      // private room, the same answer), nothing about the room (docs/protocol.md 5.3).
       const created = await store.createRoom({ id: f.room, kind: f.visibility, createdBy: conn.user!.id, createdAt: Date.now() }, [conn.user!.id]);
       if (!created) throw new Refusal(ErrorCode.room_exists, `a room named "${f.room}" exists`);
       await replyJoined(conn, f.id, f.room, true);
@@ -140,8 +163,11 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       requireMember(conn, f.room);
       const room = await store.getRoom(f.room);
       if (!room || room.kind === 'global' || room.kind === 'dm') throw new Refusal(ErrorCode.forbidden, `you cannot invite to "${f.room}"`);
+      await take(conn, 'invite', 'invites');
       const user = await findUser(f.user);
       if (!user) throw new Refusal(ErrorCode.no_such_user, `no user "${f.user}"`);
+      // Nobody can be pushed into more rooms than the limit (an invite adds the room to the invitee's list).
+      if (!(await store.isMember(f.room, user.id))) await checkRoomCount(user.id, `${user.name} is`);
       const added = await store.addMember(f.room, user.id);
       const ref = { id: user.id, name: user.name };
       conn.send({ type: 'invited', re: f.id, room: f.room, user: ref } satisfies InvitedFrame);
@@ -160,6 +186,12 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       if (!peer) throw new Refusal(ErrorCode.no_such_user, `no user "${f.user}"`);
       if (peer.id === me.id) throw new Refusal(ErrorCode.forbidden, 'you cannot open a DM with yourself');
       const id = dmRoomId(me.id, peer.id);
+      // A new DM adds a room to the peer's list, like an invite: counted with invites, bounded by the room limit.
+      if (!(await store.isMember(id, me.id))) {
+        await take(conn, 'invite', 'new DMs and invites');
+        await checkRoomCount(me.id, 'you are');
+        await checkRoomCount(peer.id, `${peer.name} is`);
+      }
       const created = await store.createRoom({ id, kind: 'dm', createdBy: me.id, createdAt: Date.now() }, [me.id, peer.id]);
       await replyJoined(conn, f.id, id, created);
       if (created) {
@@ -203,16 +235,26 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       const limit = Math.min(f.limit ?? HISTORY_DEFAULT, config.historyPageMax);
       const rows = await store.history(f.room, { before: f.before, after: f.after, limit: limit + 1 });
       // One extra row tells whether more exist in the direction asked.
-      const hasMore = rows.length > limit;
-      const page = hasMore ? (f.after !== undefined ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
-      const frame: HistoryFrame = {
-        type: 'history',
-        re: f.id,
-        room: f.room,
-        messages: page.map(msgEvent),
-        hasMore,
-      };
-      conn.send(frame);
+      let hasMore = rows.length > limit;
+      const forward = f.after !== undefined;
+      const page = hasMore ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
+      // The reply is cut to historyPageBytes, keeping the messages nearest the cursor: a page of long texts
+      // cannot cost more memory than that (the client pages on, as hasMore says).
+      const parts = page.map((m) => JSON.stringify(msgEvent(m)));
+      let from = 0;
+      let to = parts.length;
+      let bytes = 0;
+      for (let i = forward ? 0 : parts.length - 1; forward ? i < parts.length : i >= 0; i += forward ? 1 : -1) {
+        bytes += Buffer.byteLength(parts[i]) + 1;
+        if (bytes > config.historyPageBytes && (forward ? i > 0 : i < parts.length - 1)) {
+          if (forward) to = i;
+          else from = i + 1;
+          hasMore = true;
+          break;
+        }
+      }
+      const head = JSON.stringify({ type: 'history', re: f.id, room: f.room } satisfies Omit<HistoryFrame, 'messages' | 'hasMore'>);
+      conn.push(Buffer.from(`${head.slice(0, -1)},"messages":[${parts.slice(from, to).join(',')}],"hasMore":${hasMore}}`));
     },
 
     typing(conn, f) {

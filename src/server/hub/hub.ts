@@ -4,7 +4,7 @@
  * and delivers bus events: serialized once per event, then one queue push per recipient.
  */
 import { GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { RoomAddedEvent, RoomInfo, RoomRemovedEvent, UserRef } from '../../protocol/types.js';
+import type { ResumeEvent, RoomAddedEvent, RoomInfo, RoomRemovedEvent, UserRef } from '../../protocol/types.js';
 import { roomTopic, userTopic, type Bus, type BusMessage, type ControlEvent } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
 import { msgEvent, type Store, type UserRoom } from '../store/store.js';
@@ -23,6 +23,8 @@ export class Hub {
   countOnline: () => number = () => this.userConns.size;
   /** Rooms where sends are refused (set by the admin module's read-only cache). */
   isReadOnly: (room: string) => boolean = () => false;
+  /** A catch-up stops once a connection has this many bytes unsent; the client pages the rest (set from config). */
+  backlogBytes = 2 * 1024 * 1024;
   /** Control events published on room topics (admin: read-only flag changes). */
   onRoomControl: (room: string, control: ControlEvent) => void = () => {};
 
@@ -172,8 +174,17 @@ export class Hub {
       try {
         await this.roomsReady([room]);
         const missed = await this.store.history(room, { after: from, limit: CATCH_UP_MAX });
-        for (const m of missed) conn.send(msgEvent(m));
-        if (missed.length) upTo = missed[missed.length - 1].seq;
+        let cut = missed.length === CATCH_UP_MAX;
+        for (const m of missed) {
+          if (conn.pendingBytes() > this.backlogBytes) {
+            cut = true;
+            break;
+          }
+          conn.send(msgEvent(m));
+          upTo = m.seq;
+        }
+        // Cut short (too many, or the connection is backlogged): the client fills the rest from history.
+        if (cut) conn.send({ type: 'resume', room, fromSeq: from, toSeq: upTo, complete: false } satisfies ResumeEvent);
       } catch {
         // Store or bus unavailable: live events still flow; the client fills the hole from history.
       }

@@ -100,7 +100,7 @@ export class MessagePipeline {
     for (let i = 0; i < batch.length; i++) {
       const { message: m, duplicate } = results[i];
       const sent = batch[i].msg;
-      if (duplicate && (m.room !== sent.room || m.text !== sent.text)) {
+      if (results[i].conflict) {
         batch[i].conn.error('id_conflict', `message id "${sent.id}" was already used for another message: use a new id`, sent.id);
         continue;
       }

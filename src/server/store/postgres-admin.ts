@@ -65,16 +65,36 @@ export class PostgresAdmin {
     return { rooms: r.rooms, messages: Number(r.messages) }; // sum(bigint) is numeric: parsed here
   }
 
+  /** The idempotency record (from the row as it still is, hashed like store.ts textHash), then the tombstone. */
   async deleteMessage(room: string, seq: number): Promise<boolean> {
-    const rows = await this.q("UPDATE messages SET text = '', deleted = TRUE WHERE room = $1 AND seq = $2 RETURNING seq", [room, seq]);
-    return rows.length > 0;
+    return this.tx(async (c) => {
+      await c.query(
+        `INSERT INTO removed_messages (uid, id, room, seq, ts, text_hash)
+         SELECT uid, id, room, seq, ts, sha256(convert_to(text, 'UTF8')) FROM messages WHERE room = $1 AND seq = $2 AND NOT deleted
+         ON CONFLICT (uid, id) DO NOTHING`,
+        [room, seq],
+      );
+      const upd = await c.query("UPDATE messages SET text = '', deleted = TRUE WHERE room = $1 AND seq = $2", [room, seq]);
+      return (upd.rowCount ?? 0) > 0;
+    });
   }
 
-  /** Locks the room row (appends wait, so none lands half-way) and deletes its messages; last_seq stays. */
+  /**
+   * Locks the room row (appends wait, so none lands half-way) and deletes its messages; last_seq stays, and
+   * their idempotency records are kept (removed_messages): a resend still gets its original ack.
+   */
   async resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
     return this.tx(async (c) => {
       const { rows } = await c.query<{ last_seq: number }>('SELECT last_seq FROM rooms WHERE id = $1 FOR UPDATE', [room]);
       if (!rows.length) return null;
+      // Every message keeps its record (tombstones have theirs, or none when deleted before the records
+      // existed: NULL hash, any text matches).
+      await c.query(
+        `INSERT INTO removed_messages (uid, id, room, seq, ts, text_hash)
+         SELECT uid, id, room, seq, ts, CASE WHEN NOT deleted THEN sha256(convert_to(text, 'UTF8')) END FROM messages WHERE room = $1
+         ON CONFLICT (uid, id) DO NOTHING`,
+        [room],
+      );
       const del = await c.query('DELETE FROM messages WHERE room = $1', [room]);
       return { deleted: del.rowCount ?? 0, lastSeq: rows[0].last_seq };
     });
@@ -87,7 +107,7 @@ export class PostgresAdmin {
       if (!rows.length) return null;
       const members = (await c.query<{ uid: string }>('SELECT uid FROM members WHERE room = $1', [room])).rows.map((r) => r.uid);
       await c.query('DELETE FROM read_markers WHERE room = $1', [room]);
-      await c.query('DELETE FROM rooms WHERE id = $1', [room]); // members and messages go with it (ON DELETE CASCADE)
+      await c.query('DELETE FROM rooms WHERE id = $1', [room]); // members, messages and removed_messages go with it (ON DELETE CASCADE)
       return members;
     });
   }

@@ -6,8 +6,9 @@
  * `rooms.last_seq`, inserts them and moves `last_seq`, and commits, all inside the server: a room is never
  * locked across a network round trip. A second node writing the same room waits on the row lock until the
  * first commits, then continues from the committed seq: no duplicate, no gap; a failed batch gives its seqs
- * back. Idempotency by (uid, id) is checked first and enforced by a unique index; a concurrent duplicate (the
- * same resend reaching two nodes at once) fails the index and the batch is retried, finding the original.
+ * back. Idempotency by (uid, id) is checked first (in messages, and in removed_messages for messages an
+ * administrator tombstoned or reset away) and enforced by a unique index; a concurrent duplicate (the same
+ * resend reaching two nodes at once) fails the index and the batch is retried, finding the original.
  *
  * BIGINT columns are parsed as JS numbers (seqs and millisecond timestamps stay far below 2^53).
  */
@@ -15,9 +16,10 @@ import pg from 'pg';
 import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../protocol/types.js';
 import { migratePostgres } from './migrations/postgres.js';
+import { rekeyPostgres } from './rekey.js';
 import { PostgresAdmin } from './postgres-admin.js';
-import type { AppendResult, AuditEntry, BanRecord, HistoryQuery, NewMessage, RoomRecord, Store, StoredMessage, UserRecord, UserRoom } from './store.js';
-import { StoreConflictError } from './store.js';
+import type { AppendResult, AuditEntry, BanRecord, HistoryQuery, NewMessage, RoomRecord, StaleGuest, Store, StoredMessage, UserRecord, UserRoom } from './store.js';
+import { isConflict, StoreConflictError, type Original } from './store.js';
 
 export interface PostgresStoreOptions {
   /** Most pooled connections (per node). */
@@ -57,6 +59,32 @@ interface MessageRow {
   text: string;
   ts: number;
   deleted: boolean;
+}
+
+/** A message with this (uid, id), or the idempotency record of one removed from history (then `text` is null). */
+interface OriginalRow {
+  uid: string;
+  id: string;
+  room: string;
+  seq: number;
+  ts: number;
+  user: string | null;
+  text: string | null;
+  deleted: boolean;
+  /** From removed_messages: null when no record or no fingerprint. */
+  text_hash: Buffer | null;
+  /** A removed_messages row exists. */
+  recorded: boolean;
+}
+
+function toOriginal(sent: NewMessage, r: OriginalRow): Original {
+  if (r.text === null) {
+    return { message: { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: sent.user, text: '', ts: r.ts, deleted: true }, hash: r.text_hash };
+  }
+  const message: StoredMessage = { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user!, text: r.text, ts: r.ts };
+  if (!r.deleted) return { message, hash: undefined };
+  message.deleted = true;
+  return { message, hash: r.recorded ? r.text_hash : null };
 }
 
 const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
@@ -167,6 +195,7 @@ export class PostgresStore implements Store {
     c.on('error', onError);
     try {
       await migratePostgres(c);
+      await rekeyPostgres(c); // names keyed by an older nameKey: recomputed once (./rekey.ts)
       await c.query(
         `INSERT INTO rooms (id, kind, created_by, created_at, last_seq, last_active)
          VALUES ($1, 'global', NULL, $2, 0, $2) ON CONFLICT (id) DO NOTHING`,
@@ -379,12 +408,22 @@ export class PostgresStore implements Store {
       uids.push(m.uid);
       ids.push(m.id);
     }
-    const existing = new Map<string, StoredMessage>();
-    for (const r of await this.q<MessageRow>(
-      `SELECT ${MSG_COLS} FROM messages WHERE (uid, id) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    // Messages with these ids, and records of those an administrator tombstoned or reset away: one
+    // statement, one snapshot (a reset moves a message from one to the other atomically).
+    const existing = new Map<string, OriginalRow>();
+    for (const r of await this.q<OriginalRow>(
+      `WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k (uid, id))
+       SELECT m.uid, m.id, m.room, m.seq, m.ts, m."user", m.text, m.deleted, r.text_hash, r.uid IS NOT NULL AS recorded
+         FROM messages m LEFT JOIN removed_messages r ON r.uid = m.uid AND r.id = m.id
+        WHERE (m.uid, m.id) IN (SELECT uid, id FROM k)
+       UNION ALL
+       SELECT r.uid, r.id, r.room, r.seq, r.ts, NULL, NULL, TRUE, r.text_hash, TRUE
+         FROM removed_messages r
+        WHERE (r.uid, r.id) IN (SELECT uid, id FROM k)
+          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.uid = r.uid AND m.id = r.id)`,
       [uids, ids],
     )) {
-      existing.set(key(r.uid, r.id), toMessage(r));
+      existing.set(key(r.uid, r.id), r);
     }
 
     // The first occurrence of each new (uid, id), in batch order.
@@ -410,14 +449,19 @@ export class PostgresStore implements Store {
     }
     const results: AppendResult[] = [];
     const first = new Set<string>();
+    const originals = new Map<string, Original>();
     for (const m of batch) {
       const k = key(m.uid, m.id);
-      const old = existing.get(k);
-      if (old) {
-        results.push({ message: old, duplicate: true });
+      const rec = existing.get(k);
+      if (rec) {
+        let original = originals.get(k);
+        if (!original) originals.set(k, (original = toOriginal(m, rec)));
+        results.push({ message: original.message, duplicate: true, conflict: isConflict(original, m) });
         continue;
       }
-      results.push({ message: written.get(k)!, duplicate: first.has(k) });
+      const message = written.get(k)!;
+      const duplicate = first.has(k);
+      results.push({ message, duplicate, conflict: duplicate && (message.room !== m.room || message.text !== m.text) });
       first.add(k);
     }
     return results;
@@ -439,6 +483,41 @@ export class PostgresStore implements Store {
       ? await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [room, q.before, limit])
       : await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 ORDER BY seq DESC LIMIT $2`, [room, limit]);
     return rows.reverse().map(toMessage);
+  }
+
+  // ---- guest expiry ----
+
+  async listStaleGuests(createdBefore: number, limit: number, after?: StaleGuest): Promise<StaleGuest[]> {
+    const rows = await this.q<{ id: string; created_at: number }>(
+      `SELECT id, created_at FROM users
+        WHERE NOT account AND created_at < $1 AND (created_at, id) > ($2::bigint, $3::text)
+          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.uid = users.id)
+          AND NOT EXISTS (SELECT 1 FROM removed_messages r WHERE r.uid = users.id)
+        ORDER BY created_at ASC, id ASC LIMIT $4`,
+      [createdBefore, after?.createdAt ?? Number.MIN_SAFE_INTEGER, after?.id ?? '', lim(limit)],
+    );
+    return rows.map((r) => ({ id: r.id, createdAt: r.created_at }));
+  }
+
+  async deleteGuests(uids: string[]): Promise<number> {
+    this.check();
+    if (uids.length === 0) return 0;
+    // One statement: the re-check and the three deletes are atomic.
+    const [r] = await this.q<{ n: number }>(
+      `WITH d AS (
+         DELETE FROM users WHERE id = ANY ($1::text[]) AND NOT account
+            AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.uid = users.id)
+            AND NOT EXISTS (SELECT 1 FROM removed_messages r WHERE r.uid = users.id)
+         RETURNING id
+       ), m AS (
+         DELETE FROM members WHERE uid IN (SELECT id FROM d)
+       ), r AS (
+         DELETE FROM read_markers WHERE uid IN (SELECT id FROM d)
+       )
+       SELECT count(*) AS n FROM d`,
+      [[...new Set(uids)]],
+    );
+    return r.n;
   }
 
   // ---- read markers ----

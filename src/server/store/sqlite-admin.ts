@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import { GLOBAL_ROOM } from '../../protocol/rules.js';
 import type { RoomKind } from '../../protocol/types.js';
-import type { AuditEntry, BanRecord, RoomRecord } from './store.js';
+import { textHash, type AuditEntry, type BanRecord, type RoomRecord } from './store.js';
 
 interface RoomRow {
   id: string;
@@ -41,8 +41,11 @@ export class SqliteAdmin {
   private readonly st;
   private readonly resetTx: Database.Transaction<(room: string) => { deleted: number; lastSeq: number } | null>;
   private readonly deleteTx: Database.Transaction<(room: string) => string[] | null>;
+  private readonly tombstoneTx: Database.Transaction<(room: string, seq: number) => boolean>;
 
   constructor(db: Database.Database) {
+    // The text fingerprint of idempotency records (the same as store.ts textHash).
+    db.function('scalechat_sha256', { deterministic: true }, (text: unknown) => textHash(String(text)));
     this.st = {
       firstAccount: db.prepare<[], { id: string }>('SELECT id FROM users WHERE account = 1 ORDER BY created_at ASC, rowid ASC LIMIT 1'),
       listRooms: db.prepare<[number], RoomRow>(
@@ -51,7 +54,18 @@ export class SqliteAdmin {
            FROM rooms WHERE kind <> 'dm' ORDER BY kind = 'global' DESC, last_active DESC, id ASC LIMIT ?`,
       ),
       counts: db.prepare<[], { rooms: number; messages: number }>('SELECT COUNT(*) AS rooms, COALESCE(SUM(last_seq), 0) AS messages FROM rooms'),
+      // The idempotency record first (from the row as it still is), then the tombstone.
+      recordRemoved: db.prepare(
+        `INSERT OR IGNORE INTO removed_messages (uid, id, room, seq, ts, text_hash)
+         SELECT uid, id, room, seq, ts, scalechat_sha256(text) FROM messages WHERE room = ? AND seq = ? AND deleted = 0`,
+      ),
       tombstone: db.prepare("UPDATE messages SET text = '', deleted = 1 WHERE room = ? AND seq = ?"),
+      // Before a reset: every message of the room keeps its record (tombstones have theirs, or none when
+      // deleted before the records existed: NULL hash, any text matches).
+      recordRemovedRoom: db.prepare(
+        `INSERT OR IGNORE INTO removed_messages (uid, id, room, seq, ts, text_hash)
+         SELECT uid, id, room, seq, ts, CASE WHEN deleted = 0 THEN scalechat_sha256(text) END FROM messages WHERE room = ?`,
+      ),
       roomSeq: db.prepare<[string], { last_seq: number }>('SELECT last_seq FROM rooms WHERE id = ?'),
       deleteMessages: db.prepare('DELETE FROM messages WHERE room = ?'),
       roomMembers: db.prepare<[string], { uid: string }>('SELECT uid FROM members WHERE room = ?'),
@@ -77,13 +91,18 @@ export class SqliteAdmin {
     this.resetTx = db.transaction((room: string) => {
       const row = st.roomSeq.get(room);
       if (!row) return null;
+      st.recordRemovedRoom.run(room);
       return { deleted: st.deleteMessages.run(room).changes, lastSeq: row.last_seq };
+    });
+    this.tombstoneTx = db.transaction((room: string, seq: number) => {
+      st.recordRemoved.run(room, seq);
+      return st.tombstone.run(room, seq).changes > 0;
     });
     this.deleteTx = db.transaction((room: string) => {
       if (!st.roomSeq.get(room)) return null;
       const members = st.roomMembers.all(room).map((r) => r.uid);
       st.deleteMarkers.run(room);
-      st.deleteRoom.run(room); // members and messages go with it (ON DELETE CASCADE)
+      st.deleteRoom.run(room); // members, messages and removed_messages go with it (ON DELETE CASCADE)
       return members;
     });
   }
@@ -109,9 +128,10 @@ export class SqliteAdmin {
   }
 
   deleteMessage(room: string, seq: number): boolean {
-    return this.st.tombstone.run(room, seq).changes > 0;
+    return this.tombstoneTx.immediate(room, seq);
   }
 
+  /** Deletes the room's messages; last_seq stays, and their idempotency records are kept (removed_messages). */
   resetRoom(room: string): { deleted: number; lastSeq: number } | null {
     return this.resetTx.immediate(room);
   }

@@ -6,10 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
 import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../protocol/types.js';
 import { migrateSqlite } from './migrations/sqlite.js';
 import { SqliteAdmin } from './sqlite-admin.js';
+import { rekeySqlite } from './rekey.js';
 import type {
   AppendResult,
   AuditEntry,
@@ -17,12 +19,13 @@ import type {
   HistoryQuery,
   NewMessage,
   RoomRecord,
+  StaleGuest,
   Store,
   StoredMessage,
   UserRecord,
   UserRoom,
 } from './store.js';
-import { StoreConflictError } from './store.js';
+import { isConflict, StoreConflictError, type Original } from './store.js';
 
 interface UserRow {
   id: string;
@@ -56,6 +59,14 @@ interface MessageRow {
   text: string;
   ts: number;
   deleted: number;
+}
+
+/** The idempotency record of a message no longer in history as written (removed_messages). */
+interface RemovedRow {
+  room: string;
+  seq: number;
+  ts: number;
+  text_hash: Buffer | null;
 }
 
 const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
@@ -144,9 +155,25 @@ function prepareAll(db: Database.Database) {
     readMarker: db.prepare<[string, string], { seq: number }>('SELECT seq FROM read_markers WHERE uid = ? AND room = ?'),
 
     findMessage: db.prepare<[string, string], MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE uid = ? AND id = ?`),
+    // The idempotency record of a message tombstoned or reset away (sqlite-admin.ts writes them).
+    findRemoved: db.prepare<[string, string], RemovedRow>('SELECT room, seq, ts, text_hash FROM removed_messages WHERE uid = ? AND id = ?'),
     insertMessage: db.prepare(
       `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts)`,
     ),
+    staleGuests: db.prepare<[number, number, number, string, number], { id: string; created_at: number }>(
+      `SELECT id, created_at FROM users
+        WHERE account = 0 AND created_at < ? AND (created_at > ? OR (created_at = ? AND id > ?))
+          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.uid = users.id)
+          AND NOT EXISTS (SELECT 1 FROM removed_messages r WHERE r.uid = users.id)
+        ORDER BY created_at ASC, id ASC LIMIT ?`,
+    ),
+    deleteGuest: db.prepare(
+      `DELETE FROM users WHERE id = ? AND account = 0
+          AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.uid = users.id)
+          AND NOT EXISTS (SELECT 1 FROM removed_messages r WHERE r.uid = users.id)`,
+    ),
+    deleteUserMemberships: db.prepare('DELETE FROM members WHERE uid = ?'),
+    deleteUserMarkers: db.prepare('DELETE FROM read_markers WHERE uid = ?'),
     historyLatest: db.prepare<[string, number], MessageRow>(
       `SELECT ${MSG_COLS} FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?`,
     ),
@@ -175,6 +202,64 @@ function prepareAll(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareAll>;
 
+export interface SqliteStoreOptions {
+  /** Where warnings about the data's file permissions go. */
+  log?: Pick<Logger, 'warn'>;
+}
+
+const PRIVATE_DIR = 0o700;
+const PRIVATE_FILE = 0o600;
+
+/**
+ * Creates the database's directory (0700, with missing parents) and file (0600) when missing, independent of
+ * the umask; warns about an existing directory or database file (-wal, -shm included) open to group/others.
+ */
+function preparePrivateFile(file: string, log?: Pick<Logger, 'warn'>): void {
+  const dir = path.dirname(file);
+  const warn = (p: string, mode: number, what: string) =>
+    log?.warn(
+      { path: p, mode: '0' + (mode & 0o777).toString(8) },
+      `${what} is accessible by group or others (it holds password hashes and the token secret): chmod ${what === 'data directory' ? '700' : '600'} it`,
+    );
+  let dirStat: fs.Stats | undefined;
+  try {
+    dirStat = fs.statSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (!dirStat) {
+    // Every directory this creates is private (mkdir's mode is masked by the umask: chmod after).
+    const first = fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
+    if (first) {
+      for (let d = dir; ; d = path.dirname(d)) {
+        fs.chmodSync(d, PRIVATE_DIR);
+        if (d === first || d === path.dirname(d)) break;
+      }
+    }
+  } else if (dirStat.mode & 0o077) {
+    warn(dir, dirStat.mode, 'data directory');
+  }
+  let fd: number | undefined;
+  try {
+    // O_EXCL: only a file this call creates gets its mode set; an existing one is checked instead.
+    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, PRIVATE_FILE);
+    fs.fchmodSync(fd, PRIVATE_FILE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(f);
+    } catch {
+      continue;
+    }
+    if (st.mode & 0o077) warn(f, st.mode, 'database file');
+  }
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
@@ -182,12 +267,21 @@ export class SqliteStore implements Store {
   private adm: SqliteAdmin | null = null;
   private closed = false;
   private readonly appendTx: Database.Transaction<(batch: NewMessage[]) => AppendResult[]>;
+  private readonly deleteGuestsTx: Database.Transaction<(uids: string[]) => number>;
   private readonly createRoomTx: Database.Transaction<(room: Omit<RoomRow, 'read_only'>, members: string[]) => boolean>;
 
-  /** `file`: a path (its directory is created when missing) or `:memory:`. */
-  constructor(readonly file: string) {
+  /**
+   * `file`: a path or `:memory:`. The database holds password hashes and the token secret: a missing
+   * directory is created 0700 and a missing database file 0600 (SQLite gives its -wal and -shm files the
+   * database file's mode), whatever the umask; an existing directory or file that the group or others can
+   * access is used as it is, with a warning on `opts.log`.
+   */
+  constructor(
+    readonly file: string,
+    opts: SqliteStoreOptions = {},
+  ) {
     const memory = file === ':memory:' || file === '';
-    if (!memory) fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    if (!memory) preparePrivateFile(path.resolve(file), opts.log);
     this.db = new Database(file);
     if (!memory) this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -196,6 +290,17 @@ export class SqliteStore implements Store {
     this.db.pragma('temp_store = MEMORY');
 
     this.appendTx = this.db.transaction((batch: NewMessage[]) => this.appendInTx(batch));
+    this.deleteGuestsTx = this.db.transaction((uids: string[]) => {
+      const s = this.s;
+      let n = 0;
+      for (const uid of new Set(uids)) {
+        if (s.deleteGuest.run(uid).changes === 0) continue;
+        s.deleteUserMemberships.run(uid);
+        s.deleteUserMarkers.run(uid);
+        n++;
+      }
+      return n;
+    });
     this.createRoomTx = this.db.transaction((room: Omit<RoomRow, 'read_only'>, members: string[]) => {
       const s = this.s;
       if (s.insertRoom.run(room).changes === 0) return false;
@@ -215,6 +320,7 @@ export class SqliteStore implements Store {
     migrateSqlite(this.db);
     if (!this.st) this.st = prepareAll(this.db);
     if (!this.adm) this.adm = new SqliteAdmin(this.db);
+    rekeySqlite(this.db); // names keyed by an older nameKey: recomputed once (./rekey.ts)
     const now = Date.now();
     this.st.insertRoom.run({ id: GLOBAL_ROOM, kind: 'global', created_by: null, created_at: now });
   }
@@ -356,20 +462,17 @@ export class SqliteStore implements Store {
   private appendInTx(batch: NewMessage[]): AppendResult[] {
     const s = this.s;
     const results: AppendResult[] = [];
-    const inBatch = new Map<string, StoredMessage>();
+    const inBatch = new Map<string, Original>();
     const rooms = new Map<string, { lastSeq: number; lastActive: number }>();
     for (const m of batch) {
       const key = `${m.uid}\u0000${m.id}`;
-      const seen = inBatch.get(key);
-      if (seen) {
-        results.push({ message: seen, duplicate: true });
-        continue;
+      let seen = inBatch.get(key);
+      if (!seen) {
+        seen = this.original(m) ?? undefined;
+        if (seen) inBatch.set(key, seen);
       }
-      const existing = s.findMessage.get(m.uid, m.id);
-      if (existing) {
-        const message = toMessage(existing);
-        inBatch.set(key, message);
-        results.push({ message, duplicate: true });
+      if (seen) {
+        results.push({ message: seen.message, duplicate: true, conflict: isConflict(seen, m) });
         continue;
       }
       let state = rooms.get(m.room);
@@ -391,11 +494,25 @@ export class SqliteStore implements Store {
       s.insertMessage.run(message);
       state.lastSeq = message.seq;
       if (m.ts > state.lastActive) state.lastActive = m.ts;
-      inBatch.set(key, message);
-      results.push({ message, duplicate: false });
+      inBatch.set(key, { message, hash: undefined });
+      results.push({ message, duplicate: false, conflict: false });
     }
     for (const [room, st] of rooms) s.updateRoomSeq.run(st.lastSeq, st.lastActive, room);
     return results;
+  }
+
+  /**
+   * The original of a client id already used, if any: the message in history (with its removal record's
+   * text hash when it is a tombstone), or, when a room reset removed it, a tombstone rebuilt from the record.
+   */
+  private original(m: NewMessage): Original | null {
+    const s = this.s;
+    const row = s.findMessage.get(m.uid, m.id);
+    if (row && !row.deleted) return { message: toMessage(row), hash: undefined };
+    const rec = s.findRemoved.get(m.uid, m.id);
+    if (row) return { message: toMessage(row), hash: rec?.text_hash ?? null };
+    if (!rec) return null;
+    return { message: { room: rec.room, seq: rec.seq, id: m.id, uid: m.uid, user: m.user, text: '', ts: rec.ts, deleted: true }, hash: rec.text_hash };
   }
 
   async history(room: string, q: HistoryQuery): Promise<StoredMessage[]> {
@@ -408,6 +525,19 @@ export class SqliteStore implements Store {
     if (hasAfter) return s.historyAfter.all(room, q.after!, limit).map(toMessage);
     const rows = hasBefore ? s.historyBefore.all(room, q.before!, limit) : s.historyLatest.all(room, limit);
     return rows.reverse().map(toMessage);
+  }
+
+  // ---- guest expiry ----
+
+  async listStaleGuests(createdBefore: number, limit: number, after?: StaleGuest): Promise<StaleGuest[]> {
+    const rows = this.s.staleGuests.all(createdBefore, after?.createdAt ?? Number.MIN_SAFE_INTEGER, after?.createdAt ?? Number.MIN_SAFE_INTEGER, after?.id ?? '', lim(limit));
+    return rows.map((r) => ({ id: r.id, createdAt: r.created_at }));
+  }
+
+  async deleteGuests(uids: string[]): Promise<number> {
+    void this.s;
+    if (uids.length === 0) return 0;
+    return this.deleteGuestsTx.immediate(uids);
   }
 
   // ---- read markers ----

@@ -3,6 +3,7 @@
  * One interface, two implementations (SQLite embedded default; PostgreSQL for clusters), one contract suite
  * (test/store.contract.ts).
  */
+import { createHash } from 'node:crypto';
 import type { MsgEvent, RoomKind, UserRef } from '../../protocol/types.js';
 
 export interface UserRecord {
@@ -78,6 +79,31 @@ export interface AuditEntry {
   detail: string;
 }
 
+/**
+ * The fingerprint idempotency records keep of a message's text: SHA-256 of its UTF-8 bytes (PostgreSQL
+ * computes the same with `sha256(convert_to(text, 'UTF8'))`).
+ */
+export function textHash(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+/** The original of a client id already used, as a store compares a repeat with it (both stores). */
+export interface Original {
+  message: StoredMessage;
+  /**
+   * `undefined`: `message.text` is the original text. A Buffer: `textHash` of the original text (the message
+   * was tombstoned or reset away). `null`: unknown (a tombstone from before the records existed): any text matches.
+   */
+  hash: Buffer | null | undefined;
+}
+
+/** True when a repeat of a client id is not the same message (another room or another text): `id_conflict`. */
+export function isConflict(o: Original, sent: NewMessage): boolean {
+  if (o.message.room !== sent.room) return true;
+  if (o.hash === undefined) return o.message.text !== sent.text;
+  return o.hash !== null && !o.hash.equals(textHash(sent.text));
+}
+
 /** The message as a client sees it (`deleted: true` only on tombstones). */
 export function msgEvent(m: StoredMessage): MsgEvent {
   const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
@@ -86,9 +112,31 @@ export function msgEvent(m: StoredMessage): MsgEvent {
 }
 
 export interface AppendResult {
+  /**
+   * The stored message. For a duplicate: the original as history has it now (a tombstone after an admin
+   * delete); when it is no longer in history (its room was reset), a tombstone rebuilt from the
+   * idempotency record (room, seq, id, uid, ts; text '', `deleted`).
+   */
   message: StoredMessage;
-  /** True when (uid, id) was already stored: `message` is the original, nothing was written. */
+  /**
+   * True when (uid, id) was already used: `message` is the original (its room, seq and ts are the
+   * original ack), nothing was written. Client ids are remembered across admin deletes and room resets;
+   * deleting a room forgets the ids of its messages.
+   */
   duplicate: boolean;
+  /**
+   * True for a duplicate whose original had another room or another text (compared by a SHA-256 of the
+   * original text, which outlives deletes and resets): the sender reused an id (`id_conflict`). Always
+   * false for new messages and true repeats. Messages deleted before the idempotency records existed have no
+   * text fingerprint: only their room is compared.
+   */
+  conflict: boolean;
+}
+
+/** A guest that may be forgotten (see Store.listStaleGuests). */
+export interface StaleGuest {
+  id: string;
+  createdAt: number;
 }
 
 export interface HistoryQuery {
@@ -138,6 +186,18 @@ export interface Store {
   /** Ascending by seq. */
   history(room: string, query: HistoryQuery): Promise<StoredMessage[]>;
 
+  /**
+   * Guests created before `createdBefore` that never wrote a message (none in history, none tombstoned or
+   * reset away; a deleted room's messages no longer count), oldest first, at most `limit`, after `after` (the last one of the previous page). The caller
+   * removes those online and passes the rest to `deleteGuests`.
+   */
+  listStaleGuests(createdBefore: number, limit: number, after?: StaleGuest): Promise<StaleGuest[]>;
+  /**
+   * Deletes these users when they still are guests that never wrote a message (re-checked in the same
+   * transaction), with their memberships and read markers. Returns how many were deleted.
+   */
+  deleteGuests(uids: string[]): Promise<number>;
+
   /** Moves the user's read marker forward (never back); returns the marker now stored. */
   setReadMarker(uid: string, room: string, seq: number): Promise<number>;
 
@@ -158,7 +218,7 @@ export interface Store {
   deleteMessage(room: string, seq: number): Promise<boolean>;
   /** Deletes every message of the room; last_seq is kept (seqs never go back). Null when no such room. */
   resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null>;
-  /** Deletes the room, its members, messages and read markers; its id is free again. Null when no such room, else the former members. */
+  /** Deletes the room, its members, messages, read markers and the client ids of its messages; its id is free again. Null when no such room, else the former members. */
   deleteRoom(room: string): Promise<string[] | null>;
   /** False when no such room. */
   setRoomReadOnly(room: string, readOnly: boolean): Promise<boolean>;

@@ -28,6 +28,18 @@ export function parseTrusted(entry: string, list: BlockList): void {
 
 export type ClientIp = (req: IncomingMessage) => string;
 
+/** A test for "is this address in one of these addresses or CIDR subnets" (throws on a bad entry). */
+export function addressMatcher(entries: readonly string[]): (addr: string) => boolean {
+  if (entries.length === 0) return () => false;
+  const list = new BlockList();
+  for (const entry of entries) parseTrusted(entry, list);
+  return (addr) => {
+    const a = plain(addr);
+    const family = isIP(a);
+    return family !== 0 && list.check(a, family === 4 ? 'ipv4' : 'ipv6');
+  };
+}
+
 export function clientIpResolver(trustProxy: readonly string[]): ClientIp {
   const peer = (req: IncomingMessage) => plain(req.socket.remoteAddress ?? '?');
   if (trustProxy.length === 0) return peer;

@@ -63,6 +63,11 @@ export class Conn {
     );
   }
 
+  /** Bytes written to this connection and not yet sent: queued this turn plus held by the socket. */
+  pendingBytes(): number {
+    return this.outbox.queuedBytes + this.ws.bufferedAmount;
+  }
+
   /** Queues an already-serialized event. */
   push(data: Buffer): void {
     this.outbox.push(data);

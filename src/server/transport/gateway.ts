@@ -20,8 +20,9 @@ import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
 import { msgEvent } from '../store/store.js';
 import { Conn } from './connection.js';
-import { clientIpResolver, type ClientIp } from './client-ip.js';
+import { addressMatcher, clientIpResolver, type ClientIp } from './client-ip.js';
 import type { FlushScheduler } from './outbox.js';
+import { parseRequestTarget, STATUS_TEXT } from './request-target.js';
 
 type Phase = 'new' | 'auth' | 'ready';
 interface ConnState {
@@ -30,27 +31,53 @@ interface ConnState {
   /** Frames received while the handshake or an async handler runs: processed in order afterwards. */
   queue: string[];
   busy: boolean;
+  /** Reading paused: the connection has too much unsent (see `backlogged`). */
+  blocked: boolean;
+  blockTimer?: NodeJS.Timeout;
 }
 
-/** The request id of a refused frame, found without a full parse (a flood must stay cheap to refuse). */
+/**
+ * The request id of a refused frame: its top-level string `id` of at most 64 characters (the rule of
+ * decodeClientFrame), or undefined. Refused frames are few per connection (a flood closes it), so a full parse is cheap.
+ */
 function requestId(text: string): string | undefined {
-  const m = /"id"\s*:\s*"((?:[^"\\]|\\.){1,64})"/.exec(text.length > 512 ? text.slice(0, 512) : text);
-  if (!m) return undefined;
+  let raw: unknown;
   try {
-    return JSON.parse(`"${m[1]}"`) as string;
+    raw = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.hasOwn(raw, 'id')) return undefined;
+  const id = (raw as { id: unknown }).id;
+  return typeof id === 'string' && id.length >= 1 && id.length <= 64 ? id : undefined;
 }
 
 /** Frames one connection may queue behind a slow request before it counts as abuse. */
 const MAX_QUEUED_FRAMES = 256;
+/** How often a connection whose reading is paused checks whether its backlog drained. */
+const UNBLOCK_CHECK_MS = 20;
+/**
+ * Time a closing socket has to complete the close handshake before it is destroyed (ws' default is 30 s):
+ * a slow consumer that does not read keeps its unsent bytes in memory until then.
+ */
+const CLOSE_TIMEOUT_MS = 3000;
+/** While the whole process holds more than maxBufferedBytes unsent, a connection is paused past this much. */
+const PRESSURE_BACKLOG_BYTES = 64 * 1024;
+/** How often the unsent bytes of all connections are summed. */
+const PRESSURE_SAMPLE_MS = 250;
 
 export class Gateway {
   readonly wss: WebSocketServer;
   private readonly conns = new Map<Conn, ConnState>();
+  /** Open connections per client address and per signed-in user (caps: maxConnectionsPerAddress/PerUser). */
+  private readonly perAddress = new Map<string, number>();
+  private readonly perUser = new Map<string, number>();
   private readonly clientIp: ClientIp;
+  private readonly exempt: (addr: string) => boolean;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly pressureSampler: NodeJS.Timeout;
+  /** All connections together hold more than maxBufferedBytes unsent: every backlog bound is tightened. */
+  private pressure = false;
   private seq = 0;
   draining = false;
 
@@ -71,16 +98,21 @@ export class Gateway {
       maxPayload: config.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      // ws >= 8.18 option, not yet in @types/ws
+      ...({ closeTimeout: CLOSE_TIMEOUT_MS } as object),
     });
     this.clientIp = clientIpResolver(config.trustProxy);
+    this.exempt = addressMatcher(config.addressLimitsExempt);
     this.heartbeat = setInterval(() => this.beat(), config.heartbeatMs);
     this.heartbeat.unref();
+    this.pressureSampler = setInterval(() => (this.pressure = this.bufferedBytes() > config.maxBufferedBytes), PRESSURE_SAMPLE_MS);
+    this.pressureSampler.unref();
   }
 
   /** Bytes handed to sockets but not yet sent, over all connections. */
   bufferedBytes(): number {
     let n = 0;
-    for (const conn of this.conns.keys()) n += conn.ws.bufferedAmount;
+    for (const conn of this.conns.keys()) n += conn.pendingBytes();
     return n;
   }
 
@@ -90,11 +122,15 @@ export class Gateway {
 
   /** HTTP upgrade handler. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://x');
+    // Node detaches its own error listener from an upgrading socket: without one, a peer resetting the
+    // connection while it is refused would be an uncaught 'error' (process exit).
+    socket.on('error', () => socket.destroy());
     const reject = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     };
-    if (url.pathname !== WS_PATH) return reject(404, 'Not Found');
+    const target = parseRequestTarget(req.url);
+    if (!target.ok) return reject(target.status, STATUS_TEXT.get(target.status) ?? 'Bad Request');
+    if (target.target.path !== WS_PATH) return reject(404, 'Not Found');
     if (this.draining) return reject(503, 'Service Unavailable');
     const origin = req.headers.origin;
     if (origin && this.config.origins.length && !this.config.origins.includes(origin)) {
@@ -110,15 +146,20 @@ export class Gateway {
       this.metrics.slowConsumers.inc();
       this.closeWith(c, CloseCode.slowConsumer, 'slow consumer');
     });
-    const state: ConnState = { phase: 'new', queue: [], busy: false };
+    const state: ConnState = { phase: 'new', queue: [], busy: false, blocked: false };
     this.conns.set(conn, state);
     this.metrics.connections.inc();
+    const fromAddress = count(this.perAddress, ip, +1);
     if (this.conns.size > this.config.maxConnections) {
       this.closeWith(conn, CloseCode.overloaded, 'too many connections');
+    } else if (this.config.maxConnectionsPerAddress > 0 && fromAddress > this.config.maxConnectionsPerAddress && !this.exempt(ip)) {
+      this.metrics.handshakes.inc({ result: ErrorCode.too_many_connections });
+      conn.error(ErrorCode.too_many_connections, `too many connections from your address (at most ${this.config.maxConnectionsPerAddress})`);
+      this.closeWith(conn, CloseCode.tooManyConnections, ErrorCode.too_many_connections);
     } else {
       state.handshakeTimer = setTimeout(() => {
         conn.error(ErrorCode.handshake_timeout, 'no hello in time');
-        this.closeWith(conn, CloseCode.handshakeTimeout, 'handshake timeout');
+        this.closeWith(conn, CloseCode.handshakeTimeout, ErrorCode.handshake_timeout);
       }, this.config.handshakeTimeoutMs);
     }
     ws.on('message', (data, isBinary) => this.onFrame(conn, state, data, isBinary));
@@ -138,9 +179,12 @@ export class Gateway {
   private onClose(conn: Conn, state: ConnState, code: number): void {
     if (!this.conns.delete(conn)) return;
     clearTimeout(state.handshakeTimer);
+    clearTimeout(state.blockTimer);
     conn.outbox.close();
     this.metrics.connections.dec();
+    count(this.perAddress, conn.ip, -1);
     if (conn.user) {
+      count(this.perUser, conn.user.id, -1);
       this.hub.detach(conn);
       this.names.release(conn.user.nameKey, conn.user.id);
     }
@@ -153,19 +197,50 @@ export class Gateway {
     if (isBinary) {
       this.metrics.messagesIn.inc({ type: 'binary' });
       conn.error(ErrorCode.binary_unsupported, 'binary frames are not supported: send JSON text frames');
-      if (state.phase !== 'ready') this.closeWith(conn, CloseCode.protocolError, 'binary frame');
+      if (state.phase !== 'ready') this.closeWith(conn, CloseCode.protocolError, ErrorCode.binary_unsupported);
       return;
     }
     const text = data.toString();
     const wait = conn.bucket.take();
     if (wait > 0) return this.limited(conn, wait, requestId(text));
     if (state.phase === 'new') return this.onHello(conn, state, text);
-    if (state.phase === 'auth' || state.busy) {
+    if (state.phase === 'auth' || state.busy || state.blocked || this.backlogged(conn)) {
       if (state.queue.length >= MAX_QUEUED_FRAMES) return this.closeWith(conn, CloseCode.flood, 'too many pipelined requests');
       state.queue.push(text);
+      if (state.phase === 'ready' && !state.busy) this.block(conn, state);
       return;
     }
     this.process(conn, state, text);
+  }
+
+  /**
+   * Replies are produced only while the connection has little unsent: more than half of maxOutboxBytes
+   * waiting (live events, earlier replies, a replay) and its frames are not read any more (TCP backpressure)
+   * until it drains. So a client that pipelines requests and never reads costs at most maxOutboxBytes plus
+   * one reply, never one reply per request. When all connections together hold more than maxBufferedBytes,
+   * the bound drops to 64 KiB for every connection until the total is back under it.
+   */
+  private backlogged(conn: Conn): boolean {
+    return conn.pendingBytes() > (this.pressure ? PRESSURE_BACKLOG_BYTES : this.config.maxOutboxBytes / 2);
+  }
+
+  private block(conn: Conn, state: ConnState): void {
+    if (state.blocked) return;
+    state.blocked = true;
+    this.metrics.readPauses.inc();
+    conn.ws.pause();
+    const check = (): void => {
+      state.blockTimer = undefined;
+      if (conn.closing || !this.conns.has(conn)) return;
+      if (this.backlogged(conn)) {
+        state.blockTimer = setTimeout(check, UNBLOCK_CHECK_MS);
+        return;
+      }
+      state.blocked = false;
+      conn.ws.resume();
+      this.drainQueue(conn, state);
+    };
+    state.blockTimer = setTimeout(check, UNBLOCK_CHECK_MS);
   }
 
   private limited(conn: Conn, wait: number, re: string | undefined): void {
@@ -174,7 +249,7 @@ export class Gateway {
     conn.limitedAt.push(now);
     while (conn.limitedAt.length && conn.limitedAt[0] <= now - this.config.floodWindowMs) conn.limitedAt.shift();
     if (conn.limitedAt.length > this.config.floodCloseAfter) {
-      conn.error(ErrorCode.rate_limited, 'sustained flooding: closing');
+      conn.error(ErrorCode.rate_limited, 'sustained flooding: closing', re, wait);
       return this.closeWith(conn, CloseCode.flood, 'flood');
     }
     conn.error(ErrorCode.rate_limited, `too many frames: slow down (limit ${this.config.ratePerSec}/s, burst ${this.config.rateBurst})`, re, wait);
@@ -191,7 +266,8 @@ export class Gateway {
     const frame = d.frame;
     this.metrics.messagesIn.inc({ type: frame.type });
     if (frame.type === 'hello') {
-      conn.error(ErrorCode.already_authenticated, 'already authenticated');
+      // `hello` has no id field, but a client that gave it one gets it back as `re` (like any request).
+      conn.error(ErrorCode.already_authenticated, 'already authenticated', requestId(text));
       return;
     }
     const re = 'id' in frame ? frame.id : undefined;
@@ -209,11 +285,14 @@ export class Gateway {
 
   private drainQueue(conn: Conn, state: ConnState): void {
     state.busy = false;
-    while (state.queue.length && !state.busy && !conn.closing) this.process(conn, state, state.queue.shift()!);
+    while (state.queue.length && !state.busy && !state.blocked && !conn.closing) {
+      if (this.backlogged(conn)) return this.block(conn, state);
+      this.process(conn, state, state.queue.shift()!);
+    }
   }
 
   private failed(conn: Conn, err: unknown, re?: string): void {
-    if (err instanceof Refusal) return conn.error(err.code, err.message, re);
+    if (err instanceof Refusal) return conn.error(err.code, err.message, re, err.retryAfterMs);
     const ref = Math.random().toString(36).slice(2, 10);
     this.log.error({ err, conn: conn.id, re, ref }, 'request failed');
     conn.error(ErrorCode.internal, `request failed (ref ${ref}): not carried out`, re);
@@ -236,6 +315,7 @@ export class Gateway {
       if (conn.user) {
         this.hub.detach(conn);
         this.names.release(conn.user.nameKey, conn.user.id);
+        count(this.perUser, conn.user.id, -1);
         conn.user = null;
       }
       refuse(ErrorCode.unavailable, 'server cannot complete the handshake now: retry');
@@ -254,7 +334,15 @@ export class Gateway {
       this.names.release(u.nameKey, u.id); // closed while authenticating
       return;
     }
+    const perUser = this.config.maxConnectionsPerUser;
+    if (perUser > 0 && (this.perUser.get(u.id) ?? 0) >= perUser) {
+      this.names.release(u.nameKey, u.id);
+      this.metrics.handshakes.inc({ result: ErrorCode.too_many_connections });
+      conn.error(ErrorCode.too_many_connections, `too many connections for this user (at most ${perUser}): close another one`);
+      return this.closeWith(conn, CloseCode.tooManyConnections, ErrorCode.too_many_connections);
+    }
     clearTimeout(state.handshakeTimer);
+    count(this.perUser, u.id, +1);
     conn.user = { id: u.id, name: u.name, nameKey: u.nameKey, account: u.account };
     conn.presence = hello.presence ?? true;
     const store = this.hub.store;
@@ -287,18 +375,29 @@ export class Gateway {
     };
     conn.send(welcome);
     this.metrics.handshakes.inc({ result: 'ok' });
-    const resume = hello.resume ?? {};
+    // Room ids come from the client: a Map, never a plain object lookup (a room named "constructor"
+    // would find Object.prototype.constructor).
+    const resume = new Map(Object.entries(hello.resume ?? {}));
     for (const r of rooms) {
-      const from = resume[r.id];
+      const from = resume.get(r.id);
       if (from === undefined || from >= r.lastSeq) {
         conn.release(r.id, from === undefined ? r.lastSeq : Math.max(from, r.lastSeq));
         continue;
       }
-      const missed = await store.history(r.id, { after: from, limit: c.replayMax + 1 });
-      const complete = missed.length <= c.replayMax;
-      const replay = complete ? missed : missed.slice(0, c.replayMax);
-      for (const m of replay) conn.send(msgEvent(m));
-      const toSeq = replay.length ? replay[replay.length - 1].seq : from;
+      // Replayed while the connection is not backlogged (the bound every reply obeys): the rest of this
+      // room and the next rooms end with `resume {complete:false}` and the client pages with `history`.
+      const skipped = this.backlogged(conn);
+      const missed = skipped ? [] : await store.history(r.id, { after: from, limit: c.replayMax + 1 });
+      let complete = !skipped && missed.length <= c.replayMax;
+      let toSeq = from;
+      for (let i = 0; i < missed.length && i < c.replayMax; i++) {
+        if (this.backlogged(conn)) {
+          complete = false;
+          break;
+        }
+        conn.send(msgEvent(missed[i]));
+        toSeq = missed[i].seq;
+      }
       conn.send({ type: 'resume', room: r.id, fromSeq: from, toSeq, complete } satisfies ResumeEvent);
       conn.release(r.id, complete ? Math.max(toSeq, r.lastSeq) : toSeq);
     }
@@ -341,6 +440,15 @@ export class Gateway {
 
   stop(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.pressureSampler);
     this.wss.close();
   }
+}
+
+/** Adds `delta` to a key's count (deleted at 0); returns the new count. */
+function count(map: Map<string, number>, key: string, delta: number): number {
+  const n = (map.get(key) ?? 0) + delta;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
+  return n;
 }

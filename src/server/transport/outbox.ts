@@ -33,6 +33,11 @@ export class Outbox {
     private readonly scheduler: FlushScheduler,
   ) {}
 
+  /** Bytes queued in this turn, not yet handed to the socket. */
+  get queuedBytes(): number {
+    return this.bytes;
+  }
+
   push(event: Buffer): void {
     if (this.closed) return;
     this.items.push(event);

@@ -19,11 +19,11 @@ export function initialState(active = GLOBAL_ROOM): ChatState {
     conn: { state: 'idle', retryAt: null, offline },
     rooms: [],
     active,
-    timelines: {},
-    pending: {},
-    members: {},
+    timelines: new Map(),
+    pending: new Map(),
+    members: new Map(),
     onlineTotal: 0,
-    typing: {},
+    typing: new Map(),
     publicRooms: [],
   };
 }

@@ -3,7 +3,7 @@
  * browser; the end-to-end tests in test/e2e use real Chromium and a real server). The test plays
  * the server: welcome(), receive(frame), drop().
  */
-import type { WelcomeFrame } from '../../../src/protocol/index.js';
+import type { RoomInfo, WelcomeFrame } from '../../../src/protocol/index.js';
 
 export class FakeSocket {
   static all: FakeSocket[] = [];
@@ -30,8 +30,8 @@ export class FakeSocket {
   receive(frame: object) {
     this.onmessage?.({ data: JSON.stringify(frame) });
   }
-  /** The server side: accept and welcome. */
-  welcome() {
+  /** The server side: accept and welcome (as a member of `rooms`, general by default). */
+  welcome(rooms: RoomInfo[] = [{ id: 'general', kind: 'global', lastSeq: 0, lastRead: 0, members: 1 }]) {
     this.readyState = 1;
     this.onopen?.({});
     const w: WelcomeFrame = {
@@ -40,7 +40,7 @@ export class FakeSocket {
       user: { id: 'u1', name: 'ann', account: false },
       token: 'tok',
       tokenExpiresAt: Date.now() + 1e9,
-      rooms: [{ id: 'general', kind: 'global', lastSeq: 0, lastRead: 0, members: 1 }],
+      rooms,
       heartbeatMs: 30_000,
       limits: { maxFrameBytes: 65536, maxTextLength: 4000, historyPageMax: 200, replayMax: 1000, ratePerSec: 20, rateBurst: 40 },
       serverTime: Date.now(),

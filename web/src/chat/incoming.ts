@@ -11,15 +11,17 @@ export function applyIncoming(
   inbox: ReadonlyMap<string, readonly MsgEvent[]>,
   meId: string | undefined,
 ): Pick<ChatState, 'timelines' | 'pending' | 'typing'> {
-  const timelines = { ...state.timelines };
-  const pending = { ...state.pending };
-  const typing = { ...state.typing };
+  const timelines = new Map(state.timelines);
+  const pending = new Map(state.pending);
+  const typing = new Map(state.typing);
   for (const [room, msgs] of inbox) {
-    timelines[room] = applyLive(timelines[room] ?? emptyTimeline, msgs);
+    timelines.set(room, applyLive(timelines.get(room) ?? emptyTimeline, msgs));
     const acked = new Set(msgs.filter((m) => m.uid === meId).map((m) => m.id));
-    if (acked.size && pending[room]) pending[room] = pending[room].filter((p) => !acked.has(p.id));
+    const mine = pending.get(room);
+    if (acked.size && mine) pending.set(room, mine.filter((p) => !acked.has(p.id)));
     const authors = new Set(msgs.map((m) => m.uid));
-    if (typing[room]) typing[room] = typing[room].filter((t) => !authors.has(t.uid));
+    const typists = typing.get(room);
+    if (typists) typing.set(room, typists.filter((t) => !authors.has(t.uid)));
   }
   return { timelines, pending, typing };
 }

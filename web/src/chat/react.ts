@@ -14,5 +14,6 @@ export function useStore(): ChatStore {
 /** Reads a slice of the state; `select` must return a part of the state (not a new object) to stay stable. */
 export function useChat<T>(select: (s: ChatState) => T): T {
   const store = useStore();
-  return useSyncExternalStore(store.subscribe, () => select(store.getState()));
+  const get = () => select(store.getState());
+  return useSyncExternalStore(store.subscribe, get, get); // the same snapshot when rendered to a string (tests)
 }

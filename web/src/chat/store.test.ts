@@ -56,25 +56,25 @@ describe('ChatStore', () => {
   it('an own message: pending, failed with the reason, retried with the same id, then sent', async () => {
     const ws = FakeSocket.all[0];
     store.send('general', 'hello');
-    expect(store.getState().pending.general).toMatchObject([{ text: 'hello', status: 'pending' }]);
+    expect(store.getState().pending.get('general')).toMatchObject([{ text: 'hello', status: 'pending' }]);
     const first = ws.frames().find((f) => f.type === 'send')!;
     ws.receive({ type: 'error', re: first.id, code: 'text_invalid', message: 'text must be 1-4000 characters and not blank' });
     await flush();
-    expect(store.getState().pending.general).toMatchObject([{ status: 'failed', error: 'text must be 1-4000 characters and not blank' }]);
+    expect(store.getState().pending.get('general')).toMatchObject([{ status: 'failed', error: 'text must be 1-4000 characters and not blank' }]);
 
     store.retry('general', first.id!);
-    expect(store.getState().pending.general).toMatchObject([{ status: 'pending' }]);
+    expect(store.getState().pending.get('general')).toMatchObject([{ status: 'pending' }]);
     const again = ws.frames().filter((f) => f.type === 'send');
     expect(again).toHaveLength(2);
     expect(again[1].id).toBe(first.id);
     ws.receive({ type: 'ack', id: first.id, room: 'general', seq: 1, ts: 1000 });
     await flush();
-    expect(store.getState().pending.general).toEqual([]);
-    expect(store.getState().timelines.general.messages).toMatchObject([{ seq: 1, text: 'hello', user: 'ann', id: first.id }]);
+    expect(store.getState().pending.get('general')).toEqual([]);
+    expect(store.getState().timelines.get('general')!.messages).toMatchObject([{ seq: 1, text: 'hello', user: 'ann', id: first.id }]);
     // The echo of the same message from the room adds nothing.
     ws.receive({ type: 'msg', room: 'general', seq: 1, id: first.id, uid: 'u1', user: 'ann', text: 'hello', ts: 1000 });
     await flush();
-    expect(store.getState().timelines.general.messages).toHaveLength(1);
+    expect(store.getState().timelines.get('general')!.messages).toHaveLength(1);
   });
 
   it('live messages, the newest page and an older page merge in order, once', async () => {
@@ -85,18 +85,18 @@ describe('ChatStore', () => {
     ws.receive({ type: 'batch', events: [msg(1), msg(2), msg(3)] });
     ws.receive({ type: 'history', re: newest.id, room: 'general', messages: [msg(1), msg(2)], hasMore: false });
     await flush();
-    expect(store.getState().timelines.general.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
-    expect(store.getState().timelines.general).toMatchObject({ loadedLatest: true, hasMore: false });
+    expect(store.getState().timelines.get('general')!.messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+    expect(store.getState().timelines.get('general')).toMatchObject({ loadedLatest: true, hasMore: false });
     expect(store.getState().rooms.find((r) => r.id === 'general')).toMatchObject({ lastSeq: 3 });
   });
 
   it('typing shows the author until their message arrives', async () => {
     const ws = FakeSocket.all[0];
     ws.receive({ type: 'typing', room: 'general', uid: 'u2', user: 'ben' });
-    expect(store.getState().typing.general).toMatchObject([{ user: 'ben' }]);
+    expect(store.getState().typing.get('general')).toMatchObject([{ user: 'ben' }]);
     ws.receive({ type: 'msg', room: 'general', seq: 1, id: 'x', uid: 'u2', user: 'ben', text: 'hi', ts: 1 });
     await flush();
-    expect(store.getState().typing.general).toEqual([]);
+    expect(store.getState().typing.get('general')).toEqual([]);
   });
 
   it('a dead session token sends you back to the sign-in form with the reason', async () => {

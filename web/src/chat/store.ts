@@ -16,6 +16,8 @@ import { clearSession, loadSession, saveSession } from './session.js';
 import { defaultUrl, initialState, newMessageId } from './defaults.js';
 import { describeError, sendFailure } from './errors.js';
 import { applyIncoming } from './incoming.js';
+import { withKey } from './keyed.js';
+import { isRoomId } from './room-ref.js';
 import { applyLive, applyPage, emptyTimeline } from './timeline.js';
 import { addTypist, expireTypists } from './typing.js';
 import type { ChatState, PendingMessage, Timeline } from './types.js';
@@ -65,13 +67,13 @@ export class ChatStore {
   }
 
   private setTimeline(room: string, f: (t: Timeline) => Timeline): void {
-    const before = this.state.timelines[room] ?? emptyTimeline;
+    const before = this.state.timelines.get(room) ?? emptyTimeline;
     const after = f(before);
-    if (after !== before) this.set({ timelines: { ...this.state.timelines, [room]: after } });
+    if (after !== before) this.set({ timelines: withKey(this.state.timelines, room, after) });
   }
 
   private setPending(room: string, f: (list: readonly PendingMessage[]) => readonly PendingMessage[]): void {
-    this.set({ pending: { ...this.state.pending, [room]: f(this.state.pending[room] ?? []) } });
+    this.set({ pending: withKey(this.state.pending, room, f(this.state.pending.get(room) ?? [])) });
   }
 
   private refreshRooms(): void {
@@ -150,22 +152,22 @@ export class ChatStore {
         // First welcome: load the room on screen. Reconnects: the SDK replays missed msgs itself;
         // presence changes of the outage were not sent, so member lists are fetched again.
         if (first) this.openRoom(this.state.active);
-        else for (const room of Object.keys(this.state.members)) this.refreshMembers(room);
-        if (first || !this.state.members[GLOBAL_ROOM]) this.refreshMembers(GLOBAL_ROOM);
+        else for (const room of this.state.members.keys()) this.refreshMembers(room);
+        if (first || !this.state.members.has(GLOBAL_ROOM)) this.refreshMembers(GLOBAL_ROOM);
       }),
       client.on('message', (m) => this.queueMessage(m)),
       client.on('presence', (ev) => {
-        const list = this.state.members[ev.room];
+        const list = this.state.members.get(ev.room);
         if (!list) return;
         const global = ev.room === GLOBAL_ROOM;
         const { list: next, delta } = applyPresence(list, ev, global);
-        this.set({ members: { ...this.state.members, [ev.room]: next }, onlineTotal: global ? this.state.onlineTotal + delta : this.state.onlineTotal });
+        this.set({ members: withKey(this.state.members, ev.room, next), onlineTotal: global ? this.state.onlineTotal + delta : this.state.onlineTotal });
       }),
       client.on('member', (ev) => {
-        const list = this.state.members[ev.room];
+        const list = this.state.members.get(ev.room);
         if (list) {
-          const online = new Set((this.state.members[GLOBAL_ROOM] ?? []).map((m) => m.id));
-          this.set({ members: { ...this.state.members, [ev.room]: applyMember(list, ev, (u) => online.has(u.id)) } });
+          const online = new Set((this.state.members.get(GLOBAL_ROOM) ?? []).map((m) => m.id));
+          this.set({ members: withKey(this.state.members, ev.room, applyMember(list, ev, (u) => online.has(u.id))) });
         }
         this.refreshRooms();
       }),
@@ -233,16 +235,19 @@ export class ChatStore {
 
   /** Shows `room`; loads its newest page and members the first time. */
   openRoom(room: string): void {
+    // From a link or the URL: something that cannot be a room id shows general instead of a prompt
+    // to join "__proto__" (the URL then follows, so a reload shows general too).
+    if (!isRoomId(room)) room = GLOBAL_ROOM;
     if (room !== this.state.active) this.set({ active: room });
     if (!this.client?.rooms.has(room)) return;
-    const t = this.state.timelines[room];
+    const t = this.state.timelines.get(room);
     if (!t?.loadedLatest && !t?.loading) void this.loadPage(room, false);
-    if (!this.state.members[room]) this.refreshMembers(room);
+    if (!this.state.members.has(room)) this.refreshMembers(room);
   }
 
   /** Loads the page before the oldest loaded message (or the newest page if none is loaded yet). */
   loadOlder(room: string): void {
-    const t = this.state.timelines[room] ?? emptyTimeline;
+    const t = this.state.timelines.get(room) ?? emptyTimeline;
     if (t.loading || (t.loadedLatest && !t.hasMore)) return;
     void this.loadPage(room, t.loadedLatest);
   }
@@ -251,7 +256,7 @@ export class ChatStore {
     const client = this.client;
     if (!client) return;
     this.setTimeline(room, (t) => ({ ...t, loading: true, error: undefined }));
-    const before = older ? this.state.timelines[room]?.messages[0]?.seq : undefined;
+    const before = older ? this.state.timelines.get(room)?.messages[0]?.seq : undefined;
     try {
       const page = await client.history(room, { before, limit: client.limits?.historyPageMax });
       if (this.client !== client) return;
@@ -268,7 +273,7 @@ export class ChatStore {
     client.members(room).then(
       ({ members, total }) => {
         if (this.client !== client) return;
-        const patch: Partial<ChatState> = { members: { ...this.state.members, [room]: sortMembers(members) } };
+        const patch: Partial<ChatState> = { members: withKey(this.state.members, room, sortMembers(members)) };
         if (room === GLOBAL_ROOM) patch.onlineTotal = total;
         this.set(patch);
       },
@@ -356,7 +361,7 @@ export class ChatStore {
 
   /** Sends a failed message again with the same id (the server acks an already stored one again). */
   retry(room: string, id: string): void {
-    const p = this.state.pending[room]?.find((x) => x.id === id);
+    const p = this.state.pending.get(room)?.find((x) => x.id === id);
     if (!p || p.status !== 'failed') return;
     const again: PendingMessage = { ...p, status: 'pending', error: undefined };
     this.setPending(room, (list) => list.map((x) => (x.id === id ? again : x)));

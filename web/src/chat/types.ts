@@ -56,13 +56,16 @@ export interface ChatState {
   rooms: RoomInfo[];
   /** The room on screen (may be one you are not in, e.g. from a link: then a join prompt shows). */
   active: string;
-  timelines: Readonly<Record<string, Timeline>>;
-  pending: Readonly<Record<string, readonly PendingMessage[]>>;
+  // Per-room state is in Maps, never plain objects: room ids come from the network and the URL, and a
+  // room named `constructor` (valid) or `__proto__` (in a link) would find Object.prototype's members.
+  // Replaced, never mutated (new Map on change, see ./keyed.ts), so React can compare by reference.
+  timelines: ReadonlyMap<string, Timeline>;
+  pending: ReadonlyMap<string, readonly PendingMessage[]>;
   /** Members of rooms whose member list was loaded (general: the users online). */
-  members: Readonly<Record<string, readonly Member[]>>;
+  members: ReadonlyMap<string, readonly Member[]>;
   /** Users online overall (general's total). */
   onlineTotal: number;
-  typing: Readonly<Record<string, readonly Typist[]>>;
+  typing: ReadonlyMap<string, readonly Typist[]>;
   /** Public rooms you can join (from the last refresh). */
   publicRooms: RoomInfo[];
   limits?: Limits;

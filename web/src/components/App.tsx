@@ -4,15 +4,13 @@ import { useChat, useStore } from '../chat/react.js';
 import { ChatLayout } from './ChatLayout.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { SignIn } from './SignIn.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/index.js';
+import { roomFromHash } from '../chat/room-ref.js';
 
-function roomFromHash(): string | null {
-  const m = /^#room=(.+)$/.exec(location.hash);
-  if (!m) return null;
-  try {
-    return decodeURIComponent(m[1]);
-  } catch {
-    return null;
-  }
+/** Keeps the room on screen in the URL (replaced, not pushed: the back button leaves the chat). */
+function writeHash(active: string): void {
+  const hash = `#room=${encodeURIComponent(active)}`;
+  if (location.hash !== hash) history.replaceState(null, '', hash);
 }
 
 export function App() {
@@ -23,8 +21,11 @@ export function App() {
 
   useEffect(() => {
     const sync = () => {
-      const room = roomFromHash();
-      if (room && room !== store.getState().active) store.openRoom(room);
+      if (!location.hash.startsWith('#room=')) return;
+      // A link to something that cannot be a room (`#room=__proto__`) shows general, and the URL says so.
+      const room = roomFromHash(location.hash) ?? GLOBAL_ROOM;
+      if (room !== store.getState().active) store.openRoom(room);
+      if (store.getState().phase === 'ready') writeHash(store.getState().active);
     };
     sync();
     window.addEventListener('hashchange', sync);
@@ -32,9 +33,7 @@ export function App() {
   }, [store]);
 
   useEffect(() => {
-    if (phase !== 'ready') return;
-    const hash = `#room=${encodeURIComponent(active)}`;
-    if (location.hash !== hash) history.replaceState(null, '', hash);
+    if (phase === 'ready') writeHash(active);
   }, [phase, active]);
 
   if (phase === 'ready') return <ChatLayout />;

@@ -1,9 +1,12 @@
-/** A coloured circle with the name's initial (decorative: the name is always shown beside it). */
-import { initial, nameHue } from '../lib/format.js';
+/**
+ * A coloured square with the name's initial (decorative: the name is always shown beside it). The
+ * colour comes from the user id, so two users who had the same name at different times differ.
+ */
+import { hueOf, initial } from '../lib/format.js';
 
-export function Avatar({ name, size = 'normal' }: { name: string; size?: 'normal' | 'small' }) {
+export function Avatar({ name, uid, size = 'normal' }: { name: string; uid: string; size?: 'normal' | 'small' }) {
   return (
-    <span className={`avatar ${size}`} style={{ '--hue': nameHue(name) } as React.CSSProperties} aria-hidden="true">
+    <span className={`avatar ${size}`} style={{ '--hue': hueOf(uid) } as React.CSSProperties} aria-hidden="true">
       {initial(name)}
     </span>
   );

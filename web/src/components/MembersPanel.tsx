@@ -5,7 +5,7 @@ import { InviteForm } from './InviteForm.js';
 import { UserList } from './UserList.js';
 
 export function MembersPanel({ room, open, onClose }: { room: RoomInfo; open: boolean; onClose: () => void }) {
-  const members = useChat((s) => s.members[room.id]);
+  const members = useChat((s) => s.members.get(room.id));
   const online = members?.filter((m) => m.online).length ?? 0;
   const global = room.id === GLOBAL_ROOM;
   return (

@@ -10,6 +10,8 @@
  * counts the new messages below. Near the top, the next older page is fetched.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
+import { namesakes } from '../../../src/client/index.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/index.js';
 import type { PendingMessage } from '../chat/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { emptyTimeline } from '../chat/timeline.js';
@@ -34,9 +36,11 @@ interface Anchor {
 
 export function MessageList({ room }: { room: string }) {
   const store = useStore();
-  const timeline = useChat((s) => s.timelines[room]) ?? emptyTimeline;
-  const pending = useChat((s) => s.pending[room]) ?? NO_PENDING;
+  const timeline = useChat((s) => s.timelines.get(room)) ?? emptyTimeline;
+  const pending = useChat((s) => s.pending.get(room)) ?? NO_PENDING;
   const me = useChat((s) => s.me);
+  const online = useChat((s) => s.members.get(GLOBAL_ROOM));
+  const roomMembers = useChat((s) => s.members.get(room));
   const info = useChat((s) => s.rooms.find((r) => r.id === room));
   const label = info ? (info.kind === 'dm' ? roomTitle(info) : `#${info.id}`) : `#${room}`;
 
@@ -54,13 +58,23 @@ export function MessageList({ room }: { room: string }) {
   /** Seq of the newest message when the user scrolled away from the bottom (null while pinned). */
   const [seenSeq, setSeenSeq] = useState<number | null>(null);
 
+  // Authors who do not hold their name now (a guest who left and whose name was taken again).
+  // Kept as the same Set while its content is the same, so presence changes do not rebuild the rows.
+  const markedRef = useRef<ReadonlySet<string>>(new Set());
+  const marked = useMemo(() => {
+    const next = namesakes(timeline.messages, online?.filter((m) => m.online), roomMembers);
+    const prev = markedRef.current;
+    if (next.size === prev.size && [...next].every((u) => prev.has(u))) return prev;
+    return (markedRef.current = next);
+  }, [timeline.messages, online, roomMembers]);
+
   const rows: Row[] = useMemo(() => {
-    const list = buildRows(timeline.messages, pending, me);
+    const list = buildRows(timeline.messages, pending, me, Date.now(), marked);
     const edgeKey = `edge:${timeline.messages[0]?.seq ?? 'none'}`;
     const more = timeline.hasMore || !timeline.loadedLatest;
     list.unshift({ kind: 'edge', key: edgeKey, more });
     return list;
-  }, [timeline.messages, timeline.hasMore, timeline.loadedLatest, pending, me]);
+  }, [timeline.messages, timeline.hasMore, timeline.loadedLatest, pending, me, marked]);
 
   const rowsSet = useRef<Row[] | null>(null);
   if (rowsSet.current !== rows) {
@@ -211,6 +225,7 @@ export function MessageList({ room }: { room: string }) {
                   row={row}
                   roomLabel={label}
                   meName={me?.name ?? ''}
+                  meId={me?.id ?? ''}
                   loading={timeline.loading}
                   error={timeline.error}
                   onRetry={onRetry}

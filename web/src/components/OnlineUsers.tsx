@@ -4,7 +4,7 @@ import { useChat } from '../chat/react.js';
 import { UserList } from './UserList.js';
 
 export function OnlineUsers() {
-  const online = useChat((s) => s.members[GLOBAL_ROOM]);
+  const online = useChat((s) => s.members.get(GLOBAL_ROOM));
   const total = useChat((s) => s.onlineTotal);
   return (
     <section aria-labelledby="online-title">

@@ -18,7 +18,7 @@ interface Props {
 
 export function RoomHeader({ room, roomId, menuButton, drawerOpen, onMenu, membersOpen, onMembers }: Props) {
   const store = useStore();
-  const members = useChat((s) => s.members[roomId]);
+  const members = useChat((s) => s.members.get(roomId));
   const [error, setError] = useState<string | null>(null);
   const online = members?.filter((m) => m.online).length;
   const title = room ? roomTitle(room) : roomId;

@@ -12,7 +12,7 @@ export function typingText(names: readonly string[]): string {
 }
 
 export function TypingIndicator({ room }: { room: string }) {
-  const typists = useChat((s) => s.typing[room]) ?? NONE;
+  const typists = useChat((s) => s.typing.get(room)) ?? NONE;
   return (
     <div className="typing" aria-live="polite" data-testid="typing">
       {typingText(typists.map((t) => t.user))}

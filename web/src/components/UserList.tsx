@@ -16,7 +16,7 @@ export function UserList({ users, label }: { users: readonly Member[]; label: st
           <li key={u.id}>
             {u.id === me?.id ? (
               <span className="user self">
-                <Avatar name={u.name} size="small" />
+                <Avatar name={u.name} uid={u.id} size="small" />
                 <span className={u.online ? 'dot on' : 'dot'} aria-hidden="true" />
                 <span className="user-name">{u.name}</span>
                 <span className="muted small">(you)</span>
@@ -32,7 +32,7 @@ export function UserList({ users, label }: { users: readonly Member[]; label: st
                   store.openDm(u.name).catch((err: unknown) => setError(describeError(err)));
                 }}
               >
-                <Avatar name={u.name} size="small" />
+                <Avatar name={u.name} uid={u.id} size="small" />
                 <span className={u.online ? 'dot on' : 'dot'} aria-hidden="true" />
                 <span className="user-name">{u.name}</span>
               </button>

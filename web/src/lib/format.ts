@@ -36,10 +36,13 @@ export function roomTitle(room: Pick<RoomInfo, 'id' | 'kind' | 'peer'>): string 
   return room.id;
 }
 
-/** A stable hue for a name (avatar colour). */
-export function nameHue(name: string): number {
+/**
+ * A stable hue for a key (avatar colour). Give it the user id, not the name: a guest's name is freed
+ * when they leave and the next guest with it is someone else, who must not look the same.
+ */
+export function hueOf(key: string): number {
   let h = 0;
-  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
   return h % 360;
 }
 

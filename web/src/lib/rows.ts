@@ -12,7 +12,8 @@ export const GROUP_WINDOW_MS = 5 * 60 * 1000;
 export type Row =
   | { kind: 'edge'; key: string; more: boolean }
   | { kind: 'day'; key: string; label: string }
-  | { kind: 'msg'; key: string; msg: MsgEvent; head: boolean; own: boolean }
+  /** `namesake`: the author is not the user who holds this name now (see namesakes() in the SDK). */
+  | { kind: 'msg'; key: string; msg: MsgEvent; head: boolean; own: boolean; namesake: boolean }
   | { kind: 'pending'; key: string; pending: PendingMessage; head: boolean };
 
 export function buildRows(
@@ -20,6 +21,8 @@ export function buildRows(
   pending: readonly PendingMessage[],
   me: { id: string; name: string } | undefined,
   now = Date.now(),
+  /** User ids to mark as another user than the current holder of their name. */
+  namesakes: ReadonlySet<string> = new Set(),
 ): Row[] {
   const rows: Row[] = [];
   let prevUid: string | undefined;
@@ -39,7 +42,7 @@ export function buildRows(
   };
   for (const msg of messages) {
     const head = place(msg.uid, msg.ts);
-    rows.push({ kind: 'msg', key: `m:${msg.seq}`, msg, head, own: msg.uid === me?.id });
+    rows.push({ kind: 'msg', key: `m:${msg.seq}`, msg, head, own: msg.uid === me?.id, namesake: namesakes.has(msg.uid) });
   }
   for (const p of pending) {
     const head = place(me?.id ?? '', p.createdAt);

@@ -154,6 +154,31 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'idempotency of messages deleted or reset by an administrator; guest expiry',
+    sql: `
+      -- The idempotency record of a message that left history as written: tombstoned (the row stays in
+      -- messages with empty text) or deleted by a room reset. Keeps the original ack (room, seq, ts) and a
+      -- SHA-256 of the original text, so a resend still gets its original ack and another text under the
+      -- same id is still a conflict. Goes with the room (ON DELETE CASCADE). Messages in history need no
+      -- record: messages(uid, id) is unique.
+      CREATE TABLE removed_messages (
+        uid       TEXT COLLATE "C" NOT NULL,
+        id        TEXT COLLATE "C" NOT NULL,
+        room      TEXT COLLATE "C" NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        seq       BIGINT NOT NULL,
+        ts        BIGINT NOT NULL,
+        -- NULL when the text was already gone (a tombstone from before this migration): only the room is compared
+        text_hash BYTEA,
+        PRIMARY KEY (uid, id)
+      );
+      CREATE INDEX removed_messages_room ON removed_messages (room);
+
+      -- Guest expiry scans guests by age.
+      CREATE INDEX users_guests_created ON users (created_at, id) WHERE NOT account;
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */
@@ -164,14 +189,21 @@ export async function migratePostgres(client: pg.ClientBase, migrations: readonl
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const latest = sorted.length ? sorted[sorted.length - 1].version : 0;
   const applied: number[] = [];
-  await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version    INTEGER PRIMARY KEY,
-    name       TEXT NOT NULL,
-    applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
-  )`).catch((err: { code?: string }) => {
-    // Two nodes creating the table at the same moment: one loses the race on the catalog; the table exists.
-    if (err.code !== '23505' && err.code !== '42P07') throw err;
-  });
+  // The lock comes first: concurrent CREATE TABLE IF NOT EXISTS is not safe in PostgreSQL (both sessions
+  // may see no table and one fails on the catalog's unique index, `type "schema_migrations" already exists`).
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    INTEGER PRIMARY KEY,
+      name       TEXT NOT NULL,
+      applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    )`);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
   for (const m of sorted) {
     await client.query('BEGIN');
     try {

@@ -99,6 +99,31 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'idempotency of messages deleted or reset by an administrator; guest expiry',
+    sql: `
+      -- The idempotency record of a message that left history as written: tombstoned (the row stays in
+      -- messages with empty text) or deleted by a room reset. Keeps the original ack (room, seq, ts) and a
+      -- SHA-256 of the original text, so a resend still gets its original ack and another text under the
+      -- same id is still a conflict. Goes with the room (ON DELETE CASCADE). Messages in history need no
+      -- record: messages(uid, id) is unique.
+      CREATE TABLE removed_messages (
+        uid       TEXT NOT NULL,
+        id        TEXT NOT NULL,
+        room      TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+        seq       INTEGER NOT NULL,
+        ts        INTEGER NOT NULL,
+        -- NULL when the text was already gone (a tombstone from before this migration): only the room is compared
+        text_hash BLOB,
+        PRIMARY KEY (uid, id)
+      ) WITHOUT ROWID;
+      CREATE INDEX removed_messages_room ON removed_messages(room);
+
+      -- Guest expiry scans guests by age.
+      CREATE INDEX users_guests_created ON users(created_at, id) WHERE account = 0;
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied. */

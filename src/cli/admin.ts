@@ -1,0 +1,97 @@
+/**
+ * `scale-chat admin grant NAME | revoke NAME | list`: the operator decides who is an administrator, on the
+ * server host, by opening the configured store directly (the same --data-dir / --postgres-url flags and
+ * SCALE_CHAT_* variables as `serve`). The role is kept in the store setting `admins` (account ids), read by
+ * every node on every admin request: no restart needed, a running server may keep the store open.
+ * NAME may also be an account id (`u` + 16 hex digits). Exit codes: 0 done, 1 failed (no such account,
+ * store unreachable), 2 bad arguments.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { Store, UserRecord } from '../server/store/store.js';
+
+export type AdminAction = 'grant' | 'revoke' | 'list';
+
+export class AdminCliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+async function findAccount(store: Store, raw: string): Promise<UserRecord> {
+  const { USER_ID_RE } = await import('../server/admin/authz.js');
+  const { isValidName } = await import('../protocol/rules.js');
+  const { nameKey } = await import('../server/auth/names.js');
+  let user: UserRecord | null = null;
+  if (USER_ID_RE.test(raw)) user = await store.getUser(raw);
+  else if (isValidName(raw)) user = await store.findAccount(nameKey(raw));
+  else throw new AdminCliError(`"${raw}" is neither a user name nor an account id`, 2);
+  if (!user || !user.account) throw new AdminCliError(`no account "${raw}" (only accounts can be admins: register it first)`, 1);
+  return user;
+}
+
+/** Runs one action on an open store; returns the lines to print. */
+export async function runAdmin(store: Store, action: AdminAction, name?: string): Promise<string[]> {
+  const { grantedAdmins, setAdmin } = await import('../server/admin/authz.js');
+  if (action === 'list') {
+    const ids = await grantedAdmins(store);
+    if (!ids.length) return ['no account has been granted the admin role (scale-chat admin grant NAME)'];
+    const lines: string[] = [];
+    for (const id of ids) lines.push(`${id}\t${(await store.getUser(id))?.name ?? '(no such account)'}`);
+    return lines;
+  }
+  if (!name) throw new AdminCliError(`admin ${action}: a NAME is needed`, 2);
+  const user = await findAccount(store, name);
+  const changed = await setAdmin(store, user.id, action === 'grant');
+  const who = `${user.name} (${user.id})`;
+  if (action === 'grant') return [changed ? `${who} is now an admin` : `${who} was already an admin`];
+  return [changed ? `${who} is no longer an admin` : `${who} was not an admin`];
+}
+
+interface AdminOpts {
+  dataDir?: string;
+  postgresUrl?: string;
+}
+
+export function registerAdmin(program: Command): void {
+  const admin = program
+    .command('admin')
+    .description('grant, revoke or list the admin role, in the configured store (run it on the server host; no restart needed)');
+  const add = (name: AdminAction, args: string, description: string) =>
+    admin
+      .command(`${name}${args}`)
+      .description(description)
+      .option('--data-dir <dir>', 'data directory of the SQLite database, as for serve [env SCALE_CHAT_DATA_DIR] (default: ./data)')
+      .option('--postgres-url <url>', 'PostgreSQL store, as for serve [env SCALE_CHAT_POSTGRES_URL]')
+      .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+      .action(async (...a: unknown[]) => {
+        const nameArg = args ? (a[0] as string) : undefined;
+        const opts = (args ? a[1] : a[0]) as AdminOpts;
+        let store: Store | undefined;
+        try {
+          const { loadConfig } = await import('../server/config.js');
+          // Only where the store is matters here: `admins` is not read (it may still hold names from before).
+          const config = loadConfig({ ...opts, admins: [] });
+          if (!config.postgresUrl) {
+            const file = path.join(config.dataDir, 'scale-chat.db');
+            if (!existsSync(file)) throw new AdminCliError(`no database at ${file}: give the server's --data-dir (or --postgres-url)`, 1);
+          }
+          const { createStore } = await import('../server/cluster/engines.js');
+          store = createStore(config);
+          await store.init();
+          for (const line of await runAdmin(store, name, nameArg)) console.log(line);
+          await store.close();
+        } catch (err) {
+          await store?.close().catch(() => {});
+          console.error(`scale-chat admin ${name}: ${(err as Error).message}`);
+          process.exit(err instanceof AdminCliError ? err.exitCode : 1);
+        }
+      });
+  add('grant', ' <name>', 'make an account an administrator (NAME or account id)');
+  add('revoke', ' <name>', 'take the admin role back (NAME or account id)');
+  add('list', '', 'list the accounts granted the admin role');
+}
