@@ -10,7 +10,7 @@
  * Prints medians and p99 per page kind and the plan of one page (an index range scan of messages_pkey).
  */
 import pg from 'pg';
-import { PostgresStore } from '../src/server/store/postgres.js';
+import { PostgresStore } from '../src/server/store/postgres/store.js';
 import { startPostgres } from '../test/helpers/postgres.js';
 
 const N = Number(process.argv[2] ?? 10_000_000);

@@ -6,10 +6,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisBus } from '../src/server/bus/redis.js';
+import { RedisBus } from '../src/server/bus/redis/redis-bus.js';
 import type { BusMessage } from '../src/server/bus/bus.js';
 import { roomTopic } from '../src/server/bus/bus.js';
-import type { RoomLog } from '../src/server/cluster/sequencer.js';
+import type { RoomLog } from '../src/server/bus/redis/sequencer.js';
 import { busContract, waitFor } from './bus.contract.js';
 import { redisClusterMissing, redisMissing, sharedRedisFixtures, startRedis } from './helpers/redis.js';
 

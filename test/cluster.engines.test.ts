@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createBus, createClusterState, createStore } from '../src/server/cluster/engines.js';
+import { createBus, createClusterState, createStore } from '../src/server/engines.js';
 import { loadConfig } from '../src/server/config.js';
 import { cliPath } from './helpers/nodes.js';
 import { tempDir } from './helpers/server.js';

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { MemoryLimiterStore } from '../src/server/limits/store.js';
 import { RedisLimiterStore } from '../src/server/limits/redis.js';
 import { Limits } from '../src/server/limits/limits.js';
-import { addressKey, LoginThrottle, type LoginGate } from '../src/server/auth/throttle.js';
+import { LoginThrottle, type LoginGate } from '../src/server/auth/throttle.js';
+import { addressKey } from '../src/server/common/client-ip.js';
 import { limiterContract } from './limiter.contract.js';
 import { redisClusterMissing, redisMissing, sharedRedisFixtures, startRedis } from './helpers/redis.js';
 

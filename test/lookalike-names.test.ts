@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { ErrorFrame, InvitedFrame, JoinedFrame, WelcomeFrame } from '../src/protocol/types.js';
-import { legacyNameKey, nameKey, NAME_KEY_VERSION } from '../src/server/auth/names.js';
+import { legacyNameKey, nameKey, NAME_KEY_VERSION } from '../src/server/common/name-key.js';
 import { NAME_KEY_SETTING } from '../src/server/store/rekey.js';
 import { grantAdmin } from './helpers/admin.js';
 import { RawClient } from './helpers/raw.js';

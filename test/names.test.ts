@@ -1,11 +1,11 @@
 /**
- * The server's name key (src/server/auth/names.ts): look-alike names fold together (Unicode TR39
+ * The server's name key (src/server/common/name-key.ts): look-alike names fold together (Unicode TR39
  * confusables after NFKC, in either case), distinct names stay distinct, the key is case-insensitive;
  * and re-keying of rows stored with the former key (src/server/store/rekey.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { legacyNameKey, NAME_KEY_VERSION, nameKey, skeleton } from '../src/server/auth/names.js';
+import { legacyNameKey, NAME_KEY_VERSION, nameKey, skeleton } from '../src/server/common/name-key.js';
 import { planRekey, type RekeyBanRow, type RekeyUserRow } from '../src/server/store/rekey.js';
 import { isValidName } from '../src/protocol/rules.js';
 

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
-import { legacyNameKey, NAME_KEY_VERSION, nameKey } from '../src/server/auth/names.js';
-import { PostgresStore } from '../src/server/store/postgres.js';
+import { legacyNameKey, NAME_KEY_VERSION, nameKey } from '../src/server/common/name-key.js';
+import { PostgresStore } from '../src/server/store/postgres/store.js';
 import { NAME_KEY_SETTING } from '../src/server/store/rekey.js';
 import { postgresMissing, startPostgres, type TestPostgres } from './helpers/postgres.js';
 

@@ -1,14 +1,14 @@
 /**
- * The gap filler's source (src/server/cluster/roomlog.ts): events read back from the store are encoded by
+ * The gap filler's source (src/server/bus/redis/roomlog.ts): events read back from the store are encoded by
  * the one `msg` encoder, so an admin-deleted message filled after a lost publication (or a Redis link
  * drop) still arrives as a tombstone (`deleted: true`, empty text), byte-identical to a replayed one.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { RedisBus } from '../src/server/bus/redis.js';
+import { RedisBus } from '../src/server/bus/redis/redis-bus.js';
 import { roomTopic } from '../src/server/bus/bus.js';
-import { storeRoomLog } from '../src/server/cluster/roomlog.js';
-import { SqliteStore } from '../src/server/store/sqlite.js';
+import { storeRoomLog } from '../src/server/bus/redis/roomlog.js';
+import { SqliteStore } from '../src/server/store/sqlite/store.js';
 import { msgEvent } from '../src/server/store/store.js';
 import type { MsgEvent } from '../src/protocol/types.js';
 import { waitFor } from './bus.contract.js';

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { pino, type Logger } from 'pino';
 import type { AckFrame, ErrorFrame, HistoryFrame, JoinedFrame, MsgEvent, WelcomeFrame } from '../src/protocol/types.js';
 import { hashPassword } from '../src/server/auth/passwords.js';
-import { SqliteStore } from '../src/server/store/sqlite.js';
+import { SqliteStore } from '../src/server/store/sqlite/store.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer, tempDir } from './helpers/server.js';
 

@@ -7,8 +7,8 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { PostgresStore } from '../src/server/store/postgres.js';
-import { migratePostgres, postgresMigrations } from '../src/server/store/migrations/postgres.js';
+import { PostgresStore } from '../src/server/store/postgres/store.js';
+import { migratePostgres, postgresMigrations } from '../src/server/store/postgres/migrations.js';
 import type { NewMessage, Store } from '../src/server/store/store.js';
 import { storeContract } from './store.contract.js';
 import { postgresMissing, startPostgres, type TestPostgres } from './helpers/postgres.js';

@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteStore } from '../src/server/store/sqlite.js';
-import { migrateSqlite, sqliteMigrations } from '../src/server/store/migrations/sqlite.js';
+import { SqliteStore } from '../src/server/store/sqlite/store.js';
+import { migrateSqlite, sqliteMigrations } from '../src/server/store/sqlite/migrations.js';
 import type { Store } from '../src/server/store/store.js';
 import { storeContract } from './store.contract.js';
 

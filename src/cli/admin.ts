@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { Store, UserRecord } from '../server/store/store.js';
+import type { ChatStore, Store, UserRecord } from '../server/store/store.js';
 
 export type AdminAction = 'grant' | 'revoke' | 'list';
 
@@ -22,10 +22,10 @@ export class AdminCliError extends Error {
   }
 }
 
-async function findAccount(store: Store, raw: string): Promise<UserRecord> {
+async function findAccount(store: ChatStore, raw: string): Promise<UserRecord> {
   const { USER_ID_RE } = await import('../server/admin/authz.js');
   const { isValidName } = await import('../protocol/rules.js');
-  const { nameKey } = await import('../server/auth/names.js');
+  const { nameKey } = await import('../server/common/name-key.js');
   let user: UserRecord | null = null;
   if (USER_ID_RE.test(raw)) user = await store.getUser(raw);
   else if (isValidName(raw)) user = await store.findAccount(nameKey(raw));
@@ -35,7 +35,7 @@ async function findAccount(store: Store, raw: string): Promise<UserRecord> {
 }
 
 /** Runs one action on an open store; returns the lines to print. */
-export async function runAdmin(store: Store, action: AdminAction, name?: string): Promise<string[]> {
+export async function runAdmin(store: ChatStore, action: AdminAction, name?: string): Promise<string[]> {
   const { grantedAdmins, setAdmin } = await import('../server/admin/authz.js');
   if (action === 'list') {
     const ids = await grantedAdmins(store);
@@ -80,7 +80,7 @@ export function registerAdmin(program: Command): void {
             const file = path.join(config.dataDir, 'scale-chat.db');
             if (!existsSync(file)) throw new AdminCliError(`no database at ${file}: give the server's --data-dir (or --postgres-url)`, 1);
           }
-          const { createStore } = await import('../server/cluster/engines.js');
+          const { createStore } = await import('../server/engines.js');
           store = createStore(config);
           await store.init();
           for (const line of await runAdmin(store, name, nameArg)) console.log(line);

@@ -12,7 +12,7 @@
  *
  * The socket itself (framing, watchdog, stale-socket filtering) is in ./socket.ts.
  * Delivery guarantees: msgs reach the 'message' event exactly once and in seq order per room
- * (./sync.ts); sends are resent with the same id after reconnects until acked (./outbox.ts).
+ * (./sync.ts); sends are resent with the same id after reconnects until acked (./send-queue.ts).
  *
  * Membership side effects (joined/left/room_added/room_removed, ./rooms.ts) are applied synchronously
  * when the frame is dispatched, before any later frame of the same batch, so live msgs of a just-joined
@@ -41,7 +41,7 @@ import { Emitter, type Listener } from './emitter.js';
 import { ChatError } from './errors.js';
 import { createIdFactory } from './ids.js';
 import { resumeMap, toRecord } from './keys.js';
-import { Outbox } from './outbox.js';
+import { SendQueue } from './send-queue.js';
 import { RoomBook } from './rooms.js';
 import { StateMachine, type ConnectionState } from './state.js';
 import { Socket } from './socket.js';
@@ -70,7 +70,7 @@ const FILL_FATAL = new Set<string>(['no_such_room', 'not_member', 'forbidden', '
 export class ChatClient {
   private readonly events: Emitter<ChatClientEvents>;
   private readonly machine: StateMachine;
-  private readonly outbox: Outbox;
+  private readonly sendQueue: SendQueue;
   private readonly sync: RoomSync;
   private readonly book: RoomBook;
   private readonly backoff: BackoffOptions;
@@ -116,7 +116,7 @@ export class ChatClient {
     }, opts.decodeFrame);
     if (opts.auth.kind === 'token') this.sessionToken = opts.auth.token;
     this.initialResume = resumeMap(opts.resume);
-    this.outbox = new Outbox({
+    this.sendQueue = new SendQueue({
       transmit: (frame) => this.transmit(frame),
       now: this.now,
       defaultRetryMs: 1000,
@@ -229,7 +229,7 @@ export class ChatClient {
   private lost(code: number, reason: string): void {
     const hsError = this.handshakeError;
     this.ready = false;
-    this.outbox.offline();
+    this.sendQueue.offline();
     this.sync.reset();
     if (!shouldReconnect(code)) {
       const err = hsError
@@ -260,7 +260,7 @@ export class ChatClient {
     this.pendingReads.clear();
     this.machine.set('closed', reason, err);
     const closedErr = err ?? new ChatError('closed', 'client closed');
-    this.outbox.rejectAll(closedErr);
+    this.sendQueue.rejectAll(closedErr);
     this.connectSettle?.reject(closedErr);
     this.connectSettle = undefined;
   }
@@ -283,13 +283,13 @@ export class ChatClient {
         return;
       case 'joined':
         this.book.add(ev.room);
-        this.outbox.handle(ev);
+        this.sendQueue.handle(ev);
         return;
       case 'room_added':
         return this.book.add(ev.room);
       case 'left':
         this.book.remove(ev.room);
-        this.outbox.handle(ev);
+        this.sendQueue.handle(ev);
         return;
       case 'room_removed':
         return this.book.remove(ev.room);
@@ -306,7 +306,7 @@ export class ChatClient {
       case 'error':
         // An admin kick/ban explains the close that follows: the terminal ChatError carries its code.
         if (ev.code === 'kicked' || ev.code === 'banned') this.handshakeError = ev;
-        if (!this.outbox.handle(ev)) this.events.emit('error', ev);
+        if (!this.sendQueue.handle(ev)) this.events.emit('error', ev);
         return;
       case 'deleted':
         return this.events.emit('deleted', ev);
@@ -320,7 +320,7 @@ export class ChatClient {
       case 'welcome':
         return; // only valid once per connection
       default:
-        this.outbox.handle(ev); // ack and the other replies
+        this.sendQueue.handle(ev); // ack and the other replies
     }
   }
 
@@ -335,7 +335,7 @@ export class ChatClient {
     // Membership is what the server says; positions are what we sent in hello.resume.
     const { added, removed } = this.book.reconcile(w.rooms, this.sentResume);
     // Old unacked sends and queued requests go out before anything a listener sends.
-    this.outbox.online();
+    this.sendQueue.online();
     for (const [room, seq] of this.pendingReads) this.rawSend({ type: 'read', room, seq });
     this.pendingReads.clear();
     const gen = this.socket.generation;
@@ -371,7 +371,7 @@ export class ChatClient {
   ): Promise<ReplyMap[K]> {
     if (this.state === 'closed') throw this.machine.error ?? new ChatError('closed', 'client is closed');
     const timeoutMs = this.opts.requestTimeoutMs ?? 10_000;
-    const reply = await this.outbox.request(frame, { timeoutMs, retry, onSent });
+    const reply = await this.sendQueue.request(frame, { timeoutMs, retry, onSent });
     if (reply.type !== REPLY_TYPE[kind]) throw new ChatError('bad_frame', `unexpected reply ${reply.type} to ${kind}`);
     return reply as ReplyMap[K];
   }
@@ -380,7 +380,7 @@ export class ChatClient {
   send(room: string, text: string, opts: { id?: string } = {}): Promise<AckFrame> {
     if (this.state === 'closed') return Promise.reject(this.machine.error ?? new ChatError('closed', 'client is closed'));
     const frame: ClientFrameOf<'send'> = { type: 'send', id: opts.id ?? this.newId(), room, text };
-    return this.outbox.send(frame, this.opts.ackTimeoutMs ?? 15_000);
+    return this.sendQueue.send(frame, this.opts.ackTimeoutMs ?? 15_000);
   }
 
   async join(room: string): Promise<RoomInfo> {

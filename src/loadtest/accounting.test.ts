@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AckedSet, RecvTrack, computeLoss, reportOf } from './accounting.js';
 import { sampled } from './events.js';
-import { SendHeap, TokenBucket } from './schedule.js';
+import { connectPacer, SendHeap } from './schedule.js';
 
 test('RecvTrack: in-order seqs, a hole, its late fill (out of order) and duplicates', () => {
   const t = new RecvTrack(10);
@@ -90,12 +90,12 @@ test('SendHeap: pops in time order, grows, keeps slot and epoch', () => {
   assert.equal(h.peek(), Infinity);
 });
 
-test('TokenBucket: paces connects at the rate, with a small burst', () => {
-  const b = new TokenBucket(100, 0);
+test('connectPacer: paces connects at the rate, with a small burst', () => {
+  const b = connectPacer(100, 0);
   let started = 0;
   for (let t = 0; t <= 1000; t += 50) {
     const n = b.available(t);
-    b.take(n);
+    for (let i = 0; i < n; i++) b.take(t);
     started += n;
   }
   assert.ok(started >= 95 && started <= 111, `about 100 in one second: ${started}`);

@@ -24,6 +24,7 @@
  * skew it; the wall-clock rate is printed too.
  */
 import { performance } from 'node:perf_hooks';
+import { encodeMsg, joinBatch } from '../protocol/encode.js';
 import { LatencyRecorder, newHistogram, percentiles } from './histograms.js';
 import type { LoadOptions } from './options.js';
 import { Slot, nowUs, type SlotHost } from './slot.js';
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 
-  // Frames as the server writes them: serialized events joined into a batch; the stamp is "now".
+  // Frames as the server writes them (its one encoder): serialized events joined into a batch; the stamp is "now".
   const frames = Math.ceil(TOTAL / BATCH / CLIENTS);
   const texts: string[] = [];
   let seq = 0;
@@ -124,9 +125,9 @@ async function main(): Promise<void> {
     for (let k = 0; k < BATCH; k++) {
       seq++;
       const text = `${nowUs().toString(36)} - ${'x'.repeat(48)}`;
-      evs.push(JSON.stringify({ type: 'msg', room: ROOM, seq, id: `lbench-${seq % CLIENTS}-${seq.toString(36)}`, uid: 'u_0123456789abcdef', user: `lbench-${seq % CLIENTS}`, text, ts: Date.now() }));
+      evs.push(encodeMsg({ room: ROOM, seq, id: `lbench-${seq % CLIENTS}-${seq.toString(36)}`, uid: 'u_0123456789abcdef', user: `lbench-${seq % CLIENTS}`, text, ts: Date.now() }));
     }
-    texts.push(`{"type":"batch","events":[${evs.join(',')}]}`);
+    texts.push(joinBatch(evs));
   }
   // Seqs must keep increasing: frames beyond the first 200 are rebuilt by renumbering (outside the timed loop).
   const pool = texts.length;

@@ -6,8 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeServerFrame } from '../protocol/codec.js';
+import { ackFrame, encodeEvent, encodeMsg, joinBatch, msgEvent, pingEvent, type MessageRecord } from '../protocol/encode.js';
 import type { AckFrame, MsgEvent, ServerEvent } from '../protocol/types.js';
-import { FastDecoder, LazyMsg } from './fastframe.js';
+import { FastDecoder, LazyMsg, fallbacks } from './fastframe.js';
 
 /** Plain objects of what a decoder returned (LazyMsg -> its toJSON). */
 function plain(evs: ServerEvent[]): unknown[] {
@@ -43,10 +44,10 @@ function msg(r: () => number, seq: number, hostile: boolean): MsgEvent {
   return { type: 'msg', room: hostile && r() < 0.3 ? randomString(r, 10) : 'lt-abc-0', seq, id: s(`l1-${seq}`), uid: s('u_1'), user: s('lx-1'), text: s(`t${seq} xxxx`), ts: 1_700_000_000_000 + seq };
 }
 
-/** What the server writes: JSON.stringify of literals, batches joined. */
+/** What the server writes: the one encoder's events, several joined in one batch (as the outbox does). */
 function serverFrame(events: object[]): string {
-  const parts = events.map((e) => JSON.stringify(e));
-  return parts.length === 1 ? parts[0] : `{"type":"batch","events":[${parts.join(',')}]}`;
+  const parts = events.map((e) => encodeEvent(e as ServerEvent));
+  return parts.length === 1 ? parts[0] : joinBatch(parts);
 }
 
 test('fastframe: server-shaped msg and ack frames decode like JSON.parse, lazily', () => {
@@ -108,4 +109,70 @@ test('fastframe: frames not laid out like the server\'s fall back to JSON.parse'
   assert.equal((got[1] as MsgEvent).id, 'b');
   assert.throws(() => dec.decode('{"type":"msg",'), SyntaxError, 'not JSON: throws like JSON.parse');
   assert.throws(() => dec.decode('nope'), SyntaxError);
+});
+
+/** A message record as a store returns it, with random (often hostile) strings. */
+function record(r: () => number, seq: number, hostile: boolean, deleted: boolean): MessageRecord {
+  const s = (plainText: string) => (hostile ? randomString(r) : plainText);
+  const m: MessageRecord = { room: hostile && r() < 0.3 ? randomString(r, 10) : 'lt-abc-0', seq, id: s(`l1-${seq}`), uid: s('u_1'), user: s('lx-1'), text: deleted ? '' : s(`t${seq} xxxx`), ts: 1_700_000_000_000 + seq };
+  if (deleted) m.deleted = true;
+  return m;
+}
+
+/** Reads every field of every event (a LazyMsg parses its tail). */
+function touch(evs: ServerEvent[]): void {
+  for (const e of evs) if (e instanceof LazyMsg) void (e.id + e.uid + e.user + e.text + e.ts + e.textHead(4));
+}
+
+// The drift test: the fast decoder reads by position what src/protocol/encode.ts writes. When the encoder's
+// key order or batch framing changes, the decoder still returns right results (it falls back to JSON.parse),
+// so this test checks it did NOT fall back: it fails when the two drift.
+test('fastframe: what the one encoder writes (msg, ack, ping, batches, unicode, escapes) is read by position', () => {
+  const dec = new FastDecoder();
+  const r = rng(7);
+  const fixed: MessageRecord[] = [
+    { room: 'general', seq: 1, id: 'a', uid: 'u_1', user: 'ann', text: 'plain', ts: 1 },
+    { room: 'général', seq: 2, id: 'é', uid: 'u_2', user: 'Zoë', text: 'é 😀 \u2028 \u2028 日本', ts: 2 },
+    { room: 'dm:u_1:u_2', seq: 3, id: 'q"1', uid: 'u_"', user: 'a\\b', text: '"quoted" \\ \n \t \u0000 \ud800 ,{"type":"msg","room":"x"} ,"text":" ]}', ts: 3 },
+    { room: 'r', seq: 0, id: '', uid: '', user: '', text: '', ts: 0 },
+  ];
+  const frames: string[] = [];
+  for (const m of fixed) frames.push(encodeMsg(m), encodeEvent(ackFrame(m)));
+  frames.push(joinBatch(fixed.map(encodeMsg)), joinBatch([encodeEvent(pingEvent(1_700_000_000_000)), encodeMsg(fixed[2]), encodeEvent(ackFrame(fixed[1]))]));
+  for (let i = 0; i < 2000; i++) {
+    const n = 1 + Math.floor(r() * 6);
+    const parts: string[] = [];
+    for (let k = 0; k < n; k++) {
+      const x = r();
+      const m = record(r, i * 10 + k, r() < 0.6, false);
+      if (x < 0.7 || k === 0) parts.push(encodeMsg(m));
+      else if (x < 0.9) parts.push(encodeEvent(ackFrame(m)));
+      else parts.push(encodeEvent(pingEvent(m.ts)));
+    }
+    frames.push(parts.length === 1 ? parts[0] : joinBatch(parts));
+  }
+  for (const f of frames) {
+    const before = { ...fallbacks };
+    const got = dec.decode(f);
+    touch(got);
+    assert.deepEqual(fallbacks, before, `the fast decoder fell back to JSON.parse on what the encoder writes: ${f}`);
+    assert.deepEqual(plain(got), decodeServerFrame(f), f);
+    for (const e of got) if (e.type === 'msg') assert.ok(e instanceof LazyMsg, f);
+  }
+});
+
+test('fastframe: tombstones the encoder writes decode with deleted: true (their frame is parsed whole)', () => {
+  const dec = new FastDecoder();
+  const r = rng(9);
+  for (let i = 0; i < 500; i++) {
+    const n = 1 + Math.floor(r() * 4);
+    const recs = Array.from({ length: n }, (_, k) => record(r, i * 10 + k, r() < 0.5, k === 0 || r() < 0.3));
+    r() < 0.5 && recs.reverse();
+    const parts = recs.map(encodeMsg);
+    const frame = parts.length === 1 ? parts[0] : joinBatch(parts);
+    const got = dec.decode(frame);
+    assert.deepEqual(plain(got), decodeServerFrame(frame), frame);
+    assert.deepEqual(plain(got), recs.map(msgEvent), frame);
+    for (let k = 0; k < n; k++) assert.equal((got[k] as MsgEvent).deleted, recs[k].deleted, frame);
+  }
 });

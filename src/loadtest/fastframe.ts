@@ -7,38 +7,51 @@
  * that receives millions of msgs/s and reads the text of a sample of them (latency, event rows)
  * never pays for building the rest (docs/loadtest.md has the measurements).
  *
- * Why reading by position is safe: the server serializes events with JSON.stringify of object
- * literals with a fixed key order (src/server/hub/messages.ts):
+ * Why reading by position is safe: the server serializes events with the one encoder of server
+ * events (src/protocol/encode.ts: `msgEvent` fixes the key order of msg events, `encodeEvent`
+ * serializes, `BATCH_HEAD`/`BATCH_SEP`/`BATCH_TAIL` frame batches):
  *   {"type":"msg","room":R,"seq":N,"id":S,"uid":S,"user":S,"text":S,"ts":N}
  *   {"type":"ack","id":S,"room":R,"seq":N,"ts":N}
- * and a batch is `{"type":"batch","events":[e1,e2,...]}` joined from serialized events. In JSON a
+ * and a batch is `{"type":"batch","events":[e1,e2,...]}` joined from serialized events
+ * (src/loadtest/fastframe.test.ts fails when that encoder and this decoder drift). In JSON a
  * raw `"` that is not preceded by a backslash always delimits a string, so `{"type":"` can only
  * be the start of an event object (the next one of a batch: msg events contain no nested object)
  * and `,"text":"` only the text key of a msg. `ping` events are read by position too. Every key
  * read eagerly is checked; a frame holding any other event type, or any deviation from the layout,
  * goes to JSON.parse whole, and a lazy field that does not match the layout is taken from
  * JSON.parse of that one event: results are those of the reference decoder (the unit test compares
- * both on random and hostile frames). What is not checked eagerly is the tail of a msg event
+ * both on random and hostile frames). A tombstone (`"ts":N,"deleted":true}`, only in resume
+ * replays; history replies are JSON.parse'd anyway) sends its frame to JSON.parse whole.
+ * What is not checked eagerly is the tail of a msg event
  * (after seq): it is read when a lazy field is; a nested object there would have to start with
  * `{"type":"` right after a comma and look like a msg, ack or ping to be mistaken for an event.
  */
 import { decodeServerFrame } from '../protocol/codec.js';
+import { BATCH_HEAD, BATCH_SEP, BATCH_TAIL } from '../protocol/encode.js';
 import type { AckFrame, MsgEvent, ServerEvent } from '../protocol/types.js';
 
-const BATCH_HEAD = '{"type":"batch","events":[';
 const MSG_HEAD = '{"type":"msg","room":"';
 const ACK_HEAD = '{"type":"ack","id":"';
 const PING_HEAD = '{"type":"ping","ts":';
 const EVENT_START = '{"type":"';
 const TEXT_KEY = ',"text":"';
 const QUOTE = 34;
-const COMMA = 44;
+const COMMA = BATCH_SEP.charCodeAt(0);
 const BACKSLASH = 92;
 const CLOSE_BRACE = 125;
-const CLOSE_BRACKET = 93;
+const CLOSE_BRACKET = BATCH_TAIL.charCodeAt(0);
+/** How the encoder ends a tombstone (`msgEvent` writes `deleted` last, only when true). */
+const DELETED_END = ',"deleted":true}';
 
 /** Thrown internally when the layout is not the expected one: the caller falls back to JSON.parse. */
 const MISMATCH = Symbol('mismatch');
+
+/**
+ * How often the layout did not match (counted on the fallback only): frames parsed whole, msg tails
+ * parsed by JSON.parse. The drift test (fastframe.test.ts) checks that what the encoder
+ * writes never falls back.
+ */
+export const fallbacks = { frames: 0, tails: 0 };
 
 interface Tail {
   id: string;
@@ -167,6 +180,7 @@ export class LazyMsg implements MsgEvent {
       tail = { id, uid, user, text, ts };
     } catch (err) {
       if (err !== MISMATCH) throw err;
+      fallbacks.tails++;
       const ev = JSON.parse(s.slice(this.start, this.end)) as MsgEvent;
       tail = { id: ev.id, uid: ev.uid, user: ev.user, text: ev.text, ts: ev.ts };
     }
@@ -189,6 +203,7 @@ export class FastDecoder {
       return this.fast(text);
     } catch (err) {
       if (err !== MISMATCH) throw err;
+      fallbacks.frames++;
       return decodeServerFrame(text);
     }
   }
@@ -232,6 +247,8 @@ export class FastDecoder {
       const seq = int(text);
       expect(text, ',');
       if (cur.p >= end) throw MISMATCH;
+      // A tombstone is not lazy (LazyMsg has no `deleted`): its frame is parsed whole.
+      if (text.startsWith(DELETED_END, end - DELETED_END.length)) throw MISMATCH;
       return new LazyMsg(room, seq, text, start, cur.p, end);
     }
     if (text.startsWith(PING_HEAD, start)) {

@@ -1,6 +1,6 @@
 /**
  * Measurement plumbing: the fast latency recorder bins exactly like the HDR histogram, encoded
- * histograms merge, Prometheus text parses, and the timeline merges workers' ticks into rows
+ * histograms merge, Prometheus text parses, and the tick merger merges workers' ticks into rows
  * (cumulative counts carried over for a worker that already finished).
  */
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { addEncoded, cdf, encode, LatencyRecorder, newHistogram, percentiles } from './histograms.js';
 import type { Tick } from './ipc.js';
 import { parsePrometheus } from './scrape.js';
-import { csvRow, Timeline, type Row } from './timeline.js';
+import { csvRow, TickMerger, type Row } from './tick-merger.js';
 
 test('LatencyRecorder: same percentiles as recording into the HDR histogram directly', () => {
   const direct = newHistogram();
@@ -77,9 +77,9 @@ function tick(worker: number, sec: number, sent: number, extra: Partial<Tick> = 
   return { type: 'tick', worker, sec, connected: 10, connectedMax: 10, sent, acked: sent, sendFailed: 0, received: sent * 10, errors: 0, reconnects: 0, cpuPct: 50, cpuUs: 500_000, wallMs: 1000, loopP99Ms: 1, hist: '', final: false, ...extra };
 }
 
-test('Timeline: a row once every worker reported; finished workers carry their counts', () => {
+test('TickMerger: a row once every worker reported; finished workers carry their counts', () => {
   const rows: Row[] = [];
-  const tl = new Timeline(2, 1_000_000, () => 12.5, (r) => rows.push(r));
+  const tl = new TickMerger(2, 1_000_000, () => 12.5, (r) => rows.push(r));
   tl.add(tick(0, 0, 5));
   assert.equal(rows.length, 0, 'waits for worker 1');
   tl.add(tick(1, 0, 7));

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { metricsUrlFor, resolveOptions } from './options.js';
-import { nameKey } from '../server/auth/names.js';
+import { nameKey } from '../server/common/name-key.js';
 import { clientName, makePlan, partnerOf, workerOf } from './plan.js';
 import { parseRamp, peak, targetAt, totalMs } from './ramp.js';
 import { evaluate, parseThresholds } from './thresholds.js';

@@ -2,7 +2,7 @@
  * Terminal output: a live progress line (rewritten in place on a TTY, one line every 5 s otherwise,
  * nothing with --quiet) and the final summary table.
  */
-import type { Row } from './timeline.js';
+import type { Row } from './tick-merger.js';
 import type { Summary } from './summary.js';
 import { short } from './units.js';
 

@@ -18,7 +18,7 @@ import { formatRamp } from './ramp.js';
 import { MetricsScraper } from './scrape.js';
 import { targetFor } from './targets/index.js';
 import { BOTTLENECK_CPU_PCT, buildSummary } from './summary.js';
-import { csvRow, Timeline, TIMESERIES_HEADER, type Row } from './timeline.js';
+import { csvRow, TickMerger, TIMESERIES_HEADER, type Row } from './tick-merger.js';
 import { EXIT } from './units.js';
 
 /** Without a single connection (and with connection errors) after this long, the run gives up. */
@@ -73,7 +73,7 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
   const remaining = (): number | null => (phase === 'run' || phase === 'ramp' ? (sendEnd - Date.now()) / 1000 : null);
   let hot = 0;
   let warned = false;
-  const timeline = new Timeline(o.procs, origin, () => scraper.cpuPct, (row) => {
+  const ticks = new TickMerger(o.procs, origin, () => scraper.cpuPct, (row) => {
     lastRow = row;
     tsOut?.write(csvRow(row));
     // Say it while it happens, not only in the summary: 3 seconds in a row of a saturated generator.
@@ -107,7 +107,7 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
   const onMessage = (m: FromWorker) => {
     switch (m.type) {
       case 'tick':
-        return timeline.add(m);
+        return ticks.add(m);
       case 'setup':
         setupConnected[m.worker] = m.connected;
         if (phase === 'connect') {
@@ -211,7 +211,7 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
     process.off('SIGINT', onSigint);
   }
   await scraper.stop();
-  timeline.flush();
+  ticks.flush();
   progress.end();
   tsOut?.end();
 
@@ -224,7 +224,7 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
     sendStart,
     sendEnd: Math.min(sendEnd, Date.now()),
     results: got,
-    timeline,
+    ticks,
     scraper,
     eventsSample,
     aborted,

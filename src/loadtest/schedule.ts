@@ -3,6 +3,8 @@
  * rescheduled after each send; bumping a client's epoch (ramp-down, stop) invalidates its entries.
  * One timer for the whole worker, so 100k clients cost one heap operation per send, not a timer each.
  */
+import { TokenBucket } from '../protocol/token-bucket.js';
+
 export class SendHeap {
   private at = new Float64Array(1024);
   private slot = new Int32Array(1024);
@@ -76,26 +78,7 @@ export class SendHeap {
   }
 }
 
-/** Connect pacing: a token bucket refilled at `rate` per second, burst of one tenth of a second. */
-export class TokenBucket {
-  private tokens = 1;
-  private last: number;
-
-  constructor(
-    private readonly rate: number,
-    now: number,
-  ) {
-    this.last = now;
-  }
-
-  /** Tokens available now (whole), consumed by take(). */
-  available(now: number): number {
-    this.tokens = Math.min(Math.max(1, this.rate / 10), this.tokens + ((now - this.last) / 1000) * this.rate);
-    this.last = now;
-    return Math.floor(this.tokens);
-  }
-
-  take(n = 1): void {
-    this.tokens -= n;
-  }
+/** Connect pacing: `rate` connects per second, a burst of one tenth of a second (at least one), starting with one. */
+export function connectPacer(rate: number, now: number): TokenBucket {
+  return new TokenBucket(rate, Math.max(1, rate / 10), now, 1);
 }

@@ -10,7 +10,7 @@ import type { WorkerResult } from './ipc.js';
 import { workloadOf, type LoadOptions } from './options.js';
 import type { MetricsScraper } from './scrape.js';
 import { checksOf, evaluate, reasonOf, type CheckResult, type MetricName } from './thresholds.js';
-import type { Row, Timeline } from './timeline.js';
+import type { Row, TickMerger } from './tick-merger.js';
 
 /** A process above this share of one core over the sending window is probably the bottleneck. */
 export const BOTTLENECK_CPU_PCT = 90;
@@ -24,7 +24,7 @@ export interface RunFacts {
   sendStart: number;
   sendEnd: number;
   results: WorkerResult[];
-  timeline: Timeline;
+  ticks: TickMerger;
   scraper: MetricsScraper;
   eventsSample: number;
   /** Set when the run did not complete normally. */
@@ -59,10 +59,10 @@ function windowRows(rows: Row[], from: number, to: number): Row[] {
 
 /** Is the generator the bottleneck? (busy process, sends behind schedule, event loop stalls) */
 function verdict(facts: RunFacts, skipped: Record<string, number>): { cpuPct: number; bottleneck: boolean; note?: string; perProcessCpuPct: number[] } {
-  const { timeline, sendStart, sendEnd } = facts;
-  const secs = windowRows(timeline.rows, sendStart, sendEnd).map((r) => r.sec);
+  const { ticks, sendStart, sendEnd } = facts;
+  const secs = windowRows(ticks.rows, sendStart, sendEnd).map((r) => r.sec);
   // CPU over wall time of the window's ticks (a late tick covers more than a second: weighted right).
-  const per = timeline.cpuByWorker.map((series) => {
+  const per = ticks.cpuByWorker.map((series) => {
     let cpuUs = 0;
     let wallMs = 0;
     for (const s of secs) {
@@ -80,7 +80,7 @@ function verdict(facts: RunFacts, skipped: Record<string, number>): { cpuPct: nu
   });
   const behind = skipped.generator_behind ?? 0;
   if (behind > 0) reasons.push(`${behind} sends were skipped because the generator fell more than 1 s behind its schedule`);
-  const stalls = windowRows(timeline.rows, sendStart, sendEnd).filter((r) => r.loopP99Max > 200).length;
+  const stalls = windowRows(ticks.rows, sendStart, sendEnd).filter((r) => r.loopP99Max > 200).length;
   if (stalls >= 3) reasons.push(`its event loop stalled over 200 ms (p99) in ${stalls} seconds`);
   const bottleneck = reasons.length > 0;
   const out: { cpuPct: number; bottleneck: boolean; note?: string; perProcessCpuPct: number[] } = { cpuPct: total, bottleneck, perProcessCpuPct: per };
@@ -89,7 +89,7 @@ function verdict(facts: RunFacts, skipped: Record<string, number>): { cpuPct: nu
 }
 
 export function buildSummary(facts: RunFacts): { summary: Summary; loss: LossTotals } {
-  const { options: o, results, timeline, scraper } = facts;
+  const { options: o, results, ticks, scraper } = facts;
   const ackedByRoom = new Map<string, number[][]>();
   for (const r of results) {
     for (const [room, seqs] of Object.entries(r.acked_seqs)) {
@@ -117,7 +117,7 @@ export function buildSummary(facts: RunFacts): { summary: Summary; loss: LossTot
   const sent = sumOf(results, (r) => r.sent);
   const ackedN = sumOf(results, (r) => r.acked);
   const windowS = Math.max(0.001, (facts.sendEnd - facts.sendStart) / 1000);
-  const rows = timeline.rows;
+  const rows = ticks.rows;
   const peakRow = rows.reduce((a, r) => Math.max(a, r.connectedMax), 0);
   const peakWorkers = sumOf(results, (r) => r.peakConnected);
   const gen = verdict(facts, skipped);

@@ -111,10 +111,6 @@ export function parseBound(raw: string | number, what: string): Bound {
   return { count: n };
 }
 
-export function formatBound(b: Bound): string {
-  return 'pct' in b ? `${b.pct}%` : String(b.count);
-}
-
 /** Metrics whose default check a user threshold on any of them replaces. */
 const FAMILIES: { metrics: MetricName[]; bound?: 'maxLoss' | 'maxConnectFailures'; check: (b: Bound | null) => { expr: string; source: CheckSource } }[] = [
   {

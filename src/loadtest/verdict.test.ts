@@ -13,7 +13,7 @@ import { summaryTable } from './progress.js';
 import { MetricsScraper } from './scrape.js';
 import { buildSummary, type Summary } from './summary.js';
 import { checksOf, parseBound, parseThresholds } from './thresholds.js';
-import { Timeline } from './timeline.js';
+import { TickMerger } from './tick-merger.js';
 import { OptionError } from './units.js';
 
 const ROOM = 'lt-x-0';
@@ -62,7 +62,7 @@ function summarize(flags: Record<string, unknown>, r: WorkerResult, aborted?: st
     sendStart: now - 9000,
     sendEnd: now - 1000,
     results: [r],
-    timeline: new Timeline(1, now - 10_000, () => undefined, () => {}),
+    ticks: new TickMerger(1, now - 10_000, () => undefined, () => {}),
     scraper: new MetricsScraper([]),
     eventsSample: 0,
     aborted,

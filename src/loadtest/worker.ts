@@ -15,7 +15,8 @@ import type { LoadOptions } from './options.js';
 import { clientName, makePlan, partnerOf, rng, workerOf } from './plan.js';
 import { reportOf } from './accounting.js';
 import { targetAt } from './ramp.js';
-import { TokenBucket } from './schedule.js';
+import type { TokenBucket } from '../protocol/token-bucket.js';
+import { connectPacer } from './schedule.js';
 import { SendLoop } from './sender.js';
 import { Slot, type SlotHost } from './slot.js';
 import { targetFor } from './targets/index.js';
@@ -91,7 +92,7 @@ export class Worker implements SlotHost {
     this.events = init.eventsFile ? new EventLog(init.eventsFile) : null;
     this.pad = 'x'.repeat(o.msgSize);
     this.random = rng(o.seed * 31 + init.worker + 1);
-    this.bucket = new TokenBucket(o.connectRate / o.procs, performance.now());
+    this.bucket = connectPacer(o.connectRate / o.procs, performance.now());
     const plan = makePlan(o, init.tag);
     this.byIndex = new Array(o.clients);
     for (let i = 0; i < o.clients; i++) {
@@ -238,7 +239,7 @@ export class Worker implements SlotHost {
       const s = this.slots[this.started++];
       s.wanted = true;
       s.start();
-      this.bucket.take();
+      this.bucket.take(now);
       n--;
     }
   }

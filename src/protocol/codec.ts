@@ -1,6 +1,6 @@
 /**
  * The codec: client frames are decoded with schema validation (server side), server frames are
- * decoded and un-batched (client side). Browser-safe.
+ * decoded and un-batched (client side). Browser-safe. Server events are encoded by ./encode.ts.
  */
 import { ErrorCode } from './codes.js';
 import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from './schema.js';
@@ -56,9 +56,4 @@ export function decodeServerFrame(text: string): ServerEvent[] {
   const frame = JSON.parse(text) as ServerFrame;
   if (frame.type === 'batch') return frame.events;
   return [frame];
-}
-
-/** Joins already-serialized events into one `batch` frame without re-serializing them. */
-export function joinBatch(events: readonly string[]): string {
-  return `{"type":"batch","events":[${events.join(',')}]}`;
 }

@@ -21,7 +21,7 @@ export function normalizeName(name: string): string {
 /**
  * Display-level case fold (NFC + lower case), for clients (e.g. matching names as the user types).
  * It is not the server's uniqueness key: the server also folds look-alikes (`nameKey` in
- * src/server/auth/names.ts, Unicode confusables), which this browser-safe module does not load.
+ * src/server/common/name-key.ts, Unicode confusables), which this browser-safe module does not load.
  */
 export function nameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();

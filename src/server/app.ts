@@ -13,10 +13,10 @@ import { Authenticator } from './auth/handshake.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { TokenSigner } from './auth/tokens.js';
 import type { Bus } from './bus/bus.js';
-import { createBus, createClusterState, createStore } from './cluster/engines.js';
+import { createBus, createClusterState, createStore } from './engines.js';
 import type { ClusterState } from './cluster/state.js';
 import type { Config } from './config.js';
-import { ADMIN_PREFIX, createAdmin } from './admin/index.js';
+import { ADMIN_PREFIX, bannedCheck, createAdmin, ReadOnlyRooms } from './admin/index.js';
 import { createHandlers } from './hub/handlers.js';
 import { createLimiterStore, Limits } from './limits/limits.js';
 import { Hub } from './hub/hub.js';
@@ -65,13 +65,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const rawStore = opts.store ?? createStore(config, log);
   const store = instrument<Store>(rawStore, metrics.storeSeconds);
   await store.init();
-  // After a Redis link drop the hub re-reads local users' memberships (events on user channels have no seq).
-  let busRecovered = (): void => {};
-  const bus = instrument<Bus>(
-    opts.bus ?? createBus(config, nodeId, rawStore, log, metrics, () => busRecovered()),
-    metrics.busSeconds,
-    new Set(['subscribe', 'unsubscribe']),
-  );
+  const bus = instrument<Bus>(opts.bus ?? createBus(config, nodeId, rawStore, log, metrics), metrics.busSeconds, new Set(['subscribe', 'unsubscribe']));
   const cluster = opts.cluster ?? createClusterState(config, nodeId, log);
   await cluster.start();
 
@@ -86,7 +80,31 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
   const tokens = new TokenSigner(secret, config.tokenTtlMs);
   const names = cluster.names;
-  const hub = new Hub(store, bus, metrics);
+  const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
+  // Presence changes no local connection caused (a dead node's users, a resync): rooms from the store.
+  cluster.onPresence = (users, online) => {
+    for (const user of users) {
+      store.listUserRooms(user.id).then(
+        (rooms) => presence.change(user, rooms.map((r) => r.id), online),
+        (err) => log.warn({ err: String(err), user: user.id }, 'presence: rooms of a user not readable'),
+      );
+    }
+  };
+  // The admin module's read-only room cache: the hub refuses sends with it, admin actions change it.
+  const readOnly = new ReadOnlyRooms(store, log);
+  const hub = new Hub({
+    store,
+    bus,
+    metrics,
+    replayMax: config.replayMax,
+    // The hub reports node-level transitions; the cluster state says when they are cluster-level (presence).
+    presence: {
+      online: (user, rooms) => void cluster.userOnline(user).then((first) => first && presence.change(user, rooms, true)),
+      offline: (user, rooms) => void cluster.userOffline(user).then((last) => last && presence.change(user, rooms, false)),
+    },
+    countOnline: () => cluster.onlineCount(),
+    roomFlags: readOnly,
+  });
   // Guests that never wrote are deleted once older than guestTtlMs and offline anywhere (store/guest-sweep.ts).
   const guestSweep = startGuestSweep({
     store,
@@ -98,28 +116,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return on;
     },
   });
-  hub.backlogBytes = config.maxOutboxBytes / 2;
-  const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
-  // The hub reports node-level transitions; the cluster state says when they are cluster-level (presence).
-  hub.countOnline = () => cluster.onlineCount();
-  busRecovered = () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed'));
-  hub.onUserOnline = (user, rooms) => {
-    const list = [...rooms];
-    void cluster.userOnline(user).then((first) => first && presence.change(user, list, true));
-  };
-  hub.onUserOffline = (user, rooms) => {
-    const list = [...rooms];
-    void cluster.userOffline(user).then((last) => last && presence.change(user, list, false));
-  };
-  // Presence changes no local connection caused (a dead node's users, a resync): rooms from the store.
-  cluster.onPresence = (users, online) => {
-    for (const user of users) {
-      store.listUserRooms(user.id).then(
-        (rooms) => presence.change(user, rooms.map((r) => r.id), online),
-        (err) => log.warn({ err: String(err), user: user.id }, 'presence: rooms of a user not readable'),
-      );
-    }
-  };
   const scheduler = new FlushScheduler(config.maxOutboxBytes);
   const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
   // Login throttles and abuse limits: counters in Redis (cluster-wide) when configured, else in memory.
@@ -127,21 +123,20 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await limiterStore.start();
   const limits = new Limits(limiterStore, config);
   const handlers = createHandlers(hub, pipeline, cluster, config, limits);
-  // Administration (src/server/admin): bans checked at the handshake, read-only rooms in the hub, /admin/api/*.
-  let gatewayRef: { connectionCount: number } | undefined;
-  const admin = createAdmin({ store, bus, hub, cluster, tokens, metrics, log, nodeId, admins: config.admins, connections: () => gatewayRef?.connectionCount ?? 0 });
-  await admin.start();
   const auth = new Authenticator(
     store,
     names,
     tokens,
     new LoginThrottle(limiterStore, { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs, delayMs: config.loginDelayMs, maxDelayMs: config.loginMaxDelayMs }),
     limits,
-    admin.isBanned,
+    bannedCheck(store),
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
-  gatewayRef = gateway;
-  await bus.start(hub.deliver);
+  // Administration (src/server/admin): /admin/api/*, with the read-only cache loaded before serving.
+  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount });
+  await admin.start();
+  // After a Redis link drop the hub re-reads local users' memberships (events on user channels have no seq).
+  await bus.start(hub.deliver, () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed')));
   metrics.bufferedBytes = () => gateway.bufferedBytes();
 
   let ready = false;

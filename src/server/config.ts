@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addressMatcher, clientIpResolver } from './transport/client-ip.js';
+import { LOG_LEVELS } from '../protocol/admin.js';
+import { addressMatcher, clientIpResolver } from './common/client-ip.js';
 
 export interface Config {
   /** TCP port (SCALE_CHAT_PORT or PORT). 0 = pick a free port. */
@@ -220,8 +221,7 @@ export function builtWebDir(): string {
 }
 
 function validate(c: Config): void {
-  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-  if (!levels.includes(c.logLevel)) throw new Error(`config logLevel: one of ${levels.join('|')}`);
+  if (!(LOG_LEVELS as readonly string[]).includes(c.logLevel)) throw new Error(`config logLevel: one of ${LOG_LEVELS.join('|')}`);
   if (!Number.isInteger(c.port) || c.port > 65535) throw new Error('config port: 0-65535');
   if (c.heartbeatMs < 100) throw new Error('config heartbeatMs: at least 100');
   if (c.maxFrameBytes < 1024) throw new Error('config maxFrameBytes: at least 1024');
@@ -267,7 +267,7 @@ export const configHelp: Record<keyof Config, string> = {
   port: 'TCP port (also PORT); 0 picks a free one',
   host: 'listen address',
   dataDir: 'data directory (SQLite database, generated token secret)',
-  logLevel: 'fatal|error|warn|info|debug|trace|silent',
+  logLevel: LOG_LEVELS.join('|'),
   heartbeatMs: 'heartbeat interval; a peer silent since the previous tick is terminated (dead peers go within 1-2 intervals)',
   handshakeTimeoutMs: 'time allowed to complete hello',
   maxFrameBytes: 'largest accepted frame (larger: close 1009)',

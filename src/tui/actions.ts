@@ -3,13 +3,27 @@
  * creating, inviting, DMs, member and room lists, older history, help. Results and errors become
  * lines in the scrollback (server errors as "message [code]"). /quit is the caller's business.
  */
+import type { ChatClient } from '../client/index.js';
 import type { RoomInfo } from '../protocol/index.js';
 import { helpLines, type Command } from './commands.js';
 import { describeError } from './format.js';
-import { roomLabel } from './model.js';
-import type { ChatSession } from './session.js';
+import { roomLabel, type ChatModel } from './model.js';
 
-export async function runCommand(session: ChatSession, cmd: Command): Promise<void> {
+/**
+ * What the commands need of the session. ChatSession (./session.ts) is one; it is described here rather
+ * than imported, so the session can call `runCommand` without the two modules importing each other.
+ */
+export interface CommandSession {
+  readonly model: ChatModel;
+  readonly client: ChatClient;
+  say(roomId: string, text: string): Promise<string | undefined>;
+  open(roomId: string): Promise<void>;
+  loadOlder(roomId: string, count: number): Promise<number>;
+  expectJoin(key: string): () => void;
+  expectLeave(id: string): () => void;
+}
+
+export async function runCommand(session: CommandSession, cmd: Command): Promise<void> {
   const m = session.model;
   const client = session.client;
   const notIn = (ref: string) => m.note(`you are not in ${ref.startsWith('@') ? ref : `#${ref}`}: use /join or /dm`, 'error');

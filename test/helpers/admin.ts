@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAdmin, type AdminAction } from '../../src/cli/admin.js';
-import { SqliteStore } from '../../src/server/store/sqlite.js';
+import { SqliteStore } from '../../src/server/store/sqlite/store.js';
 
 /** dist/src/cli/main.js, from dist/test/helpers/admin.js. */
 export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

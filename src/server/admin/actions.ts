@@ -5,13 +5,25 @@
  */
 import type { Logger } from 'pino';
 import { CloseCode } from '../../protocol/codes.js';
+import { encodeEvent } from '../../protocol/encode.js';
 import { GLOBAL_ROOM, isValidName, normalizeName } from '../../protocol/rules.js';
-import { nameKey } from '../auth/names.js';
+import { nameKey } from '../common/name-key.js';
 import type { DeletedEvent, ErrorFrame, RoomDeletedEvent, RoomRemovedEvent, RoomResetEvent, RoomUpdatedEvent } from '../../protocol/types.js';
-import { roomTopic, userTopic, type Bus } from '../bus/bus.js';
+import { publishEvent, roomTopic, userTopic, type Bus } from '../bus/bus.js';
 import type { ClusterNames } from '../cluster/state.js';
-import type { Store, UserRecord } from '../store/store.js';
+import type { AdminStore, ChatStore, UserRecord } from '../store/store.js';
 import type { ReadOnlyRooms } from './flags.js';
+import {
+  LOG_LEVELS,
+  type BanResponse,
+  type DeleteMessageResponse,
+  type DeleteRoomResponse,
+  type KickResponse,
+  type ReadOnlyResponse,
+  type ResetRoomResponse,
+  type SetLogLevelResponse,
+  type UnbanResponse,
+} from '../../protocol/admin.js';
 
 export class AdminError extends Error {
   constructor(
@@ -23,11 +35,10 @@ export class AdminError extends Error {
   }
 }
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const REASON_MAX = 500;
 
 export interface ActionDeps {
-  store: Store;
+  store: AdminStore & Pick<ChatStore, 'getRoom' | 'history'>;
   bus: Bus;
   names: ClusterNames;
   readOnly: ReadOnlyRooms;
@@ -56,10 +67,10 @@ export class AdminActions {
   /** Closes every connection of `uid` on every node (the node holding each one closes it). */
   private disconnect(uid: string, code: number, errorCode: 'kicked' | 'banned', message: string): void {
     const ev: ErrorFrame = { type: 'error', code: errorCode, message };
-    this.d.bus.publish(userTopic(uid), { json: JSON.stringify(ev), control: { kind: 'close', code, reason: errorCode } });
+    publishEvent(this.d.bus, userTopic(uid), ev, { control: { kind: 'close', code, reason: errorCode } });
   }
 
-  async kick(actor: UserRecord, body: Record<string, unknown>): Promise<{ user: string; uid: string }> {
+  async kick(actor: UserRecord, body: Record<string, unknown>): Promise<KickResponse> {
     const u = userName(body.user);
     if (u.key === actor.nameKey) throw new AdminError(400, 'self', 'you cannot kick yourself');
     const uid = await this.d.names.holder(u.key);
@@ -69,7 +80,7 @@ export class AdminActions {
     return { user: u.name, uid };
   }
 
-  async ban(actor: UserRecord, body: Record<string, unknown>): Promise<{ user: string; reason: string; disconnected: boolean }> {
+  async ban(actor: UserRecord, body: Record<string, unknown>): Promise<BanResponse> {
     const u = userName(body.user);
     if (body.reason !== undefined && (typeof body.reason !== 'string' || body.reason.length > REASON_MAX)) {
       throw new AdminError(400, 'reason_invalid', `"reason" must be text of at most ${REASON_MAX} characters`);
@@ -83,7 +94,7 @@ export class AdminActions {
     return { user: u.name, reason, disconnected: Boolean(uid) };
   }
 
-  async unban(actor: UserRecord, rawName: string): Promise<{ user: string }> {
+  async unban(actor: UserRecord, rawName: string): Promise<UnbanResponse> {
     const u = userName(rawName);
     const ban = await this.d.store.getBan(u.key);
     if (!ban) throw new AdminError(404, 'no_such_ban', `"${u.name}" is not banned`);
@@ -92,7 +103,7 @@ export class AdminActions {
     return { user: ban.name };
   }
 
-  async deleteMessage(actor: UserRecord, body: Record<string, unknown>): Promise<{ room: string; seq: number }> {
+  async deleteMessage(actor: UserRecord, body: Record<string, unknown>): Promise<DeleteMessageResponse> {
     const room = roomId(body.room);
     const seq = body.seq;
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) throw new AdminError(400, 'seq_invalid', '"seq" must be a positive integer');
@@ -101,21 +112,21 @@ export class AdminActions {
     await this.audit(actor, 'delete_message', `${room}#${seq}`, { author: m.user, uid: m.uid });
     await this.d.store.deleteMessage(room, seq);
     const ev: DeletedEvent = { type: 'deleted', room, seq };
-    this.d.bus.publish(roomTopic(room), { json: JSON.stringify(ev) });
+    publishEvent(this.d.bus, roomTopic(room), ev);
     return { room, seq };
   }
 
-  async resetRoom(actor: UserRecord, room: string): Promise<{ room: string; deleted: number; lastSeq: number }> {
+  async resetRoom(actor: UserRecord, room: string): Promise<ResetRoomResponse> {
     if (!(await this.d.store.getRoom(room))) throw new AdminError(404, 'no_such_room', `no room "${room}"`);
     await this.audit(actor, 'reset_room', room);
     const r = await this.d.store.resetRoom(room);
     if (!r) throw new AdminError(404, 'no_such_room', `no room "${room}"`);
     const ev: RoomResetEvent = { type: 'room_reset', room, lastSeq: r.lastSeq };
-    this.d.bus.publish(roomTopic(room), { json: JSON.stringify(ev) });
+    publishEvent(this.d.bus, roomTopic(room), ev);
     return { room, ...r };
   }
 
-  async deleteRoom(actor: UserRecord, room: string): Promise<{ room: string; members: number }> {
+  async deleteRoom(actor: UserRecord, room: string): Promise<DeleteRoomResponse> {
     if (room === GLOBAL_ROOM) throw new AdminError(400, 'room_protected', `"${GLOBAL_ROOM}" cannot be deleted (reset it instead)`);
     if (!(await this.d.store.getRoom(room))) throw new AdminError(404, 'no_such_room', `no room "${room}"`);
     await this.audit(actor, 'delete_room', room);
@@ -125,13 +136,13 @@ export class AdminActions {
     // Connections in the room are told first (and every node forgets a read-only flag: the id is free again),
     // then each member's connections leave the room on every node.
     const ev: RoomDeletedEvent = { type: 'room_deleted', room };
-    this.d.bus.publish(roomTopic(room), { json: JSON.stringify(ev), control: { kind: 'room_flags', room, readOnly: false } });
-    const removed = JSON.stringify({ type: 'room_removed', room } satisfies RoomRemovedEvent);
+    publishEvent(this.d.bus, roomTopic(room), ev, { control: { kind: 'room_flags', room, readOnly: false } });
+    const removed = encodeEvent({ type: 'room_removed', room } satisfies RoomRemovedEvent); // once for every member
     for (const uid of members) this.d.bus.publish(userTopic(uid), { json: removed, control: { kind: 'room_removed', room } });
     return { room, members: members.length };
   }
 
-  async setReadOnly(actor: UserRecord, room: string, body: Record<string, unknown>): Promise<{ room: string; readOnly: boolean }> {
+  async setReadOnly(actor: UserRecord, room: string, body: Record<string, unknown>): Promise<ReadOnlyResponse> {
     if (typeof body.readOnly !== 'boolean') throw new AdminError(400, 'read_only_invalid', '"readOnly" must be true or false');
     const readOnly = body.readOnly;
     if (!(await this.d.store.getRoom(room))) throw new AdminError(404, 'no_such_room', `no room "${room}"`);
@@ -139,12 +150,12 @@ export class AdminActions {
     await this.d.store.setRoomReadOnly(room, readOnly);
     this.d.readOnly.set(room, readOnly);
     const ev: RoomUpdatedEvent = { type: 'room_updated', room, readOnly };
-    this.d.bus.publish(roomTopic(room), { json: JSON.stringify(ev), control: { kind: 'room_flags', room, readOnly } });
+    publishEvent(this.d.bus, roomTopic(room), ev, { control: { kind: 'room_flags', room, readOnly } });
     return { room, readOnly };
   }
 
   /** Sets this node's log level at once (pino: every later line, every logger of the process). */
-  async setLogLevel(actor: UserRecord, body: Record<string, unknown>, nodeId: string): Promise<{ node: string; level: string; was: string }> {
+  async setLogLevel(actor: UserRecord, body: Record<string, unknown>, nodeId: string): Promise<SetLogLevelResponse> {
     const level = body.level;
     if (typeof level !== 'string' || !(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new AdminError(400, 'level_invalid', `"level" must be one of ${LOG_LEVELS.join('|')}`);

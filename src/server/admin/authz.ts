@@ -13,7 +13,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { TokenSigner } from '../auth/tokens.js';
-import type { Store, UserRecord } from '../store/store.js';
+import type { AdminStore, ChatStore, UserRecord } from '../store/store.js';
 
 /** Store setting: JSON array of the user ids granted the admin role. */
 export const ADMINS_SETTING = 'admins';
@@ -33,7 +33,7 @@ export function parseAdmins(raw: string | null): string[] {
   }
 }
 
-export async function grantedAdmins(store: Store): Promise<string[]> {
+export async function grantedAdmins(store: Pick<ChatStore, 'getSetting'>): Promise<string[]> {
   return parseAdmins(await store.getSetting(ADMINS_SETTING));
 }
 
@@ -41,7 +41,7 @@ export async function grantedAdmins(store: Store): Promise<string[]> {
  * Adds (`grant`) or removes a user id in the setting; returns false when it was already so. Re-reads after
  * writing and tries again if another writer's update replaced this one (two grants at the same moment).
  */
-export async function setAdmin(store: Store, uid: string, grant: boolean): Promise<boolean> {
+export async function setAdmin(store: Pick<ChatStore, 'getSetting' | 'setSetting'>, uid: string, grant: boolean): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const ids = await grantedAdmins(store);
     if (ids.includes(uid) === grant) return attempt > 0;
@@ -60,7 +60,7 @@ export class AdminAuthz {
   private readonly configured: Set<string>;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<AdminStore, 'getBan'> & Pick<ChatStore, 'getUser' | 'getSetting'>,
     private readonly tokens: TokenSigner,
     /** Account ids from the config key `admins`. */
     admins: readonly string[],

@@ -8,14 +8,16 @@
  */
 import type { Logger } from 'pino';
 import type { ControlEvent } from '../bus/bus.js';
-import type { Store } from '../store/store.js';
+import type { RoomFlags } from '../hub/hub.js';
+import type { AdminStore } from '../store/store.js';
 
-export class ReadOnlyRooms {
+/** The hub's RoomFlags: app.ts builds one and gives it to the hub (sends refused) and to the admin module. */
+export class ReadOnlyRooms implements RoomFlags {
   private rooms = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AdminStore,
     private readonly log: Logger,
     private readonly refreshMs = 5000,
   ) {}
@@ -34,7 +36,7 @@ export class ReadOnlyRooms {
     this.rooms = new Set(await this.store.listReadOnlyRooms());
   }
 
-  has(room: string): boolean {
+  isReadOnly(room: string): boolean {
     return this.rooms.has(room);
   }
 

@@ -1,28 +1,34 @@
 /**
- * The admin module, composed: authorization, the read-only room cache, stats, actions and the HTTP router.
- * app.ts builds it once per node and wires `handle` into the HTTP server, `isBanned` into the handshake,
- * and the read-only cache into the hub.
+ * The admin module, composed: authorization, stats, actions and the HTTP router. app.ts builds it once per
+ * node (with the read-only room cache it also gives the hub) and wires `handle` into the HTTP server;
+ * `bannedCheck` is what the handshake asks.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenSigner } from '../auth/tokens.js';
 import type { Bus } from '../bus/bus.js';
 import type { ClusterState } from '../cluster/state.js';
-import type { Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
-import type { Store } from '../store/store.js';
+import type { AdminStore, ChatStore } from '../store/store.js';
 import { AdminActions } from './actions.js';
 import { AdminAuthz } from './authz.js';
-import { ReadOnlyRooms } from './flags.js';
+import type { ReadOnlyRooms } from './flags.js';
 import { ADMIN_PREFIX, createAdminRouter } from './router.js';
 import { StatsSampler } from './stats.js';
 
 export { ADMIN_PREFIX };
+export { ReadOnlyRooms } from './flags.js';
+
+/** For the handshake: is this name key banned? */
+export function bannedCheck(store: AdminStore): (nameKey: string) => Promise<boolean> {
+  return async (key) => (await store.getBan(key)) !== null;
+}
 
 export interface AdminDeps {
-  store: Store;
+  store: AdminStore & ChatStore;
   bus: Bus;
-  hub: Hub;
+  /** The read-only room cache (the hub refuses sends with it): loaded by `start`, changed by actions. */
+  readOnly: ReadOnlyRooms;
   cluster: ClusterState;
   tokens: TokenSigner;
   metrics: Metrics;
@@ -40,15 +46,11 @@ export interface Admin {
   stop(): void;
   /** HTTP handler for paths under ADMIN_PREFIX. */
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
-  /** For the handshake: is this name key banned? */
-  isBanned(nameKey: string): Promise<boolean>;
 }
 
 export function createAdmin(d: AdminDeps): Admin {
   const authz = new AdminAuthz(d.store, d.tokens, d.admins);
-  const readOnly = new ReadOnlyRooms(d.store, d.log);
-  d.hub.isReadOnly = (room) => readOnly.has(room);
-  d.hub.onRoomControl = readOnly.onControl;
+  const readOnly = d.readOnly;
   const actions = new AdminActions({ store: d.store, bus: d.bus, names: d.cluster.names, readOnly, log: d.log });
   const stats = new StatsSampler(d.store, d.cluster, d.metrics, d.nodeId, d.connections);
   const handle = createAdminRouter({ authz, actions, stats, store: d.store, cluster: d.cluster, log: d.log, nodeId: d.nodeId });
@@ -63,6 +65,5 @@ export function createAdmin(d: AdminDeps): Admin {
     },
     stop: () => readOnly.stop(),
     handle,
-    isBanned: async (key) => (await d.store.getBan(key)) !== null,
   };
 }

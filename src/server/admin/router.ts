@@ -21,13 +21,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { AdminAuditResponse, AdminBansResponse, AdminErrorBody, AdminMeResponse, AdminRoomsResponse, LogLevelResponse } from '../../protocol/admin.js';
 import { GLOBAL_ROOM } from '../../protocol/rules.js';
 import type { ClusterState } from '../cluster/state.js';
-import type { Store, UserRecord } from '../store/store.js';
+import type { AdminStore, UserRecord } from '../store/store.js';
 import { AdminError, type AdminActions } from './actions.js';
 import type { AdminAuthz } from './authz.js';
 import type { StatsSampler } from './stats.js';
-import { parseRequestTarget } from '../transport/request-target.js';
+import { parseRequestTarget } from '../common/request-target.js';
 
 export const ADMIN_PREFIX = '/admin/api/';
 const BODY_MAX = 16 * 1024;
@@ -37,7 +38,7 @@ export interface RouterDeps {
   authz: AdminAuthz;
   actions: AdminActions;
   stats: StatsSampler;
-  store: Store;
+  store: AdminStore;
   cluster: ClusterState;
   log: Logger;
   nodeId: string;
@@ -77,14 +78,10 @@ function intParam(url: { searchParams: URLSearchParams }, name: string, def: num
   return Math.min(n, max);
 }
 
-/** A path segment: already percent-decoded, once, by parseRequestTarget (a malformed one never gets here). */
-function segment(decoded: string): string {
-  return decoded;
-}
-
 export function createAdminRouter(d: RouterDeps) {
   const route = async (method: string, parts: string[], url: { searchParams: URLSearchParams }, req: IncomingMessage, actor: UserRecord): Promise<unknown> => {
     const a = d.actions;
+    // Path segments arrive percent-decoded, once, by parseRequestTarget (a malformed one never gets here).
     const [head, id, tail] = parts;
     const is = (m: string, n: number) => method === m && parts.length === n;
     switch (head) {
@@ -95,7 +92,7 @@ export function createAdminRouter(d: RouterDeps) {
         if (is('GET', 1)) {
           const rooms = await d.store.listRooms(LIST_MAX);
           const online = d.cluster.onlineCount();
-          return {
+          const body: AdminRoomsResponse = {
             rooms: rooms.map((r) => ({
               id: r.id,
               kind: r.kind,
@@ -105,29 +102,30 @@ export function createAdminRouter(d: RouterDeps) {
               createdAt: r.createdAt,
             })),
           };
+          return body;
         }
-        if (is('POST', 3) && tail === 'reset') return a.resetRoom(actor, segment(id));
-        if (is('POST', 3) && tail === 'read-only') return a.setReadOnly(actor, segment(id), await readBody(req));
-        if (is('DELETE', 2)) return a.deleteRoom(actor, segment(id));
+        if (is('POST', 3) && tail === 'reset') return a.resetRoom(actor, id);
+        if (is('POST', 3) && tail === 'read-only') return a.setReadOnly(actor, id, await readBody(req));
+        if (is('DELETE', 2)) return a.deleteRoom(actor, id);
         break;
       case 'kick':
         if (is('POST', 1)) return a.kick(actor, await readBody(req));
         break;
       case 'ban':
         if (is('POST', 1)) return a.ban(actor, await readBody(req));
-        if (is('DELETE', 2)) return a.unban(actor, segment(id));
+        if (is('DELETE', 2)) return a.unban(actor, id);
         break;
       case 'bans':
-        if (is('GET', 1)) return { bans: await d.store.listBans(LIST_MAX) };
+        if (is('GET', 1)) return { bans: await d.store.listBans(LIST_MAX) } satisfies AdminBansResponse;
         break;
       case 'message':
         if (is('DELETE', 1)) return a.deleteMessage(actor, await readBody(req));
         break;
       case 'audit':
-        if (is('GET', 1)) return { entries: await d.store.listAudit(intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER)) };
+        if (is('GET', 1)) return { entries: await d.store.listAudit(intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER)) } satisfies AdminAuditResponse;
         break;
       case 'log-level':
-        if (is('GET', 1)) return { node: d.nodeId, level: d.log.level };
+        if (is('GET', 1)) return { node: d.nodeId, level: d.log.level } satisfies LogLevelResponse;
         if (is('PUT', 1)) return a.setLogLevel(actor, await readBody(req), d.nodeId);
         break;
     }
@@ -139,7 +137,7 @@ export function createAdminRouter(d: RouterDeps) {
     const started = performance.now();
     const given = req.headers['x-request-id'];
     const reqId = typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
-    // The one request-target parser (src/server/transport/request-target.ts): never throws; decodes the path once.
+    // The one request-target parser (src/server/common/request-target.ts): never throws; decodes the path once.
     const parsed = parseRequestTarget(req.url);
     const target = parsed.ok ? parsed.target : { path: ADMIN_PREFIX, segments: [], query: new URLSearchParams() };
     const url = { pathname: target.path, searchParams: target.query };
@@ -155,7 +153,7 @@ export function createAdminRouter(d: RouterDeps) {
       if (!who.ok) throw new AdminError(who.status, who.code, who.message);
       actor = who.user;
       if (parts.length === 1 && parts[0] === 'me' && method === 'GET') {
-        body = { user: { id: who.user.id, name: who.user.name, account: who.user.account }, admin: who.admin };
+        body = { user: { id: who.user.id, name: who.user.name, account: who.user.account }, admin: who.admin } satisfies AdminMeResponse;
       } else {
         // Authorization comes first: a non-admin learns nothing and changes nothing.
         if (!who.admin) throw new AdminError(403, 'forbidden', 'administrators only');
@@ -164,10 +162,10 @@ export function createAdminRouter(d: RouterDeps) {
     } catch (err) {
       if (err instanceof AdminError) {
         status = err.status;
-        body = { error: err.code, message: err.message };
+        body = { error: err.code, message: err.message } satisfies AdminErrorBody;
       } else {
         status = 500;
-        body = { error: 'internal', message: `request failed (request id ${reqId})` };
+        body = { error: 'internal', message: `request failed (request id ${reqId})` } satisfies AdminErrorBody;
         d.log.error({ err, req: reqId }, 'admin request failed');
       }
     }

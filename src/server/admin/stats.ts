@@ -5,9 +5,10 @@
  * keep) sampled at each request; the rate is the difference to the oldest sample of the last `windowMs`.
  * The same rate for this node alone comes from the metrics counter `scalechat_messages_accepted_total`.
  */
+import type { AdminStats } from '../../protocol/admin.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { Metrics } from '../metrics.js';
-import type { Store } from '../store/store.js';
+import type { AdminStore } from '../store/store.js';
 
 interface Sample {
   at: number;
@@ -15,33 +16,12 @@ interface Sample {
   node: number;
 }
 
-export interface Stats {
-  node: string;
-  /** Live nodes of the cluster (heartbeats; one process: 1). */
-  nodes: string[];
-  /** Open WebSocket connections on the node that answered (sum over nodes: Prometheus). */
-  connections: number;
-  /** Users online, cluster-wide. */
-  onlineUsers: number;
-  /** Rooms, DMs included. */
-  rooms: number;
-  /** Messages ever sent (all rooms). */
-  messages: number;
-  /** Messages per second over the last window, cluster-wide and on this node; null until two samples exist. */
-  msgsPerSec: number | null;
-  nodeMsgsPerSec: number | null;
-  /** Seconds covered by the rates. */
-  windowSec: number;
-  uptimeSec: number;
-  at: number;
-}
-
 export class StatsSampler {
   private samples: Sample[] = [];
   private readonly started = Date.now();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: AdminStore,
     private readonly cluster: ClusterState,
     private readonly metrics: Metrics,
     private readonly nodeId: string,
@@ -54,7 +34,7 @@ export class StatsSampler {
     return m.values.reduce((n, v) => n + v.value, 0);
   }
 
-  async read(now = Date.now()): Promise<Stats> {
+  async read(now = Date.now()): Promise<AdminStats> {
     const [counts, nodes, node] = await Promise.all([this.store.counts(), this.cluster.nodes(), this.nodeAccepted()]);
     this.samples.push({ at: now, total: counts.messages, node });
     // Keep the newest sample older than the window (the rate's base) and everything after it; bounded.

@@ -8,9 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '../../protocol/codes.js';
 import { isValidName, normalizeName } from '../../protocol/rules.js';
-import { nameKey } from './names.js';
+import { nameKey } from '../common/name-key.js';
 import type { Auth } from '../../protocol/schema.js';
-import type { Store, UserRecord } from '../store/store.js';
+import type { ChatStore, UserRecord } from '../store/store.js';
 import { StoreConflictError } from '../store/store.js';
 import type { ClusterNames } from '../cluster/state.js';
 import { hashPassword, isValidPassword, verifyPassword } from './passwords.js';
@@ -30,7 +30,7 @@ const fail = (code: ErrorCode, message: string, retryAfterMs?: number): Handshak
 
 export class Authenticator {
   constructor(
-    private readonly store: Store,
+    private readonly store: ChatStore,
     private readonly names: ClusterNames,
     private readonly tokens: TokenSigner,
     /** Failed logins per (name, address), per address and per name. */

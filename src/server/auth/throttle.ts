@@ -13,11 +13,12 @@
  *   addresses. It is more than one address can ever reach (the pair and address bounds stop it first),
  *   so an attacker on one address cannot lock the owner out: the owner, from any other address, logs in.
  *
- * Addresses are counted by `addressKey` (an IPv6 client by its /64: one host usually has a whole /64).
+ * Addresses are counted by `addressKey` (src/server/common/client-ip.ts): an IPv6 client by its /64, as
+ * one host usually has a whole /64.
  * Attempts are counted when they start (before the password is checked), so concurrent attempts cannot
  * all pass the check before the first failure is counted; a success takes its attempt back.
  */
-import { isIP } from 'node:net';
+import { addressKey } from '../common/client-ip.js';
 import type { LimiterStore } from '../limits/store.js';
 
 export interface LoginThrottleOptions {
@@ -35,19 +36,6 @@ export interface LoginThrottleOptions {
 export const ADDRESS_FACTOR = 10;
 /** Per name (all addresses), as a multiple of `maxFailures`: above ADDRESS_FACTOR on purpose. */
 export const NAME_FACTOR = 20;
-
-/** The counting unit of a client address: IPv4 as is, IPv6 by its /64 prefix. */
-export function addressKey(ip: string): string {
-  const addr = ip.replace(/%.*$/, '').toLowerCase();
-  if (isIP(addr) !== 6) return ip;
-  const [h = '', t] = addr.split('::');
-  const groups = (s: string): string[] => (s ? s.split(':') : []);
-  const width = (g: string[]): number => g.reduce((n, x) => n + (x.includes('.') ? 2 : 1), 0);
-  const head = groups(h);
-  const tail = t === undefined ? [] : groups(t);
-  const full = [...head, ...Array<string>(Math.max(0, 8 - width(head) - width(tail))).fill('0'), ...tail];
-  return full.slice(0, 4).map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16).toString(16) : g)).join(':') + '::/64';
-}
 
 /** A started attempt: hand it back to `succeeded` when the password was right. */
 export interface LoginTicket {

@@ -4,6 +4,8 @@
  * synchronously (when this node subscribes to the topic) and forwards it to the other nodes.
  * One interface, two implementations (memory for one process; Redis for clusters), one contract suite.
  */
+import { encodeEvent } from '../../protocol/encode.js';
+import type { ServerEvent } from '../../protocol/types.js';
 
 /** What `hub` needs to membership-change connections without a store round trip. */
 export type ControlEvent =
@@ -34,7 +36,11 @@ export type BusHandler = (topic: string, msg: BusMessage) => void;
 
 export interface Bus {
   readonly kind: 'memory' | 'redis';
-  start(handler: BusHandler): Promise<void>;
+  /**
+   * Starts delivering: `handler` gets every publication on a subscribed topic; `onRecovered` runs after a
+   * lost link to the other nodes was re-established (Redis), when events on user topics may have been missed.
+   */
+  start(handler: BusHandler, onRecovered?: () => void): Promise<void>;
   /** Idempotent. */
   subscribe(topic: string): void;
   /**
@@ -51,3 +57,8 @@ export interface Bus {
 
 export const roomTopic = (room: string): string => `room:${room}`;
 export const userTopic = (uid: string): string => `user:${uid}`;
+
+/** Publishes a server event on a topic: serialized once, here, by the one encoder (`encodeEvent`). */
+export function publishEvent(bus: Bus, topic: string, ev: ServerEvent, opts?: Omit<BusMessage, 'json'>): void {
+  bus.publish(topic, { json: encodeEvent(ev), ...opts });
+}

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { UserRef } from '../../protocol/types.js';
-import { NameRegistry } from '../auth/names.js';
+import { NameRegistry } from './name-registry.js';
 import type { ClusterState, PresenceListener } from './state.js';
 
 export class LocalClusterState implements ClusterState {

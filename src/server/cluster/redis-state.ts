@@ -15,7 +15,7 @@
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { UserRef } from '../../protocol/types.js';
-import { connectRedis, type RedisClient } from './redis-connect.js';
+import { connectRedis, type RedisClient } from '../bus/redis/redis-connect.js';
 import { CLAIM, HEARTBEAT, LEAVE, OFFLINE, ONLINE, RESYNC, SWEEP, UNCLAIM } from './scripts.js';
 import type { ClusterNames, ClusterState, PresenceListener } from './state.js';
 

@@ -6,7 +6,7 @@
  */
 import { ErrorCode } from '../../protocol/codes.js';
 import { GLOBAL_ROOM, dmRoomId, isValidRoomName } from '../../protocol/rules.js';
-import { nameKey } from '../auth/names.js';
+import { nameKey } from '../common/name-key.js';
 import type { ClientFrameOf, ClientFrameType } from '../../protocol/schema.js';
 import type {
   HistoryFrame,
@@ -22,18 +22,18 @@ import type {
   RoomsFrame,
   TypingEvent,
 } from '../../protocol/types.js';
-import { roomTopic, userTopic } from '../bus/bus.js';
+import { publishEvent, roomTopic, userTopic } from '../bus/bus.js';
 import type { Config } from '../config.js';
 import type { ClusterState } from '../cluster/state.js';
-import type { Conn } from '../transport/connection.js';
-import { msgEvent, type UserRoom } from '../store/store.js';
+import type { HubConn } from './conn.js';
 import { textProblem } from '../../protocol/text.js';
+import { encodeHistory, encodeMsg } from '../../protocol/encode.js';
 import type { Hub } from './hub.js';
 import type { MessagePipeline } from './messages.js';
 import { inTime, type LimitKind, type Limits } from '../limits/limits.js';
 
 type AfterHello = Exclude<ClientFrameType, 'hello'>;
-type Handler<T extends AfterHello> = (conn: Conn, frame: ClientFrameOf<T>) => void | Promise<void>;
+type Handler<T extends AfterHello> = (conn: HubConn, frame: ClientFrameOf<T>) => void | Promise<void>;
 export type HandlerMap = { [T in AfterHello]: Handler<T> };
 
 /** A refusal with a documented code, turned into an `error` frame by the transport. */
@@ -56,7 +56,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
   const names = cluster.names;
 
   /** Abuse limits (src/server/limits): counts one `kind` event of this user, refuses past the limit. */
-  const take = async (conn: Conn, kind: LimitKind, what: string): Promise<void> => {
+  const take = async (conn: HubConn, kind: LimitKind, what: string): Promise<void> => {
     const wait = limits ? await limits.take(kind, conn.user!.id) : 0;
     if (wait > 0) throw new Refusal(ErrorCode.limit_exceeded, `too many ${what}: try again ${inTime(wait)}`, wait);
   };
@@ -68,40 +68,28 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
     if (n >= max) throw new Refusal(ErrorCode.limit_exceeded, `${who} in ${max} rooms, the most allowed: leave one first`);
   };
 
-  const requireMember = (conn: Conn, room: string): void => {
+  const requireMember = (conn: HubConn, room: string): void => {
     if (!conn.rooms.has(room)) throw new Refusal(ErrorCode.not_member, `you are not a member of "${room}"`);
   };
 
-  /** Register, queue the `joined` reply, then release held live events (seq > lastSeq): no gap, no duplicate. */
-  const replyJoined = async (conn: Conn, re: string, room: string, notifyOthers: boolean): Promise<void> => {
-    conn.hold(room);
-    hub.addToRoom(conn, room);
-    let r: UserRoom | undefined;
-    try {
-      await hub.roomsReady([room]);
-      r = (await store.listUserRooms(conn.user!.id)).find((x) => x.id === room);
-    } catch (err) {
-      conn.release(room, Number.MAX_SAFE_INTEGER);
-      hub.removeFromRoom(conn, room);
-      throw err;
-    }
-    if (!r) {
-      conn.release(room, Number.MAX_SAFE_INTEGER);
-      hub.removeFromRoom(conn, room);
-      throw new Refusal(ErrorCode.no_such_room, `no room "${room}"`);
-    }
-    const info = hub.roomInfo(r);
-    conn.send({ type: 'joined', re, room: info } satisfies JoinedFrame);
-    conn.release(room, info.lastSeq);
-    if (notifyOthers) {
-      const ev: RoomAddedEvent = { type: 'room_added', room: info };
-      bus.publish(userTopic(conn.user!.id), { json: JSON.stringify(ev), control: { kind: 'room_added', room }, excludeConn: conn.id });
-    }
+  /** Enters the room (hub.enter: no gap, no duplicate), the `joined` reply first; tells the user's other connections. */
+  const replyJoined = async (conn: HubConn, re: string, room: string, notifyOthers: boolean): Promise<void> => {
+    let info: RoomInfo | undefined;
+    await hub.enter(conn, [room], {
+      resumeEvents: 'when-cut',
+      keepOnFailure: false,
+      announce: ([r]) => {
+        if (!r) return;
+        info = hub.roomInfo(r);
+        conn.send({ type: 'joined', re, room: info } satisfies JoinedFrame);
+      },
+    });
+    if (!info) throw new Refusal(ErrorCode.no_such_room, `no room "${room}"`);
+    if (notifyOthers) publishEvent(bus, userTopic(conn.user!.id), { type: 'room_added', room: info }, { control: { kind: 'room_added', room }, excludeConn: conn.id });
   };
 
-  const memberEvent = (room: string, conn: Conn, action: 'joined' | 'left', user = { id: conn.user!.id, name: conn.user!.name }): void => {
-    const ev: MemberEvent = { type: 'member', room, user, action };
-    bus.publish(roomTopic(room), { json: JSON.stringify(ev) });
+  const memberEvent = (room: string, conn: HubConn, action: 'joined' | 'left', user = { id: conn.user!.id, name: conn.user!.name }): void => {
+    publishEvent(bus, roomTopic(room), { type: 'member', room, user, action } satisfies MemberEvent);
   };
 
   const findUser = async (name: string) => {
@@ -155,7 +143,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       hub.removeFromRoom(conn, f.room);
       conn.send({ type: 'left', re: f.id, room: f.room } satisfies LeftFrame);
       const ev: RoomRemovedEvent = { type: 'room_removed', room: f.room };
-      bus.publish(userTopic(conn.user!.id), { json: JSON.stringify(ev), control: { kind: 'room_removed', room: f.room }, excludeConn: conn.id });
+      publishEvent(bus, userTopic(conn.user!.id), ev, { control: { kind: 'room_removed', room: f.room }, excludeConn: conn.id });
       memberEvent(f.room, conn, 'left');
     },
 
@@ -175,7 +163,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       const r = (await store.listUserRooms(user.id)).find((x) => x.id === f.room);
       if (r) {
         const ev: RoomAddedEvent = { type: 'room_added', room: hub.roomInfo(r) };
-        bus.publish(userTopic(user.id), { json: JSON.stringify(ev), control: { kind: 'room_added', room: f.room } });
+        publishEvent(bus, userTopic(user.id), ev, { control: { kind: 'room_added', room: f.room } });
       }
       memberEvent(f.room, conn, 'joined', ref);
     },
@@ -198,7 +186,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
         const r = (await store.listUserRooms(peer.id)).find((x) => x.id === id);
         if (r) {
           const ev: RoomAddedEvent = { type: 'room_added', room: hub.roomInfo(r) };
-          bus.publish(userTopic(peer.id), { json: JSON.stringify(ev), control: { kind: 'room_added', room: id } });
+          publishEvent(bus, userTopic(peer.id), ev, { control: { kind: 'room_added', room: id } });
         }
       }
     },
@@ -240,7 +228,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       const page = hasMore ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
       // The reply is cut to historyPageBytes, keeping the messages nearest the cursor: a page of long texts
       // cannot cost more memory than that (the client pages on, as hasMore says).
-      const parts = page.map((m) => JSON.stringify(msgEvent(m)));
+      const parts = page.map(encodeMsg);
       let from = 0;
       let to = parts.length;
       let bytes = 0;
@@ -253,15 +241,14 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
           break;
         }
       }
-      const head = JSON.stringify({ type: 'history', re: f.id, room: f.room } satisfies Omit<HistoryFrame, 'messages' | 'hasMore'>);
-      conn.push(Buffer.from(`${head.slice(0, -1)},"messages":[${parts.slice(from, to).join(',')}],"hasMore":${hasMore}}`));
+      conn.push(Buffer.from(encodeHistory(f.id, f.room, parts.slice(from, to), hasMore)));
     },
 
     typing(conn, f) {
       requireMember(conn, f.room);
       const u = conn.user!;
       const ev: TypingEvent = { type: 'typing', room: f.room, uid: u.id, user: u.name };
-      bus.publish(roomTopic(f.room), { json: JSON.stringify(ev), excludeUid: u.id });
+      publishEvent(bus, roomTopic(f.room), ev, { excludeUid: u.id });
     },
 
     async read(conn, f) {
@@ -270,7 +257,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       // A marker past the newest message would hide future messages from unread counts: cap it.
       const seq = await store.setReadMarker(conn.user!.id, f.room, Math.min(f.seq, room?.lastSeq ?? 0));
       const ev: ReadEvent = { type: 'read', room: f.room, seq };
-      bus.publish(userTopic(conn.user!.id), { json: JSON.stringify(ev), control: { kind: 'read', room: f.room, seq }, excludeConn: conn.id });
+      publishEvent(bus, userTopic(conn.user!.id), ev, { control: { kind: 'read', room: f.room, seq }, excludeConn: conn.id });
     },
 
     ping(conn, f) {

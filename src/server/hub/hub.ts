@@ -1,41 +1,156 @@
 /**
  * The hub: who is where. Indexes room -> connections and user -> connections (fan-out never scans all
  * connections), keeps bus subscriptions for exactly the rooms and users that have local connections,
- * and delivers bus events: serialized once per event, then one queue push per recipient.
+ * delivers bus events (serialized once per event, then one queue push per recipient), and lets a
+ * connection enter rooms without gap or duplicate (`enter`: sign-in with resume, join, create, DM, invite).
  */
+import { encodeEvent, encodeMsg } from '../../protocol/encode.js';
 import { GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { ResumeEvent, RoomAddedEvent, RoomInfo, RoomRemovedEvent, UserRef } from '../../protocol/types.js';
+import type { RoomAddedEvent, RoomInfo, RoomRemovedEvent, UserRef } from '../../protocol/types.js';
 import { roomTopic, userTopic, type Bus, type BusMessage, type ControlEvent } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
-import { msgEvent, type Store, type UserRoom } from '../store/store.js';
-import type { Conn } from '../transport/connection.js';
+import type { ChatStore, UserRoom } from '../store/store.js';
+import type { HubConn } from './conn.js';
 
-/** Most messages sent to a connection catching up on a room it was added to (beyond: the client pages history). */
-const CATCH_UP_MAX = 1000;
+/** Node-level presence transitions: a user's first connection here attached, or its last one detached. */
+export interface PresenceHooks {
+  online(user: UserRef, rooms: readonly string[]): void;
+  offline(user: UserRef, rooms: readonly string[]): void;
+}
+
+/** Per-room flags kept by the admin module (read-only rooms), and the control events that change them. */
+export interface RoomFlags {
+  isReadOnly(room: string): boolean;
+  onControl(room: string, control: ControlEvent): void;
+}
+
+export interface HubDeps {
+  store: ChatStore;
+  bus: Bus;
+  metrics: Metrics;
+  /** Most messages replayed to a connection entering a room (beyond: `resume {complete:false}`, the client pages). */
+  replayMax: number;
+  presence?: PresenceHooks;
+  /** Users online (cluster-wide when a cluster state is wired in): the member count of `general`. */
+  countOnline?: () => number;
+  roomFlags?: RoomFlags;
+}
+
+/** A room as `enter` read it (the store's record with the user's read marker and member count). */
+export type EnteredRoom = UserRoom;
+
+export interface EnterOptions {
+  /** The client's last seq per room: what was committed after it is sent before the room's live events. */
+  resume?: ReadonlyMap<string, number>;
+  /** The position of rooms not in `resume` (a catch-up after `room_added`: the lastSeq that event told). */
+  from?: number;
+  /** Called once the rooms are read and before anything is replayed: the caller's reply (welcome, joined). */
+  announce?: (rooms: UserRoom[]) => void;
+  /** A `resume` event after every replayed room (sign-in), or only after a replay cut short (catch-up). */
+  resumeEvents: 'always' | 'when-cut';
+  /** If entering fails: keep the rooms registered with live events flowing (catch-up: the client fills the
+   *  hole), or unregister them (sign-in, join). */
+  keepOnFailure: boolean;
+}
+
+const NO_FLAGS: RoomFlags = { isReadOnly: () => false, onControl: () => {} };
 
 export class Hub {
-  private readonly roomConns = new Map<string, Set<Conn>>();
-  private readonly userConns = new Map<string, Set<Conn>>();
-  /** Called when a user's first connection attaches / last one detaches. */
-  onUserOnline: (user: UserRef, rooms: Iterable<string>) => void = () => {};
-  onUserOffline: (user: UserRef, rooms: Iterable<string>) => void = () => {};
-  /** Users online (cluster-wide when a cluster state is wired in): the member count of `general`. */
-  countOnline: () => number = () => this.userConns.size;
-  /** Rooms where sends are refused (set by the admin module's read-only cache). */
-  isReadOnly: (room: string) => boolean = () => false;
-  /** A catch-up stops once a connection has this many bytes unsent; the client pages the rest (set from config). */
-  backlogBytes = 2 * 1024 * 1024;
-  /** Control events published on room topics (admin: read-only flag changes). */
-  onRoomControl: (room: string, control: ControlEvent) => void = () => {};
+  readonly store: ChatStore;
+  readonly bus: Bus;
+  private readonly metrics: Metrics;
+  private readonly replayMax: number;
+  private readonly presence?: PresenceHooks;
+  private readonly countOnline: () => number;
+  private readonly roomFlags: RoomFlags;
+  private readonly roomConns = new Map<string, Set<HubConn>>();
+  private readonly userConns = new Map<string, Set<HubConn>>();
 
-  constructor(
-    readonly store: Store,
-    readonly bus: Bus,
-    private readonly metrics: Metrics,
-  ) {}
+  constructor(d: HubDeps) {
+    this.store = d.store;
+    this.bus = d.bus;
+    this.metrics = d.metrics;
+    this.replayMax = d.replayMax;
+    this.presence = d.presence;
+    this.countOnline = d.countOnline ?? (() => this.userConns.size);
+    this.roomFlags = d.roomFlags ?? NO_FLAGS;
+  }
+
+  /** Sends are refused in this room (an administrator made it read-only). */
+  isReadOnly(room: string): boolean {
+    return this.roomFlags.isReadOnly(room);
+  }
+
+  /** Is this user connected to this node? */
+  isOnline(uid: string): boolean {
+    return this.userConns.has(uid);
+  }
+
+  /**
+   * Enters `rooms` ('all': every room of the user, which also registers the user: sign-in) without gap or
+   * duplicate: the rooms' live events are held, the connection is registered, the bus confirms it delivers
+   * every node's events of those rooms, the rooms are read from the store, `announce` replies, what was
+   * committed after the client's position is replayed (while the connection is not backlogged: else
+   * `resume {complete:false}` and the client pages), then the held live events after it are released.
+   * Resolves with the rooms entered (a room the user is no longer in is left out and unregistered).
+   */
+  async enter(conn: HubConn, rooms: readonly string[] | 'all', opts: EnterOptions): Promise<UserRoom[]> {
+    const uid = conn.user!.id;
+    const ids = rooms === 'all' ? (await this.store.listUserRooms(uid)).map((r) => r.id) : rooms;
+    for (const id of ids) conn.hold(id);
+    if (rooms === 'all') this.attach(conn, ids);
+    else for (const id of ids) this.addToRoom(conn, id);
+    const reached = new Map<string, number>();
+    try {
+      await this.roomsReady(ids);
+      const wanted = new Set(ids);
+      const entered = (await this.store.listUserRooms(uid)).filter((r) => wanted.has(r.id));
+      const found = new Set(entered.map((r) => r.id));
+      for (const id of ids) if (!found.has(id)) this.unregister(conn, id);
+      opts.announce?.(entered);
+      for (const r of entered) await this.replay(conn, r, opts, reached);
+      return entered;
+    } catch (err) {
+      for (const id of ids) {
+        if (opts.keepOnFailure) conn.release(id, reached.get(id) ?? opts.resume?.get(id) ?? opts.from ?? 0);
+        else this.unregister(conn, id);
+      }
+      throw err;
+    }
+  }
+
+  private async replay(conn: HubConn, r: UserRoom, opts: EnterOptions, reached: Map<string, number>): Promise<void> {
+    const from = opts.resume?.get(r.id) ?? opts.from;
+    if (from === undefined || from >= r.lastSeq) {
+      conn.release(r.id, Math.max(from ?? r.lastSeq, r.lastSeq));
+      return;
+    }
+    reached.set(r.id, from);
+    const skipped = conn.backlogged();
+    const missed = skipped ? [] : await this.store.history(r.id, { after: from, limit: this.replayMax + 1 });
+    let complete = !skipped && missed.length <= this.replayMax;
+    let toSeq = from;
+    for (let i = 0; i < missed.length && i < this.replayMax; i++) {
+      if (conn.backlogged()) {
+        complete = false;
+        break;
+      }
+      conn.push(Buffer.from(encodeMsg(missed[i])));
+      toSeq = missed[i].seq;
+      reached.set(r.id, toSeq);
+    }
+    if (opts.resumeEvents === 'always' || !complete) conn.send({ type: 'resume', room: r.id, fromSeq: from, toSeq, complete });
+    conn.release(r.id, complete ? Math.max(toSeq, r.lastSeq) : toSeq);
+  }
+
+  /** Stops holding and unregisters a room the connection could not enter (held events are dropped). */
+  private unregister(conn: HubConn, room: string): void {
+    conn.release(room, Number.MAX_SAFE_INTEGER);
+    this.removeFromRoom(conn, room);
+  }
 
   /** Registers an authenticated connection for its user and rooms. */
-  attach(conn: Conn, rooms: Iterable<string>): void {
+  private attach(conn: HubConn, rooms: Iterable<string>): void {
     const user = conn.user!;
     let set = this.userConns.get(user.id);
     const first = !set;
@@ -46,10 +161,10 @@ export class Hub {
     }
     set.add(conn);
     for (const room of rooms) this.addToRoom(conn, room);
-    if (first) this.onUserOnline({ id: user.id, name: user.name }, conn.rooms);
+    if (first) this.presence?.online({ id: user.id, name: user.name }, [...conn.rooms]);
   }
 
-  detach(conn: Conn): void {
+  detach(conn: HubConn): void {
     const user = conn.user;
     if (!user) return;
     const rooms = [...conn.rooms];
@@ -60,11 +175,11 @@ export class Hub {
     if (set.size === 0) {
       this.userConns.delete(user.id);
       this.bus.unsubscribe(userTopic(user.id));
-      this.onUserOffline({ id: user.id, name: user.name }, rooms);
+      this.presence?.offline({ id: user.id, name: user.name }, rooms);
     }
   }
 
-  addToRoom(conn: Conn, room: string): void {
+  private addToRoom(conn: HubConn, room: string): void {
     if (conn.rooms.has(room)) return;
     conn.rooms.add(room);
     let set = this.roomConns.get(room);
@@ -76,7 +191,7 @@ export class Hub {
     set.add(conn);
   }
 
-  removeFromRoom(conn: Conn, room: string): void {
+  removeFromRoom(conn: HubConn, room: string): void {
     if (!conn.rooms.delete(room)) return;
     const set = this.roomConns.get(room);
     if (!set) return;
@@ -89,34 +204,11 @@ export class Hub {
 
   /**
    * Resolves once the bus delivers every node's events of these rooms to this node (subscriptions effective):
-   * await it after registering a connection and before reading the rooms from the store.
+   * awaited after registering a connection and before reading the rooms from the store.
    */
-  async roomsReady(rooms: Iterable<string>): Promise<void> {
+  private async roomsReady(rooms: Iterable<string>): Promise<void> {
     if (!this.bus.ready) return;
     await Promise.all([...rooms].map((room) => this.bus.ready!(roomTopic(room))));
-  }
-
-  isOnline(uid: string): boolean {
-    return this.userConns.has(uid);
-  }
-
-  connsOf(uid: string): ReadonlySet<Conn> | undefined {
-    return this.userConns.get(uid);
-  }
-
-  /** Users online on this node. */
-  onlineUsers(limit: number): UserRef[] {
-    const out: UserRef[] = [];
-    for (const set of this.userConns.values()) {
-      if (out.length >= limit) break;
-      const u = set.values().next().value!.user!;
-      out.push({ id: u.id, name: u.name });
-    }
-    return out;
-  }
-
-  get onlineCount(): number {
-    return this.userConns.size;
   }
 
   /** Bus handler: deliver an event published on a topic to this node's connections. */
@@ -124,7 +216,7 @@ export class Hub {
     const data = Buffer.from(msg.json); // serialized once; every recipient shares this buffer
     if (topic.startsWith('room:')) {
       const room = topic.slice(5);
-      if (msg.control) this.onRoomControl(room, msg.control);
+      if (msg.control) this.roomFlags.onControl(room, msg.control);
       const set = this.roomConns.get(room);
       if (!set) return;
       let n = 0;
@@ -154,12 +246,13 @@ export class Hub {
   };
 
   /**
-   * A connection added to a room by an event (invited, a DM opened by the peer, joined in another tab): it is
-   * registered with live events held, then sent what was committed after the `lastSeq` its `room_added` event
-   * told it, then the held live events past that: no gap (even when this node's subscription to the room is
-   * new and not yet effective when the event arrives), no duplicate.
+   * A connection added to a room by an event (invited, a DM opened by the peer, joined in another tab) enters
+   * it from the `lastSeq` its `room_added` event told: no gap (even when this node's subscription to the room
+   * is new and not yet effective when the event arrives), no duplicate. The room is registered (and its live
+   * events held) before the event itself is queued; if the store is unavailable, live events still flow and
+   * the client fills the hole from history.
    */
-  private catchUp(conn: Conn, room: string, json: string): void {
+  private catchUp(conn: HubConn, room: string, json: string): void {
     if (conn.rooms.has(room)) return;
     let from = 0;
     try {
@@ -167,29 +260,7 @@ export class Hub {
     } catch {
       // not a room_added event body: from 0
     }
-    conn.hold(room);
-    this.addToRoom(conn, room);
-    void (async () => {
-      let upTo = from;
-      try {
-        await this.roomsReady([room]);
-        const missed = await this.store.history(room, { after: from, limit: CATCH_UP_MAX });
-        let cut = missed.length === CATCH_UP_MAX;
-        for (const m of missed) {
-          if (conn.pendingBytes() > this.backlogBytes) {
-            cut = true;
-            break;
-          }
-          conn.send(msgEvent(m));
-          upTo = m.seq;
-        }
-        // Cut short (too many, or the connection is backlogged): the client fills the rest from history.
-        if (cut) conn.send({ type: 'resume', room, fromSeq: from, toSeq: upTo, complete: false } satisfies ResumeEvent);
-      } catch {
-        // Store or bus unavailable: live events still flow; the client fills the hole from history.
-      }
-      conn.release(room, upTo);
-    })();
+    this.enter(conn, [room], { from, resumeEvents: 'when-cut', keepOnFailure: true }).catch(() => {});
   }
 
   /**
@@ -215,7 +286,7 @@ export class Hub {
         for (const conn of [...(this.userConns.get(uid) ?? [])]) {
           for (const r of rooms) {
             if (conn.rooms.has(r.id)) continue;
-            const json = JSON.stringify({ type: 'room_added', room: this.roomInfo(r) } satisfies RoomAddedEvent);
+            const json = encodeEvent({ type: 'room_added', room: this.roomInfo(r) } satisfies RoomAddedEvent);
             this.catchUp(conn, r.id, json);
             conn.push(Buffer.from(json));
           }

@@ -6,15 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AckFrame, MsgEvent } from '../../protocol/types.js';
+import { ackFrame, encodeMsg } from '../../protocol/encode.js';
 import { roomTopic, type Bus } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
-import type { NewMessage, Store } from '../store/store.js';
-import type { Conn } from '../transport/connection.js';
-import type { FlushScheduler } from '../transport/outbox.js';
+import type { ChatStore, NewMessage } from '../store/store.js';
+import type { AfterFlush, HubConn } from './conn.js';
 
 interface Pending {
-  conn: Conn;
+  conn: HubConn;
   msg: NewMessage;
   /** performance.now() at receipt */
   at: number;
@@ -27,18 +26,18 @@ export class MessagePipeline {
   private idleWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ChatStore,
     private readonly bus: Bus,
     private readonly metrics: Metrics,
     private readonly log: Logger,
-    private readonly scheduler: FlushScheduler,
+    private readonly scheduler: AfterFlush,
     /** Bound of the queue: beyond it sends are refused with `unavailable` (the store is not keeping up). */
     private readonly maxPending = 50_000,
     private readonly maxBatch = 2_000,
   ) {}
 
   /** Queues a message; false when the queue is full. */
-  submit(conn: Conn, msg: NewMessage): boolean {
+  submit(conn: HubConn, msg: NewMessage): boolean {
     if (this.pending.length >= this.maxPending) return false;
     this.pending.push({ conn, msg, at: performance.now() });
     this.schedule();
@@ -104,12 +103,11 @@ export class MessagePipeline {
         batch[i].conn.error('id_conflict', `message id "${sent.id}" was already used for another message: use a new id`, sent.id);
         continue;
       }
-      const ack: AckFrame = { type: 'ack', id: m.id, room: m.room, seq: m.seq, ts: m.ts };
-      batch[i].conn.send(ack);
+      batch[i].conn.send(ackFrame(m));
       if (duplicate) continue;
       this.metrics.messagesAccepted.inc();
-      const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
-      this.bus.publish(roomTopic(m.room), { json: JSON.stringify(ev), seq: m.seq });
+      // The hot path: one object for the bus (no options object to merge). A new message is never a tombstone.
+      this.bus.publish(roomTopic(m.room), { json: encodeMsg(m), seq: m.seq });
     }
   }
 }

@@ -5,7 +5,7 @@
  * presence traffic to one frame per room per interval however many users connect at once.
  */
 import type { PresenceEvent, UserRef } from '../../protocol/types.js';
-import { roomTopic, type Bus } from '../bus/bus.js';
+import { publishEvent, roomTopic, type Bus } from '../bus/bus.js';
 
 export class PresenceCoalescer {
   /** room -> uid -> the latest change in this interval */
@@ -38,7 +38,7 @@ export class PresenceCoalescer {
       if (changes.size === 0) continue;
       const ev: PresenceEvent = { type: 'presence', room, online: [], offline: [] };
       for (const c of changes.values()) (c.online ? ev.online : ev.offline).push(c.user);
-      this.bus.publish(roomTopic(room), { json: JSON.stringify(ev), presence: true });
+      publishEvent(this.bus, roomTopic(room), ev, { presence: true });
     }
     this.pending.clear();
   }

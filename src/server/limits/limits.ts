@@ -13,8 +13,7 @@
  */
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
-import { addressKey } from '../auth/throttle.js';
-import { addressMatcher } from '../transport/client-ip.js';
+import { addressKey, addressMatcher } from '../common/client-ip.js';
 import { MemoryLimiterStore, type LimiterStore } from './store.js';
 import { RedisLimiterStore } from './redis.js';
 

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import { connectRedis, type RedisClient } from '../cluster/redis-connect.js';
+import { connectRedis, type RedisClient } from '../bus/redis/redis-connect.js';
 import { MemoryLimiterStore, NO_COUNT, type Count, type LimiterStore } from './store.js';
 
 /** KEYS[1] counter; ARGV[1] ttl ms; ARGV[2] '1' = sliding. Returns {count, pttl}. */

@@ -9,10 +9,10 @@
  * kept because they are online never hide older or newer ones.
  */
 import type { Logger } from 'pino';
-import type { StaleGuest, Store } from './store.js';
+import type { ChatStore, StaleGuest } from './store.js';
 
 export interface GuestSweepOptions {
-  store: Store;
+  store: Pick<ChatStore, 'listStaleGuests' | 'deleteGuests'>;
   /** Which of these users are online (cluster-wide): they are kept. */
   online: (uids: string[]) => Promise<Set<string>>;
   /** Age after which an offline guest that never wrote is deleted; 0 = never. */

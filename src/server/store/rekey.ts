@@ -1,9 +1,10 @@
 /**
  * Re-keying of stored names: `users.name_key` and `bans.name_key` hold `nameKey(name)`
- * (src/server/auth/names.ts). When that function changes (look-alike folding was added; a new confusables
+ * (src/server/common/name-key.ts). When that function changes (look-alike folding was added; a new confusables
  * table or Unicode version), every row is recomputed once from its `name`, at store init, and the
- * setting `name_key_version` records the version the rows now have. Both stores call this from `init`;
- * in PostgreSQL an advisory lock makes concurrent boots take turns (the first one does the work).
+ * setting `name_key_version` records the version the rows now have. Both stores re-key from `init`
+ * (./sqlite/rekey.ts, ./postgres/rekey.ts: in PostgreSQL an advisory lock makes concurrent boots take turns,
+ * the first one does the work); the plan is computed here, once for both.
  *
  * Accounts are unique by key. When two existing accounts now have the same key (they were distinct
  * names that look alike), the older account gets the key and the newer one keeps a key of its own (its
@@ -12,9 +13,7 @@
  * Guests are not unique in the store: each simply gets its new key. Bans are re-keyed too; two bans
  * that now share a key become one (the newest is kept).
  */
-import type Database from 'better-sqlite3';
-import type pg from 'pg';
-import { NAME_KEY_VERSION, nameKey } from '../auth/names.js';
+import { nameKey } from '../common/name-key.js';
 
 export const NAME_KEY_SETTING = 'name_key_version';
 
@@ -60,7 +59,7 @@ export interface RekeyResult extends RekeyPlan {
 
 export type RekeyWarn = (fields: Record<string, unknown>, message: string) => void;
 
-const defaultWarn: RekeyWarn = (fields, message) => process.emitWarning(`${message} ${JSON.stringify(fields)}`, { code: 'SCALE_CHAT_NAME_KEY' });
+export const defaultWarn: RekeyWarn = (fields, message) => process.emitWarning(`${message} ${JSON.stringify(fields)}`, { code: 'SCALE_CHAT_NAME_KEY' });
 
 /** Computes the new keys. `users` oldest first; `bans` in any order. Pure: exported for tests. */
 export function planRekey(users: readonly RekeyUserRow[], bans: readonly RekeyBanRow[], key: (name: string) => string = nameKey): RekeyPlan {
@@ -112,7 +111,8 @@ export function planRekey(users: readonly RekeyUserRow[], bans: readonly RekeyBa
   return plan;
 }
 
-function report(plan: RekeyPlan, warn: RekeyWarn): void {
+/** Warns about every account that did not get its new key (both backends, after their re-keying). */
+export function reportRekey(plan: RekeyPlan, warn: RekeyWarn): void {
   for (const c of plan.conflicts) {
     warn(
       { account: c.id, name: c.name, keptKey: c.keptKey, olderAccount: c.winnerId, olderName: c.winnerName },
@@ -120,88 +120,4 @@ function report(plan: RekeyPlan, warn: RekeyWarn): void {
         'which keeps the name; the newer one keeps a distinct key and can sign in only with its session token',
     );
   }
-}
-
-/** SQLite: re-keys in one immediate transaction unless the rows already have the current version. */
-export function rekeySqlite(db: Database.Database, warn: RekeyWarn = defaultWarn): RekeyResult | null {
-  const getSetting = db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?');
-  if (getSetting.get(NAME_KEY_SETTING)?.value === NAME_KEY_VERSION) return null;
-  const run = db.transaction((): RekeyResult | null => {
-    if (getSetting.get(NAME_KEY_SETTING)?.value === NAME_KEY_VERSION) return null;
-    const users = db.prepare<[], RekeyUserRow>('SELECT id, name, name_key, account FROM users ORDER BY created_at ASC, rowid ASC').all();
-    const bans = db.prepare<[], RekeyBanRow>('SELECT name_key, name, reason, banned_by, created_at FROM bans').all();
-    const plan = planRekey(users, bans);
-    const setKey = db.prepare<[string, string]>('UPDATE users SET name_key = ? WHERE id = ?');
-    // Two phases for accounts: a key may move from one account to another within this transaction.
-    for (const a of plan.accounts) setKey.run(`\u0001rekey:${a.id}`, a.id);
-    for (const a of plan.accounts) setKey.run(a.key, a.id);
-    for (const g of plan.guests) setKey.run(g.key, g.id);
-    if (plan.bans) {
-      db.prepare('DELETE FROM bans').run();
-      const ins = db.prepare('INSERT INTO bans (name_key, name, reason, banned_by, created_at) VALUES (@name_key, @name, @reason, @banned_by, @created_at)');
-      for (const b of plan.bans) ins.run(b);
-    }
-    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(NAME_KEY_SETTING, NAME_KEY_VERSION);
-    return { ...plan, version: NAME_KEY_VERSION };
-  });
-  const result = run.immediate();
-  if (result) report(result, warn);
-  return result;
-}
-
-/** Arbitrary constant: the advisory lock that serializes re-keying across nodes. */
-const REKEY_LOCK = 0x5ca1e_4e7;
-const CHUNK = 1000;
-
-/** PostgreSQL: the same, in one transaction under an advisory lock, on a client outside any transaction. */
-export async function rekeyPostgres(client: pg.ClientBase, warn: RekeyWarn = defaultWarn): Promise<RekeyResult | null> {
-  const current = async () =>
-    (await client.query<{ value: string }>('SELECT value FROM settings WHERE key = $1', [NAME_KEY_SETTING])).rows[0]?.value;
-  if ((await current()) === NAME_KEY_VERSION) return null;
-  await client.query('BEGIN');
-  let result: RekeyResult | null = null;
-  try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [REKEY_LOCK]);
-    if ((await current()) !== NAME_KEY_VERSION) {
-      const users = (await client.query<RekeyUserRow>('SELECT id, name, name_key, account FROM users ORDER BY created_at ASC, n ASC')).rows;
-      const bans = (await client.query<RekeyBanRow>('SELECT name_key, name, reason, banned_by, created_at FROM bans')).rows;
-      const plan = planRekey(users, bans);
-      const setKeys = async (rows: { id: string; key: string }[]) => {
-        for (let i = 0; i < rows.length; i += CHUNK) {
-          const part = rows.slice(i, i + CHUNK);
-          await client.query(
-            'UPDATE users SET name_key = v.k FROM unnest($1::text[], $2::text[]) AS v(id, k) WHERE users.id = v.id',
-            [part.map((r) => r.id), part.map((r) => r.key)],
-          );
-        }
-      };
-      // Two phases for accounts (the unique index is checked per statement).
-      await setKeys(plan.accounts.map((a) => ({ id: a.id, key: `\u0001rekey:${a.id}` })));
-      await setKeys(plan.accounts);
-      await setKeys(plan.guests);
-      if (plan.bans) {
-        await client.query('DELETE FROM bans');
-        for (const b of plan.bans) {
-          await client.query('INSERT INTO bans (name_key, name, reason, banned_by, created_at) VALUES ($1, $2, $3, $4, $5)', [
-            b.name_key,
-            b.name,
-            b.reason,
-            b.banned_by,
-            b.created_at,
-          ]);
-        }
-      }
-      await client.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
-        NAME_KEY_SETTING,
-        NAME_KEY_VERSION,
-      ]);
-      result = { ...plan, version: NAME_KEY_VERSION };
-    }
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  }
-  if (result) report(result, warn);
-  return result;
 }

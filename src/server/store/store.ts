@@ -1,10 +1,16 @@
 /**
- * The Store: everything that must survive a restart (users, rooms, memberships, messages, read markers).
- * One interface, two implementations (SQLite embedded default; PostgreSQL for clusters), one contract suite
+ * The Store: everything that must survive a restart (users, rooms, memberships, messages, read markers,
+ * settings; bans and the audit log). Two small interfaces, by who uses them:
+ * - `ChatStore`: what the chat needs (handshake, hub, handlers, message pipeline, the bus's gap filler,
+ *   guest expiry);
+ * - `AdminStore`: administration (src/server/admin): bans, audit log, moderation of rooms and messages.
+ * A `Store` is both, plus its lifecycle: what the composition root opens and closes. Two implementations,
+ * one folder each (./sqlite/: embedded default; ./postgres/: for clusters), sharing their row mapping
+ * (./rows.ts) and idempotency rules (./idempotency.ts); one contract suite runs against both
  * (test/store.contract.ts).
  */
-import { createHash } from 'node:crypto';
-import type { MsgEvent, RoomKind, UserRef } from '../../protocol/types.js';
+import type { RoomKind, UserRef } from '../../protocol/types.js';
+import type { AdminAuditEntry, AdminBan } from '../../protocol/admin.js';
 
 export interface UserRecord {
   id: string;
@@ -53,63 +59,14 @@ export interface StoredMessage extends NewMessage {
   deleted?: boolean;
 }
 
-/** A banned name (bans are by name key: they block login, register, guest name and tokens of that name). */
-export interface BanRecord {
-  nameKey: string;
-  /** The name as the administrator typed it. */
-  name: string;
-  reason: string;
-  /** Id of the administrator who banned. */
-  by: string;
-  at: number;
-}
+/** A banned name (bans are by name key: they block login, register, guest name and tokens of that name): as the admin API shows it. */
+export type BanRecord = AdminBan;
 
-/** One row of the audit log: an authorized administrator action, written before it is carried out. */
-export interface AuditEntry {
-  /** Assigned by the store, increasing. */
-  id: number;
-  at: number;
-  actorId: string;
-  actor: string;
-  /** e.g. `kick`, `ban`, `unban`, `delete_message`, `reset_room`, `delete_room`, `read_only`, `log_level`. */
-  action: string;
-  /** What it acted on: a user name, a room id, `room#seq`, ... */
-  target: string;
-  /** JSON text with the action's parameters (reason, level, ...). */
-  detail: string;
-}
+/** One row of the audit log (an authorized administrator action, written before it is carried out; `id` assigned by the store, increasing). */
+export type AuditEntry = AdminAuditEntry;
 
-/**
- * The fingerprint idempotency records keep of a message's text: SHA-256 of its UTF-8 bytes (PostgreSQL
- * computes the same with `sha256(convert_to(text, 'UTF8'))`).
- */
-export function textHash(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** The original of a client id already used, as a store compares a repeat with it (both stores). */
-export interface Original {
-  message: StoredMessage;
-  /**
-   * `undefined`: `message.text` is the original text. A Buffer: `textHash` of the original text (the message
-   * was tombstoned or reset away). `null`: unknown (a tombstone from before the records existed): any text matches.
-   */
-  hash: Buffer | null | undefined;
-}
-
-/** True when a repeat of a client id is not the same message (another room or another text): `id_conflict`. */
-export function isConflict(o: Original, sent: NewMessage): boolean {
-  if (o.message.room !== sent.room) return true;
-  if (o.hash === undefined) return o.message.text !== sent.text;
-  return o.hash !== null && !o.hash.equals(textHash(sent.text));
-}
-
-/** The message as a client sees it (`deleted: true` only on tombstones). */
-export function msgEvent(m: StoredMessage): MsgEvent {
-  const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
-  if (m.deleted) ev.deleted = true;
-  return ev;
-}
+/** The message as a client sees it: built by the one encoder of server events (import it from there). */
+export { msgEvent } from '../../protocol/encode.js';
 
 export interface AppendResult {
   /**
@@ -147,12 +104,9 @@ export interface HistoryQuery {
   limit: number;
 }
 
-export interface Store {
-  readonly kind: 'sqlite' | 'postgres';
-  /** Runs pending migrations and makes sure the `general` room exists. */
-  init(): Promise<void>;
-  /** Flushes and closes. */
-  close(): Promise<void>;
+/** What the chat needs of the store. */
+export interface ChatStore {
+  // ---- users ----
 
   /** Throws StoreConflictError when an account with the same nameKey exists (accounts only). */
   createUser(user: UserRecord): Promise<void>;
@@ -160,6 +114,20 @@ export interface Store {
   findAccount(nameKey: string): Promise<UserRecord | null>;
   /** Most recently created user (guest or account) with this nameKey: used to find DM peers by name. */
   findUserByName(nameKey: string): Promise<UserRecord | null>;
+
+  /**
+   * Guests created before `createdBefore` that never wrote a message (none in history, none tombstoned or
+   * reset away; a deleted room's messages no longer count), oldest first, at most `limit`, after `after` (the last one of the previous page). The caller
+   * removes those online and passes the rest to `deleteGuests`.
+   */
+  listStaleGuests(createdBefore: number, limit: number, after?: StaleGuest): Promise<StaleGuest[]>;
+  /**
+   * Deletes these users when they still are guests that never wrote a message (re-checked in the same
+   * transaction), with their memberships and read markers. Returns how many were deleted.
+   */
+  deleteGuests(uids: string[]): Promise<number>;
+
+  // ---- rooms and members ----
 
   /** Creates a room; false when the id exists. `members` are added in the same transaction. */
   createRoom(room: { id: string; kind: RoomKind; createdBy: string | null; createdAt: number }, members: string[]): Promise<boolean>;
@@ -177,6 +145,8 @@ export interface Store {
   /** Rooms the user is a member of, `general` always included. */
   listUserRooms(uid: string): Promise<UserRoom[]>;
 
+  // ---- messages and read markers ----
+
   /**
    * Appends messages atomically (one transaction: group commit). Seqs are assigned per room in array
    * order, strictly increasing without gaps. Idempotent by (uid, id): a repeat returns the original.
@@ -186,30 +156,17 @@ export interface Store {
   /** Ascending by seq. */
   history(room: string, query: HistoryQuery): Promise<StoredMessage[]>;
 
-  /**
-   * Guests created before `createdBefore` that never wrote a message (none in history, none tombstoned or
-   * reset away; a deleted room's messages no longer count), oldest first, at most `limit`, after `after` (the last one of the previous page). The caller
-   * removes those online and passes the rest to `deleteGuests`.
-   */
-  listStaleGuests(createdBefore: number, limit: number, after?: StaleGuest): Promise<StaleGuest[]>;
-  /**
-   * Deletes these users when they still are guests that never wrote a message (re-checked in the same
-   * transaction), with their memberships and read markers. Returns how many were deleted.
-   */
-  deleteGuests(uids: string[]): Promise<number>;
-
   /** Moves the user's read marker forward (never back); returns the marker now stored. */
   setReadMarker(uid: string, room: string, seq: number): Promise<number>;
 
+  // ---- settings (shared by every node: the token secret, the granted admins) ----
+
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): Promise<void>;
-  /** Stores `value` unless the key has one; returns the value now stored (first writer wins, cluster-wide). */
-  setSettingIfAbsent(key: string, value: string): Promise<string>;
+}
 
-  // ---- administration ----
-
-  /** The first account ever created (oldest created_at, then insertion order), or null. */
-  firstAccount(): Promise<UserRecord | null>;
+/** Administration: moderation of rooms and messages, bans, the audit log. */
+export interface AdminStore {
   /** Rooms other than DMs, with member counts, most recently active first. */
   listRooms(limit: number): Promise<(RoomRecord & { members: number })[]>;
   /** Counts of rooms (DMs included) and of messages ever sent (sum of last_seq: resets do not lower it). */
@@ -236,6 +193,15 @@ export interface Store {
   addAudit(entry: Omit<AuditEntry, 'id'>): Promise<number>;
   /** Newest first; `before` = only entries with id < before (paging). */
   listAudit(limit: number, before?: number): Promise<AuditEntry[]>;
+}
+
+/** A whole store, as the composition root (and the admin CLI) opens, passes on and closes it. */
+export interface Store extends ChatStore, AdminStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Runs pending migrations and makes sure the `general` room exists. */
+  init(): Promise<void>;
+  /** Flushes and closes. */
+  close(): Promise<void>;
 }
 
 export class StoreConflictError extends Error {

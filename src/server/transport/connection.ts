@@ -1,27 +1,22 @@
 /**
  * One client connection: the socket, its outbox, its rate limiter and what the hub knows of it
- * (user, rooms, events held back during a resume).
+ * (user, rooms, events held back while entering a room). Implements the hub's HubConn.
  */
 import type { WebSocket } from 'ws';
 import type { ErrorCode } from '../../protocol/codes.js';
-import type { ErrorFrame } from '../../protocol/types.js';
+import { encodeEvent } from '../../protocol/encode.js';
+import type { ErrorFrame, ServerEvent } from '../../protocol/types.js';
+import type { ConnUser, HubConn } from '../hub/conn.js';
 import type { Metrics } from '../metrics.js';
 import { FlushScheduler, Outbox } from './outbox.js';
-import { TokenBucket } from './ratelimit.js';
-
-export interface ConnUser {
-  id: string;
-  name: string;
-  nameKey: string;
-  account: boolean;
-}
+import { TokenBucket } from '../../protocol/token-bucket.js';
 
 /** Live events held for a room while its missed messages are read from the store. */
 interface Held {
   events: { seq: number; data: Buffer }[];
 }
 
-export class Conn {
+export class Conn implements HubConn {
   user: ConnUser | null = null;
   /** Rooms this connection is registered for (the user's memberships). */
   readonly rooms = new Set<string>();
@@ -46,6 +41,8 @@ export class Conn {
     ratePerSec: number,
     rateBurst: number,
     onSlow: (conn: Conn) => void,
+    /** Unsent bytes past which the connection counts as backlogged (the gateway's bound, tighter under pressure). */
+    private readonly backlogLimit: () => number,
   ) {
     this.bucket = new TokenBucket(ratePerSec, rateBurst);
     this.outbox = new Outbox(
@@ -68,14 +65,19 @@ export class Conn {
     return this.outbox.queuedBytes + this.ws.bufferedAmount;
   }
 
+  /** More than the backlog bound is unsent: its frames wait unread and replays stop (gateway, hub). */
+  backlogged(): boolean {
+    return this.pendingBytes() > this.backlogLimit();
+  }
+
   /** Queues an already-serialized event. */
   push(data: Buffer): void {
     this.outbox.push(data);
   }
 
   /** Serializes and queues one event addressed to this connection only. */
-  send(event: object): void {
-    this.outbox.push(Buffer.from(JSON.stringify(event)));
+  send(event: ServerEvent): void {
+    this.outbox.push(Buffer.from(encodeEvent(event)));
   }
 
   error(code: ErrorCode, message: string, re?: string, retryAfterMs?: number): void {

@@ -9,20 +9,21 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { CloseCode, ErrorCode, handshakeCloseCode } from '../../protocol/codes.js';
 import { decodeClientFrame } from '../../protocol/codec.js';
 import type { ClientFrame, HelloFrame } from '../../protocol/schema.js';
-import type { PingEvent, ResumeEvent, WelcomeFrame } from '../../protocol/types.js';
+import { encodeEvent } from '../../protocol/encode.js';
+import type { PingEvent, WelcomeFrame } from '../../protocol/types.js';
 import { PROTOCOL_VERSION, WS_PATH } from '../../protocol/version.js';
 import type { Authenticator } from '../auth/handshake.js';
 import type { ClusterNames } from '../cluster/state.js';
 import type { TokenSigner } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import { Refusal, type HandlerMap } from '../hub/handlers.js';
-import type { Hub } from '../hub/hub.js';
+import type { ConnUser } from '../hub/conn.js';
+import type { EnteredRoom, Hub } from '../hub/hub.js';
 import type { Metrics } from '../metrics.js';
-import { msgEvent } from '../store/store.js';
 import { Conn } from './connection.js';
-import { addressMatcher, clientIpResolver, type ClientIp } from './client-ip.js';
+import { addressMatcher, clientIpResolver, type ClientIp } from '../common/client-ip.js';
 import type { FlushScheduler } from './outbox.js';
-import { parseRequestTarget, STATUS_TEXT } from './request-target.js';
+import { parseRequestTarget, STATUS_TEXT } from '../common/request-target.js';
 
 type Phase = 'new' | 'auth' | 'ready';
 interface ConnState {
@@ -145,7 +146,7 @@ export class Gateway {
     const conn = new Conn(`${this.nodeId}:${++this.seq}`, ws, ip, this.scheduler, this.metrics, this.config.ratePerSec, this.config.rateBurst, (c) => {
       this.metrics.slowConsumers.inc();
       this.closeWith(c, CloseCode.slowConsumer, 'slow consumer');
-    });
+    }, this.backlogLimit);
     const state: ConnState = { phase: 'new', queue: [], busy: false, blocked: false };
     this.conns.set(conn, state);
     this.metrics.connections.inc();
@@ -204,7 +205,7 @@ export class Gateway {
     const wait = conn.bucket.take();
     if (wait > 0) return this.limited(conn, wait, requestId(text));
     if (state.phase === 'new') return this.onHello(conn, state, text);
-    if (state.phase === 'auth' || state.busy || state.blocked || this.backlogged(conn)) {
+    if (state.phase === 'auth' || state.busy || state.blocked || conn.backlogged()) {
       if (state.queue.length >= MAX_QUEUED_FRAMES) return this.closeWith(conn, CloseCode.flood, 'too many pipelined requests');
       state.queue.push(text);
       if (state.phase === 'ready' && !state.busy) this.block(conn, state);
@@ -220,9 +221,7 @@ export class Gateway {
    * one reply, never one reply per request. When all connections together hold more than maxBufferedBytes,
    * the bound drops to 64 KiB for every connection until the total is back under it.
    */
-  private backlogged(conn: Conn): boolean {
-    return conn.pendingBytes() > (this.pressure ? PRESSURE_BACKLOG_BYTES : this.config.maxOutboxBytes / 2);
-  }
+  private readonly backlogLimit = (): number => (this.pressure ? PRESSURE_BACKLOG_BYTES : this.config.maxOutboxBytes / 2);
 
   private block(conn: Conn, state: ConnState): void {
     if (state.blocked) return;
@@ -232,7 +231,7 @@ export class Gateway {
     const check = (): void => {
       state.blockTimer = undefined;
       if (conn.closing || !this.conns.has(conn)) return;
-      if (this.backlogged(conn)) {
+      if (conn.backlogged()) {
         state.blockTimer = setTimeout(check, UNBLOCK_CHECK_MS);
         return;
       }
@@ -286,7 +285,7 @@ export class Gateway {
   private drainQueue(conn: Conn, state: ConnState): void {
     state.busy = false;
     while (state.queue.length && !state.busy && !state.blocked && !conn.closing) {
-      if (this.backlogged(conn)) return this.block(conn, state);
+      if (conn.backlogged()) return this.block(conn, state);
       this.process(conn, state, state.queue.shift()!);
     }
   }
@@ -345,17 +344,28 @@ export class Gateway {
     count(this.perUser, u.id, +1);
     conn.user = { id: u.id, name: u.name, nameKey: u.nameKey, account: u.account };
     conn.presence = hello.presence ?? true;
-    const store = this.hub.store;
-    // Hold every room's live events, register, then read the rooms: nothing published after this point
-    // can be missed, and nothing is delivered before `welcome`.
-    const memberOf = (await store.listUserRooms(u.id)).map((r) => r.id);
-    for (const room of memberOf) conn.hold(room);
-    this.hub.attach(conn, memberOf);
-    await this.hub.roomsReady(memberOf);
-    const rooms = await store.listUserRooms(u.id);
+    // Enter every room of the user (hub.enter): live events held, registered, the rooms read, `welcome`,
+    // then what was missed after the positions in `resume` (room ids from the client: a Map, never a
+    // plain-object lookup), then live events: nothing missed, nothing twice, nothing before `welcome`.
+    const resume = new Map(Object.entries(hello.resume ?? {}));
+    await this.hub.enter(conn, 'all', {
+      resume,
+      resumeEvents: 'always',
+      keepOnFailure: false,
+      announce: (rooms) => {
+        conn.send(this.welcome(conn.user!, rooms));
+        this.metrics.handshakes.inc({ result: 'ok' });
+      },
+    });
+    state.phase = 'ready';
+    this.log.debug({ conn: conn.id, user: u.name, ip: conn.ip }, 'handshake ok');
+    this.drainQueue(conn, state);
+  }
+
+  private welcome(u: ConnUser, rooms: EnteredRoom[]): WelcomeFrame {
     const { token, expiresAt } = this.tokens.issue(u.id);
     const c = this.config;
-    const welcome: WelcomeFrame = {
+    return {
       type: 'welcome',
       v: PROTOCOL_VERSION,
       user: { id: u.id, name: u.name, account: u.account },
@@ -373,44 +383,12 @@ export class Gateway {
       },
       serverTime: Date.now(),
     };
-    conn.send(welcome);
-    this.metrics.handshakes.inc({ result: 'ok' });
-    // Room ids come from the client: a Map, never a plain object lookup (a room named "constructor"
-    // would find Object.prototype.constructor).
-    const resume = new Map(Object.entries(hello.resume ?? {}));
-    for (const r of rooms) {
-      const from = resume.get(r.id);
-      if (from === undefined || from >= r.lastSeq) {
-        conn.release(r.id, from === undefined ? r.lastSeq : Math.max(from, r.lastSeq));
-        continue;
-      }
-      // Replayed while the connection is not backlogged (the bound every reply obeys): the rest of this
-      // room and the next rooms end with `resume {complete:false}` and the client pages with `history`.
-      const skipped = this.backlogged(conn);
-      const missed = skipped ? [] : await store.history(r.id, { after: from, limit: c.replayMax + 1 });
-      let complete = !skipped && missed.length <= c.replayMax;
-      let toSeq = from;
-      for (let i = 0; i < missed.length && i < c.replayMax; i++) {
-        if (this.backlogged(conn)) {
-          complete = false;
-          break;
-        }
-        conn.send(msgEvent(missed[i]));
-        toSeq = missed[i].seq;
-      }
-      conn.send({ type: 'resume', room: r.id, fromSeq: from, toSeq, complete } satisfies ResumeEvent);
-      conn.release(r.id, complete ? Math.max(toSeq, r.lastSeq) : toSeq);
-    }
-    for (const room of memberOf) if (!rooms.some((r) => r.id === room)) conn.release(room, 0);
-    state.phase = 'ready';
-    this.log.debug({ conn: conn.id, user: u.name, ip: conn.ip }, 'handshake ok');
-    this.drainQueue(conn, state);
   }
 
   /** Heartbeat: terminate peers silent since the last tick, ping the others (WebSocket ping + app ping). */
   private beat(): void {
     const ping: PingEvent = { type: 'ping', ts: Date.now() };
-    const data = Buffer.from(JSON.stringify(ping));
+    const data = Buffer.from(encodeEvent(ping));
     for (const conn of this.conns.keys()) {
       if (conn.closing) continue;
       if (!conn.alive) {

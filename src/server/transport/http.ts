@@ -8,7 +8,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { pipeline, type Duplex } from 'node:stream';
-import { parseRequestTarget, STATUS_TEXT } from './request-target.js';
+import { parseRequestTarget, STATUS_TEXT } from '../common/request-target.js';
 
 export interface HttpDeps {
   ready(): boolean;

@@ -11,9 +11,12 @@
  * loss. A healthy client's backlog drains between turns, so one large turn (a burst) never trips it;
  * memory per connection stays under `maxBytes` + one turn's events.
  */
-const BATCH_HEAD = Buffer.from('{"type":"batch","events":[');
-const COMMA = Buffer.from(',');
-const BATCH_TAIL = Buffer.from(']}');
+import { BATCH_HEAD as HEAD, BATCH_SEP as SEP, BATCH_TAIL as TAIL } from '../../protocol/encode.js';
+
+/** The batch framing of the one encoder (src/protocol/encode.ts), as Buffers (concatenated, never re-serialized). */
+const BATCH_HEAD = Buffer.from(HEAD);
+const BATCH_SEP = Buffer.from(SEP);
+const BATCH_TAIL = Buffer.from(TAIL);
 
 export interface OutboxSink {
   /** Bytes the socket has not sent yet. */
@@ -69,12 +72,12 @@ export class Outbox {
     parts[0] = BATCH_HEAD;
     let k = 1;
     for (let i = 0; i < items.length; i++) {
-      if (i > 0) parts[k++] = COMMA;
+      if (i > 0) parts[k++] = BATCH_SEP;
       parts[k++] = items[i];
     }
     parts[k++] = BATCH_TAIL;
     parts.length = k;
-    this.sink.write(Buffer.concat(parts, bytes + BATCH_HEAD.length + BATCH_TAIL.length + items.length - 1), items.length);
+    this.sink.write(Buffer.concat(parts, bytes + BATCH_HEAD.length + BATCH_TAIL.length + (items.length - 1) * BATCH_SEP.length), items.length);
   }
 
   close(): void {

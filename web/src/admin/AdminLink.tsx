@@ -1,12 +1,13 @@
 /** A sidebar link to the admin page, shown only when the server says this user is an administrator. */
 import { useEffect, useState } from 'react';
+import type { AdminMeResponse } from '../../../src/protocol/admin.js';
 import { adminCall } from './api.js';
 
 export function AdminLink() {
   const [admin, setAdmin] = useState(false);
   useEffect(() => {
     let live = true;
-    adminCall<{ admin: boolean }>('GET', 'me').then(
+    adminCall<AdminMeResponse>('GET', 'me').then(
       (r) => live && setAdmin(r.admin),
       () => live && setAdmin(false),
     );

@@ -4,17 +4,18 @@
  * Uses the chat's saved session token; the server decides who is an admin (403 for everyone else).
  */
 import { useCallback, useEffect, useState } from 'react';
-import { AdminApiError, adminCall, type AdminRoom, type AuditEntry, type Ban, type Stats } from './api.js';
+import type { AdminAuditEntry, AdminAuditResponse, AdminBan, AdminBansResponse, AdminRoom, AdminRoomsResponse, AdminStats, LogLevelResponse } from '../../../src/protocol/admin.js';
+import { AdminApiError, adminCall } from './api.js';
 import { AuditPanel, LogLevelPanel, MessagePanel, RoomsPanel, StatCard, UsersPanel, type Act } from './panels.js';
 import './admin.css';
 
 const REFRESH_MS = 3000;
 
 interface Data {
-  stats: Stats;
+  stats: AdminStats;
   rooms: AdminRoom[];
-  bans: Ban[];
-  audit: AuditEntry[];
+  bans: AdminBan[];
+  audit: AdminAuditEntry[];
   level: string;
 }
 
@@ -28,11 +29,11 @@ export function AdminPage() {
   const load = useCallback(async () => {
     try {
       const [stats, rooms, bans, audit, level] = await Promise.all([
-        adminCall<Stats>('GET', 'stats'),
-        adminCall<{ rooms: AdminRoom[] }>('GET', 'rooms'),
-        adminCall<{ bans: Ban[] }>('GET', 'bans'),
-        adminCall<{ entries: AuditEntry[] }>('GET', 'audit?limit=50'),
-        adminCall<{ level: string }>('GET', 'log-level'),
+        adminCall<AdminStats>('GET', 'stats'),
+        adminCall<AdminRoomsResponse>('GET', 'rooms'),
+        adminCall<AdminBansResponse>('GET', 'bans'),
+        adminCall<AdminAuditResponse>('GET', 'audit?limit=50'),
+        adminCall<LogLevelResponse>('GET', 'log-level'),
       ]);
       setData({ stats, rooms: rooms.rooms, bans: bans.bans, audit: audit.entries, level: level.level });
       setDenied(null);

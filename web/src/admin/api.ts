@@ -1,4 +1,8 @@
-/** The admin HTTP API (/admin/api/*, see docs/operations.md), called with the saved session token. */
+/**
+ * The admin HTTP API (/admin/api/*, see docs/operations.md), called with the saved session token. Its
+ * request and response bodies are the server's own types (src/protocol/admin.ts).
+ */
+import type { AdminErrorBody } from '../../../src/protocol/admin.js';
 import { loadSession } from '../chat/session.js';
 
 export class AdminApiError extends Error {
@@ -9,40 +13,6 @@ export class AdminApiError extends Error {
   ) {
     super(message);
   }
-}
-
-export interface Stats {
-  node: string;
-  nodes: string[];
-  connections: number;
-  onlineUsers: number;
-  rooms: number;
-  messages: number;
-  msgsPerSec: number | null;
-  nodeMsgsPerSec: number | null;
-  windowSec: number;
-  uptimeSec: number;
-}
-export interface AdminRoom {
-  id: string;
-  kind: string;
-  members: number;
-  lastSeq: number;
-  readOnly: boolean;
-}
-export interface Ban {
-  nameKey: string;
-  name: string;
-  reason: string;
-  at: number;
-}
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string;
-  detail: string;
 }
 
 export async function adminCall<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -58,7 +28,7 @@ export async function adminCall<T>(method: string, path: string, body?: unknown)
     throw new AdminApiError(res.status, 'bad_response', `the server answered ${res.status} without JSON`);
   }
   if (!res.ok) {
-    const e = data as { error?: string; message?: string };
+    const e = data as Partial<AdminErrorBody>;
     throw new AdminApiError(res.status, e.error ?? 'error', e.message ?? `HTTP ${res.status}`);
   }
   return data as T;

@@ -1,6 +1,7 @@
 /** The admin page's panels: rooms, users (kick/ban/unban), message deletion, log level, audit log. */
 import { useState, type FormEvent } from 'react';
-import { adminCall, type AdminRoom, type AuditEntry, type Ban } from './api.js';
+import { LOG_LEVELS, type AdminAuditEntry, type AdminBan, type AdminRoom, type BanRequest, type DeleteMessageRequest, type KickRequest, type LogLevel, type ReadOnlyRequest, type SetLogLevelRequest } from '../../../src/protocol/admin.js';
+import { adminCall } from './api.js';
 
 /** Runs an admin call and reports the outcome on the page's status line. */
 export type Act = (label: string, run: () => Promise<unknown>) => Promise<boolean>;
@@ -54,7 +55,7 @@ export function RoomsPanel({ rooms, act }: { rooms: AdminRoom[]; act: Act }) {
               <td data-col="members">{r.members}</td>
               <td>{r.lastSeq}</td>
               <td className="row-actions">
-                <button type="button" onClick={() => void act(`${r.readOnly ? 'Writable' : 'Read-only'}: ${r.id}`, () => adminCall('POST', `rooms/${enc(r.id)}/read-only`, { readOnly: !r.readOnly }))}>
+                <button type="button" onClick={() => void act(`${r.readOnly ? 'Writable' : 'Read-only'}: ${r.id}`, () => adminCall('POST', `rooms/${enc(r.id)}/read-only`, { readOnly: !r.readOnly } satisfies ReadOnlyRequest))}>
                   {r.readOnly ? 'Make writable' : 'Make read-only'}
                 </button>
                 <ConfirmButton label="Reset" onConfirm={() => void act(`Reset ${r.id}`, () => adminCall('POST', `rooms/${enc(r.id)}/reset`))} />
@@ -68,7 +69,7 @@ export function RoomsPanel({ rooms, act }: { rooms: AdminRoom[]; act: Act }) {
   );
 }
 
-export function UsersPanel({ bans, act }: { bans: Ban[]; act: Act }) {
+export function UsersPanel({ bans, act }: { bans: AdminBan[]; act: Act }) {
   const [user, setUser] = useState('');
   const [reason, setReason] = useState('');
   const submit = (e: FormEvent) => e.preventDefault();
@@ -85,14 +86,14 @@ export function UsersPanel({ bans, act }: { bans: Ban[]; act: Act }) {
           <input value={reason} onChange={(e) => setReason(e.target.value)} autoComplete="off" maxLength={500} />
         </label>
         <div className="row-actions">
-          <button type="button" disabled={!user.trim()} onClick={() => void act(`Kicked ${user}`, () => adminCall('POST', 'kick', { user: user.trim() }))}>
+          <button type="button" disabled={!user.trim()} onClick={() => void act(`Kicked ${user}`, () => adminCall('POST', 'kick', { user: user.trim() } satisfies KickRequest))}>
             Kick
           </button>
           <button
             type="button"
             className="danger"
             disabled={!user.trim()}
-            onClick={() => void act(`Banned ${user}`, () => adminCall('POST', 'ban', { user: user.trim(), reason: reason.trim() })).then((ok) => ok && setReason(''))}
+            onClick={() => void act(`Banned ${user}`, () => adminCall('POST', 'ban', { user: user.trim(), reason: reason.trim() } satisfies BanRequest)).then((ok) => ok && setReason(''))}
           >
             Ban
           </button>
@@ -123,7 +124,7 @@ export function MessagePanel({ act }: { act: Act }) {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const n = Number(seq);
-    void act(`Deleted message ${room}#${seq}`, () => adminCall('DELETE', 'message', { room: room.trim(), seq: n })).then((ok) => ok && setSeq(''));
+    void act(`Deleted message ${room}#${seq}`, () => adminCall('DELETE', 'message', { room: room.trim(), seq: n } satisfies DeleteMessageRequest)).then((ok) => ok && setSeq(''));
   };
   return (
     <section aria-labelledby="msg-h">
@@ -147,14 +148,13 @@ export function MessagePanel({ act }: { act: Act }) {
 }
 
 export function LogLevelPanel({ level, act }: { level: string; act: Act }) {
-  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
   return (
     <section aria-labelledby="log-h">
       <h2 id="log-h">Log level</h2>
       <label className="admin-form">
         This node's level (applies at once)
-        <select value={level} onChange={(e) => void act(`Log level ${e.target.value}`, () => adminCall('PUT', 'log-level', { level: e.target.value }))}>
-          {levels.map((l) => (
+        <select value={level} onChange={(e) => void act(`Log level ${e.target.value}`, () => adminCall('PUT', 'log-level', { level: e.target.value as LogLevel } satisfies SetLogLevelRequest))}>
+          {LOG_LEVELS.map((l) => (
             <option key={l}>{l}</option>
           ))}
         </select>
@@ -163,7 +163,7 @@ export function LogLevelPanel({ level, act }: { level: string; act: Act }) {
   );
 }
 
-export function AuditPanel({ entries }: { entries: AuditEntry[] }) {
+export function AuditPanel({ entries }: { entries: AdminAuditEntry[] }) {
   return (
     <section aria-labelledby="audit-h">
       <h2 id="audit-h">Audit log</h2>

@@ -18,10 +18,9 @@ import { describeError, sendFailure } from './errors.js';
 import { applyIncoming } from './incoming.js';
 import { withKey } from './keyed.js';
 import { isRoomId } from './room-ref.js';
-import { applyLive, applyPage, emptyTimeline } from './timeline.js';
+import { applyLive, applyPage, cleared, emptyTimeline, markDeleted } from './timeline.js';
 import { addTypist, expireTypists } from './typing.js';
 import type { ChatState, PendingMessage, Timeline } from './types.js';
-import { cleared, markDeleted } from '../admin/timeline.js';
 
 const TYPING_SEND_EVERY_MS = 2500;
 /** Read markers go out at most this often per room (a busy room must not eat the frame rate limit). */

@@ -3,6 +3,7 @@
  * their edges: history pages (older, or the newest page when a room is opened), live and replayed
  * msgs from the SDK (exactly once, in order, from the position the client tracks) and own acks.
  * Merging by seq keeps the list ascending and free of duplicates whatever the arrival order.
+ * Administrator events change a loaded timeline too (`deleted`, `room_reset`: markDeleted, cleared).
  */
 import type { MsgEvent } from '../../../src/protocol/index.js';
 import type { Timeline } from './types.js';
@@ -50,4 +51,18 @@ export function applyPage(t: Timeline, page: { messages: MsgEvent[]; hasMore: bo
 export function applyLive(t: Timeline, msgs: readonly MsgEvent[]): Timeline {
   const messages = mergeMessages(t.messages, msgs);
   return messages === t.messages ? t : { ...t, messages };
+}
+
+/** The message becomes a tombstone in place (seqs stay contiguous); unknown seqs change nothing. */
+export function markDeleted(t: Timeline, seq: number): Timeline {
+  const i = t.messages.findIndex((m) => m.seq === seq);
+  if (i < 0 || t.messages[i].deleted) return t;
+  const messages = t.messages.slice();
+  messages[i] = { ...messages[i], text: '', deleted: true };
+  return { ...t, messages };
+}
+
+/** A reset room has no history: nothing older to load either. */
+export function cleared(t: Timeline): Timeline {
+  return { ...t, messages: [], hasMore: false };
 }

@@ -7,18 +7,18 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
-import type { Bus } from '../bus/bus.js';
-import { MemoryBus } from '../bus/memory.js';
-import { RedisBus } from '../bus/redis.js';
-import type { Config } from '../config.js';
-import type { Metrics } from '../metrics.js';
-import { PostgresStore } from '../store/postgres.js';
-import { SqliteStore } from '../store/sqlite.js';
-import type { Store } from '../store/store.js';
-import { LocalClusterState } from './local.js';
-import { RedisClusterState } from './redis-state.js';
-import { storeRoomLog } from './roomlog.js';
-import type { ClusterState } from './state.js';
+import type { Bus } from './bus/bus.js';
+import { MemoryBus } from './bus/memory.js';
+import { RedisBus } from './bus/redis/redis-bus.js';
+import type { Config } from './config.js';
+import type { Metrics } from './metrics.js';
+import { PostgresStore } from './store/postgres/store.js';
+import { SqliteStore } from './store/sqlite/store.js';
+import type { ChatStore, Store } from './store/store.js';
+import { LocalClusterState } from './cluster/local.js';
+import { RedisClusterState } from './cluster/redis-state.js';
+import { storeRoomLog } from './bus/redis/roomlog.js';
+import type { ClusterState } from './cluster/state.js';
 
 export function createStore(config: Config, log?: Logger): Store {
   if (config.postgresUrl) {
@@ -30,8 +30,8 @@ export function createStore(config: Config, log?: Logger): Store {
   return new SqliteStore(path.join(config.dataDir, 'scale-chat.db'), { log });
 }
 
-/** The bus; `store` is where a Redis bus fills gaps from; `onRecovered` runs after a Redis link came back. */
-export function createBus(config: Config, nodeId: string, store: Store, log?: Logger, metrics?: Metrics, onRecovered?: () => void): Bus {
+/** The bus; `store` is where a Redis bus fills gaps from. */
+export function createBus(config: Config, nodeId: string, store: ChatStore, log?: Logger, metrics?: Metrics): Bus {
   if (!config.redisUrl) return new MemoryBus();
   const reg = metrics ? [metrics.registry] : [];
   const reconnects = new Counter({ name: 'scalechat_bus_reconnects_total', help: 'Redis bus subscriber links re-established (each followed by a resync of every room from the store)', registers: reg });
@@ -50,7 +50,6 @@ export function createBus(config: Config, nodeId: string, store: Store, log?: Lo
       onSkipped: (n) => skipped.inc(n),
       onDropped: () => dropped.inc(),
     },
-    onRecovered,
   });
 }
 

@@ -21,9 +21,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
-import type { Bus, BusHandler, BusMessage, ControlEvent } from './bus.js';
-import { RoomSequencer, type RoomLog } from '../cluster/sequencer.js';
-import { connectRedis, parseRedisUrl, type RedisClient } from '../cluster/redis-connect.js';
+import type { Bus, BusHandler, BusMessage, ControlEvent } from '../bus.js';
+import { RoomSequencer, type RoomLog } from './sequencer.js';
+import { connectRedis, parseRedisUrl, type RedisClient } from './redis-connect.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -44,8 +44,6 @@ export interface RedisBusOptions {
   gapWaitMs?: number;
   /** Counters for metrics. */
   stats?: Partial<RedisBusStats>;
-  /** Called after a lost link was re-established and every room resynced (the app resyncs memberships). */
-  onRecovered?: () => void;
 }
 
 export interface RedisBusStats {
@@ -100,6 +98,8 @@ export class RedisBus implements Bus {
   private readonly prefix: string;
   private readonly cluster: boolean;
   private handler: BusHandler | null = null;
+  /** Called after a lost link was re-established and every room resynced (the hub resyncs memberships). */
+  private onRecovered?: () => void;
   private readonly topics = new Set<string>();
   private readonly readiness = new Map<string, Promise<void>>();
   private readonly sequencer: RoomSequencer;
@@ -130,9 +130,10 @@ export class RedisBus implements Bus {
     });
   }
 
-  async start(handler: BusHandler): Promise<void> {
+  async start(handler: BusHandler, onRecovered?: () => void): Promise<void> {
     if (this.closed) throw new Error('RedisBus is closed');
     this.handler = handler;
+    this.onRecovered = onRecovered;
     const log = this.opts.log;
     const onMessage = (channel: string, payload: string) => this.onMessage(channel, payload);
     if (this.cluster) {
@@ -330,7 +331,7 @@ export class RedisBus implements Bus {
     };
     await Promise.all(Array.from({ length: Math.min(8, rooms.length) }, worker));
     this.opts.log?.info({ topics: topics.length, rooms: rooms.length }, 'bus: resubscribed and resynced after a redis reconnect');
-    this.opts.onRecovered?.();
+    this.onRecovered?.();
   }
 
   async close(): Promise<void> {

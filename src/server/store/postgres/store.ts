@@ -1,63 +1,25 @@
 /**
- * The administration half of the PostgreSQL store (bans, audit log, tombstones, room reset/delete/read-only,
- * counts), run through the PostgresStore's pool: called from PostgresStore's methods.
+ * The PostgreSQL Store: the pool and chat half (./chat.ts) plus administration (bans, audit log,
+ * tombstones, room reset/delete/read-only, counts).
  */
-import type pg from 'pg';
-import { GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { RoomKind } from '../../protocol/types.js';
-import type { AuditEntry, BanRecord, RoomRecord } from './store.js';
+import { GLOBAL_ROOM } from '../../../protocol/rules.js';
+import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
+import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
+import { PostgresChatStore } from './chat.js';
 
-type Query = <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => Promise<R[]>;
-type Tx = <T>(fn: (c: pg.PoolClient) => Promise<T>) => Promise<T>;
+export type { PostgresStoreOptions } from './chat.js';
 
-interface BanRow {
-  name_key: string;
-  name: string;
-  reason: string;
-  banned_by: string;
-  created_at: number;
-}
-interface AuditRow {
-  id: number;
-  at: number;
-  actor_id: string;
-  actor: string;
-  action: string;
-  target: string;
-  detail: string;
-}
-
-const toBan = (r: BanRow): BanRecord => ({ nameKey: r.name_key, name: r.name, reason: r.reason, by: r.banned_by, at: r.created_at });
-const toAudit = (r: AuditRow): AuditEntry => ({ id: r.id, at: r.at, actorId: r.actor_id, actor: r.actor, action: r.action, target: r.target, detail: r.detail });
-const lim = (n: number): number => (Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0);
-
-export class PostgresAdmin {
-  constructor(
-    private readonly q: Query,
-    private readonly tx: Tx,
-  ) {}
-
-  async firstAccountId(): Promise<string | null> {
-    const [r] = await this.q<{ id: string }>('SELECT id FROM users WHERE account ORDER BY created_at ASC, n ASC LIMIT 1');
-    return r?.id ?? null;
-  }
+export class PostgresStore extends PostgresChatStore implements Store {
+  // ---- rooms and messages ----
 
   async listRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
-    const rows = await this.q<{ id: string; kind: RoomKind; created_by: string | null; created_at: number; last_seq: number; read_only: boolean; members: number }>(
+    const rows = await this.q<RoomRow & { members: number }>(
       `SELECT id, kind, created_by, created_at, last_seq, read_only,
               (SELECT count(*) FROM members m WHERE m.room = rooms.id) AS members
          FROM rooms WHERE kind <> 'dm' ORDER BY kind = 'global' DESC, last_active DESC, id ASC LIMIT $1`,
       [lim(limit)],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      createdBy: r.created_by,
-      createdAt: r.created_at,
-      lastSeq: r.last_seq,
-      readOnly: r.read_only,
-      members: r.members,
-    }));
+    return rows.map(toListedRoom);
   }
 
   async counts(): Promise<{ rooms: number; messages: number }> {
@@ -65,7 +27,7 @@ export class PostgresAdmin {
     return { rooms: r.rooms, messages: Number(r.messages) }; // sum(bigint) is numeric: parsed here
   }
 
-  /** The idempotency record (from the row as it still is, hashed like store.ts textHash), then the tombstone. */
+  /** The idempotency record (from the row as it still is, hashed like ../idempotency.ts textHash), then the tombstone. */
   async deleteMessage(room: string, seq: number): Promise<boolean> {
     return this.tx(async (c) => {
       await c.query(
@@ -120,6 +82,8 @@ export class PostgresAdmin {
     return (await this.q<{ id: string }>('SELECT id FROM rooms WHERE read_only')).map((r) => r.id);
   }
 
+  // ---- bans ----
+
   async addBan(b: BanRecord): Promise<void> {
     await this.q(
       `INSERT INTO bans (name_key, name, reason, banned_by, created_at) VALUES ($1, $2, $3, $4, $5)
@@ -141,6 +105,8 @@ export class PostgresAdmin {
     return (await this.q<BanRow>('SELECT * FROM bans ORDER BY created_at DESC, name_key ASC LIMIT $1', [lim(limit)])).map(toBan);
   }
 
+  // ---- audit log ----
+
   async addAudit(e: Omit<AuditEntry, 'id'>): Promise<number> {
     const [r] = await this.q<{ id: number }>(
       'INSERT INTO audit_log (at, actor_id, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id',
@@ -152,11 +118,5 @@ export class PostgresAdmin {
   async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
     const rows = await this.q<AuditRow>('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [before ?? Number.MAX_SAFE_INTEGER, lim(limit)]);
     return rows.map(toAudit);
-  }
-
-  async setSettingIfAbsent(key: string, value: string): Promise<string> {
-    await this.q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
-    const [r] = await this.q<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
-    return r.value;
   }
 }

@@ -37,7 +37,7 @@ export interface Row {
 
 const ms = (us: number): number => Math.round(us) / 1000;
 
-export class Timeline {
+export class TickMerger {
   readonly rows: Row[] = [];
   /** CPU microseconds and wall ms of each worker per emitted second. */
   readonly cpuByWorker: { cpuUs: number; wallMs: number }[][];

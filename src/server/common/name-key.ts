@@ -1,5 +1,6 @@
 /**
- * User names on the server: the uniqueness key (look-alikes fold together) and the online-name registry.
+ * The uniqueness key of a user name (look-alikes fold together). Pure: no state, no I/O (the online-name
+ * registry that holds these keys is cluster state, src/server/cluster/name-registry.ts).
  *
  * The key is what makes two names "the same name": every check of a name (guests online, accounts,
  * bans, logins, invites and DMs by name, admin kick/ban) goes through `nameKey`. Names are still shown as
@@ -56,40 +57,4 @@ export function nameKey(name: string): string {
 /** The key before look-alikes were folded (NFC + lower case): only for re-keying rows stored with it. */
 export function legacyNameKey(name: string): string {
   return name.normalize('NFC').toLowerCase();
-}
-
-/**
- * Online-name registry: who holds which name key right now (keys from `nameKey` above).
- * A guest's name is held while it has at least one open connection and freed when the last one closes.
- * Accounts keep their names forever (the store's unique index); this registry only tracks online users.
- */
-export class NameRegistry {
-  private readonly holders = new Map<string, { uid: string; conns: number }>();
-
-  /** The user holding `nameKey` online, if any. */
-  holder(nameKey: string): string | undefined {
-    return this.holders.get(nameKey)?.uid;
-  }
-
-  /** Takes (or re-takes, for another connection of the same user) a name. False if another user holds it. */
-  acquire(nameKey: string, uid: string): boolean {
-    const h = this.holders.get(nameKey);
-    if (h && h.uid !== uid) return false;
-    if (h) h.conns++;
-    else this.holders.set(nameKey, { uid, conns: 1 });
-    return true;
-  }
-
-  /** Releases one connection's hold; returns true when the name is now free. */
-  release(nameKey: string, uid: string): boolean {
-    const h = this.holders.get(nameKey);
-    if (!h || h.uid !== uid) return false;
-    if (--h.conns > 0) return false;
-    this.holders.delete(nameKey);
-    return true;
-  }
-
-  get size(): number {
-    return this.holders.size;
-  }
 }

@@ -1,5 +1,6 @@
 /**
- * The outbox: every request and message send that is waiting for its reply.
+ * The send queue: every request and message send that is waiting for its reply (the server's
+ * per-connection frame queue is a different thing, `Outbox` in src/server/transport/outbox.ts).
  *
  * - Requests (`join`, `history`, ...) carry an `id` and get exactly one reply with `re` = id, or an
  *   `error` with `re`. Made while not connected, they are queued and sent when the connection is
@@ -36,7 +37,7 @@ interface Entry {
   promise: Promise<ServerEvent>;
 }
 
-export interface OutboxHost {
+export interface SendQueueHost {
   /** Writes a frame to the ready connection; false when there is none. */
   transmit(frame: ClientFrame): boolean;
   now(): number;
@@ -47,11 +48,11 @@ export interface OutboxHost {
 /** Send errors that mean "not carried out, try again later" (same id, so never a duplicate). */
 const RETRYABLE_SEND_ERRORS = new Set<string>(['rate_limited', 'unavailable']);
 
-export class Outbox {
+export class SendQueue {
   private readonly entries = new Map<string, Entry>();
   private connected = false;
 
-  constructor(private readonly host: OutboxHost) {}
+  constructor(private readonly host: SendQueueHost) {}
 
   get size(): number {
     return this.entries.size;

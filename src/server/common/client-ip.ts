@@ -5,6 +5,7 @@
  * server believes `X-Forwarded-For` from those peers only: it walks the header from the right
  * (the hop nearest to us) and takes the first address that is not a trusted proxy, like nginx's
  * `real_ip_recursive on`. A header from any other peer is ignored, so clients cannot choose their address.
+ * `addressKey` is the unit the per-address counters (login throttle, abuse limits) count by.
  */
 import { BlockList, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
@@ -24,6 +25,19 @@ export function parseTrusted(entry: string, list: BlockList): void {
   const bits = Number(prefix);
   if (!/^\d{1,3}$/.test(prefix) || bits > (family === 4 ? 32 : 128)) throw new Error(`"${entry}": bad prefix length`);
   list.addSubnet(addr!, bits, type);
+}
+
+/** The counting unit of a client address: IPv4 as is, IPv6 by its /64 prefix. */
+export function addressKey(ip: string): string {
+  const addr = ip.replace(/%.*$/, '').toLowerCase();
+  if (isIP(addr) !== 6) return ip;
+  const [h = '', t] = addr.split('::');
+  const groups = (s: string): string[] => (s ? s.split(':') : []);
+  const width = (g: string[]): number => g.reduce((n, x) => n + (x.includes('.') ? 2 : 1), 0);
+  const head = groups(h);
+  const tail = t === undefined ? [] : groups(t);
+  const full = [...head, ...Array<string>(Math.max(0, 8 - width(head) - width(tail))).fill('0'), ...tail];
+  return full.slice(0, 4).map((g) => (/^[0-9a-f]{1,4}$/.test(g) ? parseInt(g, 16).toString(16) : g)).join(':') + '::/64';
 }
 
 export type ClientIp = (req: IncomingMessage) => string;

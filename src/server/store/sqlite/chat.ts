@@ -1,64 +1,25 @@
 /**
- * Embedded Store on SQLite (better-sqlite3). better-sqlite3 is synchronous: every method does its work
- * synchronously and returns a settled Promise, so one process is the only writer and a whole `append`
- * batch is one short write transaction (group commit). WAL mode lets readers run beside the writer.
+ * The SQLite database and the chat half of the embedded store (better-sqlite3); ./store.ts adds
+ * administration. better-sqlite3 is synchronous: every method does its work synchronously and returns a
+ * settled Promise, so one process is the only writer and a whole `append` batch is one short write
+ * transaction (group commit). WAL mode lets readers run beside the writer.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
-import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { RoomKind, UserRef } from '../../protocol/types.js';
-import { migrateSqlite } from './migrations/sqlite.js';
-import { SqliteAdmin } from './sqlite-admin.js';
+import { GLOBAL_ROOM } from '../../../protocol/rules.js';
+import type { RoomKind, UserRef } from '../../../protocol/types.js';
+import { isConflict, type Original } from '../idempotency.js';
+import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, type MessageRow, type RoomRow, type UserRow } from '../rows.js';
+import type { AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
+import { StoreConflictError } from '../store.js';
+import { migrateSqlite } from './migrations.js';
+import { preparePrivateFile } from './private-file.js';
 import { rekeySqlite } from './rekey.js';
-import type {
-  AppendResult,
-  AuditEntry,
-  BanRecord,
-  HistoryQuery,
-  NewMessage,
-  RoomRecord,
-  StaleGuest,
-  Store,
-  StoredMessage,
-  UserRecord,
-  UserRoom,
-} from './store.js';
-import { isConflict, StoreConflictError, type Original } from './store.js';
-
-interface UserRow {
-  id: string;
-  name: string;
-  name_key: string;
-  account: number;
-  password_hash: string | null;
-  created_at: number;
-}
-
-interface RoomRow {
-  id: string;
-  kind: RoomKind;
-  created_by: string | null;
-  created_at: number;
-  last_seq: number;
-  read_only: number;
-}
 
 interface UserRoomRow extends RoomRow {
   last_read: number;
   members: number;
-}
-
-interface MessageRow {
-  room: string;
-  seq: number;
-  id: string;
-  uid: string;
-  user: string;
-  text: string;
-  ts: number;
-  deleted: number;
 }
 
 /** The idempotency record of a message no longer in history as written (removed_messages). */
@@ -69,38 +30,7 @@ interface RemovedRow {
   text_hash: Buffer | null;
 }
 
-const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
-const ROOM_COLS = 'id, kind, created_by, created_at, last_seq, read_only';
-const MSG_COLS = 'room, seq, id, uid, user, text, ts, deleted';
 const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts';
-
-function toUser(r: UserRow): UserRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    nameKey: r.name_key,
-    account: r.account === 1,
-    passwordHash: r.password_hash,
-    createdAt: r.created_at,
-  };
-}
-
-function toRoom(r: RoomRow): RoomRecord {
-  const room: RoomRecord = { id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq };
-  if (r.read_only) room.readOnly = true;
-  return room;
-}
-
-function toMessage(r: MessageRow): StoredMessage {
-  const m: StoredMessage = { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts };
-  if (r.deleted) m.deleted = true;
-  return m;
-}
-
-/** Clamps a limit to a non-negative integer (SQLite treats a negative LIMIT as "no limit"). */
-function lim(n: number): number {
-  return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0;
-}
 
 function prepareAll(db: Database.Database) {
   return {
@@ -155,7 +85,7 @@ function prepareAll(db: Database.Database) {
     readMarker: db.prepare<[string, string], { seq: number }>('SELECT seq FROM read_markers WHERE uid = ? AND room = ?'),
 
     findMessage: db.prepare<[string, string], MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE uid = ? AND id = ?`),
-    // The idempotency record of a message tombstoned or reset away (sqlite-admin.ts writes them).
+    // The idempotency record of a message tombstoned or reset away (./store.ts writes them).
     findRemoved: db.prepare<[string, string], RemovedRow>('SELECT room, seq, ts, text_hash FROM removed_messages WHERE uid = ? AND id = ?'),
     insertMessage: db.prepare(
       `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts)`,
@@ -207,64 +137,11 @@ export interface SqliteStoreOptions {
   log?: Pick<Logger, 'warn'>;
 }
 
-const PRIVATE_DIR = 0o700;
-const PRIVATE_FILE = 0o600;
-
-/**
- * Creates the database's directory (0700, with missing parents) and file (0600) when missing, independent of
- * the umask; warns about an existing directory or database file (-wal, -shm included) open to group/others.
- */
-function preparePrivateFile(file: string, log?: Pick<Logger, 'warn'>): void {
-  const dir = path.dirname(file);
-  const warn = (p: string, mode: number, what: string) =>
-    log?.warn(
-      { path: p, mode: '0' + (mode & 0o777).toString(8) },
-      `${what} is accessible by group or others (it holds password hashes and the token secret): chmod ${what === 'data directory' ? '700' : '600'} it`,
-    );
-  let dirStat: fs.Stats | undefined;
-  try {
-    dirStat = fs.statSync(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  if (!dirStat) {
-    // Every directory this creates is private (mkdir's mode is masked by the umask: chmod after).
-    const first = fs.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR });
-    if (first) {
-      for (let d = dir; ; d = path.dirname(d)) {
-        fs.chmodSync(d, PRIVATE_DIR);
-        if (d === first || d === path.dirname(d)) break;
-      }
-    }
-  } else if (dirStat.mode & 0o077) {
-    warn(dir, dirStat.mode, 'data directory');
-  }
-  let fd: number | undefined;
-  try {
-    // O_EXCL: only a file this call creates gets its mode set; an existing one is checked instead.
-    fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, PRIVATE_FILE);
-    fs.fchmodSync(fd, PRIVATE_FILE);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(f);
-    } catch {
-      continue;
-    }
-    if (st.mode & 0o077) warn(f, st.mode, 'database file');
-  }
-}
-
-export class SqliteStore implements Store {
+/** The chat half; construct the whole store, SqliteStore (./store.ts). */
+export abstract class SqliteChatStore implements ChatStore {
   readonly kind = 'sqlite' as const;
-  private readonly db: Database.Database;
+  protected readonly db: Database.Database;
   private st: Statements | null = null;
-  private adm: SqliteAdmin | null = null;
   private closed = false;
   private readonly appendTx: Database.Transaction<(batch: NewMessage[]) => AppendResult[]>;
   private readonly deleteGuestsTx: Database.Transaction<(uids: string[]) => number>;
@@ -315,12 +192,16 @@ export class SqliteStore implements Store {
     return this.st;
   }
 
+  /** Throws when the store is closed or not initialized. */
+  protected check(): void {
+    void this.s;
+  }
+
   async init(): Promise<void> {
     if (this.closed) throw new Error('SqliteStore is closed');
     migrateSqlite(this.db);
     if (!this.st) this.st = prepareAll(this.db);
-    if (!this.adm) this.adm = new SqliteAdmin(this.db);
-    rekeySqlite(this.db); // names keyed by an older nameKey: recomputed once (./rekey.ts)
+    rekeySqlite(this.db); // names keyed by an older nameKey: recomputed once (../rekey.ts)
     const now = Date.now();
     this.st.insertRoom.run({ id: GLOBAL_ROOM, kind: 'global', created_by: null, created_at: now });
   }
@@ -329,7 +210,6 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.st = null;
-    this.adm = null;
     this.db.close();
   }
 
@@ -444,9 +324,7 @@ export class SqliteStore implements Store {
     const s = this.s;
     const row = s.dmPeer.get(room, uid);
     if (row) return { id: row.id, name: row.name };
-    let other: string | null = null;
-    if (room.startsWith(`${DM_PREFIX}${uid}:`)) other = room.slice(DM_PREFIX.length + uid.length + 1);
-    else if (room.startsWith(DM_PREFIX) && room.endsWith(`:${uid}`)) other = room.slice(DM_PREFIX.length, -uid.length - 1);
+    const other = dmPeerId(room, uid);
     if (!other) return null;
     return { id: other, name: s.userName.get(other)?.name ?? other };
   }
@@ -554,73 +432,5 @@ export class SqliteStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.s.setSetting.run(key, value);
-  }
-
-  // ---- administration (queries in ./sqlite-admin.ts) ----
-
-  private get a(): SqliteAdmin {
-    void this.s; // throws when closed or not initialized
-    return this.adm!;
-  }
-
-  async setSettingIfAbsent(key: string, value: string): Promise<string> {
-    return this.a.setSettingIfAbsent(key, value);
-  }
-
-  async firstAccount(): Promise<UserRecord | null> {
-    const id = this.a.firstAccountId();
-    return id ? this.getUser(id) : null;
-  }
-
-  async listRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
-    return this.a.listRooms(limit);
-  }
-
-  async counts(): Promise<{ rooms: number; messages: number }> {
-    return this.a.counts();
-  }
-
-  async deleteMessage(room: string, seq: number): Promise<boolean> {
-    return this.a.deleteMessage(room, seq);
-  }
-
-  async resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
-    return this.a.resetRoom(room);
-  }
-
-  async deleteRoom(room: string): Promise<string[] | null> {
-    return this.a.deleteRoom(room);
-  }
-
-  async setRoomReadOnly(room: string, readOnly: boolean): Promise<boolean> {
-    return this.a.setRoomReadOnly(room, readOnly);
-  }
-
-  async listReadOnlyRooms(): Promise<string[]> {
-    return this.a.listReadOnlyRooms();
-  }
-
-  async addBan(ban: BanRecord): Promise<void> {
-    this.a.addBan(ban);
-  }
-
-  async removeBan(nameKey: string): Promise<boolean> {
-    return this.a.removeBan(nameKey);
-  }
-
-  async getBan(nameKey: string): Promise<BanRecord | null> {
-    return this.a.getBan(nameKey);
-  }
-
-  async listBans(limit: number): Promise<BanRecord[]> {
-    return this.a.listBans(limit);
-  }
-
-  async addAudit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
-    return this.a.addAudit(entry);
-  }
-
-  async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
-    return this.a.listAudit(limit, before);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Redis connections from one URL, shared by the Redis bus and the Redis cluster state.
+ * Redis connections from one URL, shared by the Redis bus, the Redis cluster state and the limiter
+ * counters (src/server/cluster, src/server/limits: layers above the bus, so they import it from here).
  *
  *   redis://[user:pass@]host:port[/db]     one Redis server (or a proxy in front of one)
  *   rediss://...                           the same over TLS

@@ -157,7 +157,13 @@ export class RoomSequencer {
   /** Delivers held events that are next in line; a remaining hole is a gap. */
   private drain(room: string, st: RoomState): void {
     if (st.last === null) return;
-    for (const seq of [...st.held.keys()]) if (seq <= st.last) st.held.delete(seq);
+    this.releaseInLine(room, st);
+    if (st.held.size) this.gap(room, st);
+  }
+
+  /** Delivers the held events that are next in line (last + 1, + 2, ...) and drops held ones already passed. */
+  private releaseInLine(room: string, st: RoomState): void {
+    if (st.last === null) return;
     for (;;) {
       const next = st.held.get(st.last + 1);
       if (!next) break;
@@ -165,7 +171,7 @@ export class RoomSequencer {
       st.last++;
       this.deliver(room, next);
     }
-    if (st.held.size) this.gap(room, st);
+    for (const seq of [...st.held.keys()]) if (seq <= st.last) st.held.delete(seq);
   }
 
   private gap(room: string, st: RoomState): void {
@@ -223,14 +229,7 @@ export class RoomSequencer {
           this.deliver(room, { json: m.json, seq: m.seq });
         }
         // Events that arrived meanwhile and are now next in line.
-        for (;;) {
-          const next = st.held.get(st.last + 1);
-          if (!next) break;
-          st.held.delete(st.last + 1);
-          st.last++;
-          this.deliver(room, next);
-        }
-        for (const seq of [...st.held.keys()]) if (seq <= st.last) st.held.delete(seq);
+        this.releaseInLine(room, st);
         if (st.last === before) this.skip(room, st, new Error(`store returned no seq after ${before}`), upTo);
       }
     } finally {
@@ -247,13 +246,6 @@ export class RoomSequencer {
     if (to > st.last) this.opts.onSkipped?.(room, st.last + 1, to, err);
     st.last = Math.max(st.last, to);
     st.target = Math.min(st.target, st.last);
-    for (;;) {
-      const next = st.held.get(st.last + 1);
-      if (!next) break;
-      st.held.delete(st.last + 1);
-      st.last++;
-      this.deliver(room, next);
-    }
-    for (const seq of [...st.held.keys()]) if (seq <= st.last) st.held.delete(seq);
+    this.releaseInLine(room, st);
   }
 }

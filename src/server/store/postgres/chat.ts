@@ -1,5 +1,6 @@
 /**
- * Store on PostgreSQL (pg, pooled connections), for clusters: every node reads and writes the same database.
+ * The PostgreSQL connection pool and the chat half of the store for clusters (every node reads and writes
+ * the same database); ./store.ts adds administration.
  *
  * Seqs: `append` (one group commit) calls scalechat_insert_batch (migration 2), one statement that locks the
  * batch's room rows in id order (two nodes' batches never deadlock), numbers the messages from the committed
@@ -13,13 +14,14 @@
  * BIGINT columns are parsed as JS numbers (seqs and millisecond timestamps stay far below 2^53).
  */
 import pg from 'pg';
-import { DM_PREFIX, GLOBAL_ROOM } from '../../protocol/rules.js';
-import type { RoomKind, UserRef } from '../../protocol/types.js';
-import { migratePostgres } from './migrations/postgres.js';
+import { GLOBAL_ROOM } from '../../../protocol/rules.js';
+import type { RoomKind, UserRef } from '../../../protocol/types.js';
+import { isConflict, type Original } from '../idempotency.js';
+import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, type MessageRow, type RoomRow, type UserRow } from '../rows.js';
+import type { AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
+import { StoreConflictError } from '../store.js';
+import { migratePostgres } from './migrations.js';
 import { rekeyPostgres } from './rekey.js';
-import { PostgresAdmin } from './postgres-admin.js';
-import type { AppendResult, AuditEntry, BanRecord, HistoryQuery, NewMessage, RoomRecord, StaleGuest, Store, StoredMessage, UserRecord, UserRoom } from './store.js';
-import { isConflict, StoreConflictError, type Original } from './store.js';
 
 export interface PostgresStoreOptions {
   /** Most pooled connections (per node). */
@@ -30,35 +32,6 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** Called with errors of idle pooled connections (e.g. the server restarted); default: ignored. */
   onError?: (err: Error) => void;
-}
-
-interface UserRow {
-  id: string;
-  name: string;
-  name_key: string;
-  account: boolean;
-  password_hash: string | null;
-  created_at: number;
-}
-
-interface RoomRow {
-  id: string;
-  kind: RoomKind;
-  created_by: string | null;
-  created_at: number;
-  last_seq: number;
-  read_only: boolean;
-}
-
-interface MessageRow {
-  room: string;
-  seq: number;
-  id: string;
-  uid: string;
-  user: string;
-  text: string;
-  ts: number;
-  deleted: boolean;
 }
 
 /** A message with this (uid, id), or the idempotency record of one removed from history (then `text` is null). */
@@ -87,38 +60,11 @@ function toOriginal(sent: NewMessage, r: OriginalRow): Original {
   return { message, hash: r.recorded ? r.text_hash : null };
 }
 
-const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
-const ROOM_COLS = 'id, kind, created_by, created_at, last_seq, read_only';
-const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted';
-
 const INT8_OID = 20;
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
-
-const toUser = (r: UserRow): UserRecord => ({
-  id: r.id,
-  name: r.name,
-  nameKey: r.name_key,
-  account: r.account,
-  passwordHash: r.password_hash,
-  createdAt: r.created_at,
-});
-const toRoom = (r: RoomRow): RoomRecord => {
-  const room: RoomRecord = { id: r.id, kind: r.kind, createdBy: r.created_by, createdAt: r.created_at, lastSeq: r.last_seq };
-  if (r.read_only) room.readOnly = true;
-  return room;
-};
-const toMessage = (r: MessageRow): StoredMessage => {
-  const m: StoredMessage = { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts };
-  if (r.deleted) m.deleted = true;
-  return m;
-};
-
-function lim(n: number): number {
-  return Number.isFinite(n) ? Math.max(0, Math.floor(n)) : 0;
-}
 
 /** Errors after which the same transaction may simply be run again. */
 function retryable(err: unknown): boolean {
@@ -126,16 +72,12 @@ function retryable(err: unknown): boolean {
   return e.code === '40001' || e.code === '40P01' || (e.code === '23505' && e.constraint === 'messages_uid_id');
 }
 
-export class PostgresStore implements Store {
+/** The chat half; construct the whole store, PostgresStore (./store.ts). */
+export abstract class PostgresChatStore implements ChatStore {
   readonly kind = 'postgres' as const;
   readonly pool: pg.Pool;
   private closed = false;
   private initialized = false;
-  /** Administration queries (./postgres-admin.ts) on this store's pool. */
-  private readonly a = new PostgresAdmin(
-    (sql, params) => this.q(sql, params),
-    (fn) => this.tx(fn),
-  );
 
   constructor(
     readonly url: string,
@@ -154,18 +96,19 @@ export class PostgresStore implements Store {
     this.pool.on('error', (err) => opts.onError?.(err));
   }
 
-  private check(): void {
+  /** Throws when the store is closed or not initialized. */
+  protected check(): void {
     if (this.closed) throw new Error('PostgresStore is closed');
     if (!this.initialized) throw new Error('PostgresStore.init() has not been called');
   }
 
-  private async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+  protected async q<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     this.check();
     return (await this.pool.query<R>(sql, params)).rows;
   }
 
   /** Runs `fn` in one transaction on one pooled connection. */
-  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  protected async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     this.check();
     const c = await this.pool.connect();
     let broken: Error | undefined;
@@ -195,7 +138,7 @@ export class PostgresStore implements Store {
     c.on('error', onError);
     try {
       await migratePostgres(c);
-      await rekeyPostgres(c); // names keyed by an older nameKey: recomputed once (./rekey.ts)
+      await rekeyPostgres(c); // names keyed by an older nameKey: recomputed once (../rekey.ts)
       await c.query(
         `INSERT INTO rooms (id, kind, created_by, created_at, last_seq, last_active)
          VALUES ($1, 'global', NULL, $2, 0, $2) ON CONFLICT (id) DO NOTHING`,
@@ -366,9 +309,7 @@ export class PostgresStore implements Store {
 
   /** The other member of a DM who left (or a DM with oneself): derived from the room id. */
   private async peerFromId(room: string, uid: string): Promise<UserRef | null> {
-    let other: string | null = null;
-    if (room.startsWith(`${DM_PREFIX}${uid}:`)) other = room.slice(DM_PREFIX.length + uid.length + 1);
-    else if (room.startsWith(DM_PREFIX) && room.endsWith(`:${uid}`)) other = room.slice(DM_PREFIX.length, -uid.length - 1);
+    const other = dmPeerId(room, uid);
     if (!other) return null;
     const [u] = await this.q<{ name: string }>('SELECT name FROM users WHERE id = $1', [other]);
     return { id: other, name: u?.name ?? other };
@@ -541,68 +482,5 @@ export class PostgresStore implements Store {
 
   async setSetting(key: string, value: string): Promise<void> {
     await this.q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
-  }
-
-  // ---- administration (queries in ./postgres-admin.ts) ----
-
-  setSettingIfAbsent(key: string, value: string): Promise<string> {
-    return this.a.setSettingIfAbsent(key, value);
-  }
-
-  async firstAccount(): Promise<UserRecord | null> {
-    const id = await this.a.firstAccountId();
-    return id ? this.getUser(id) : null;
-  }
-
-  listRooms(limit: number): Promise<(RoomRecord & { members: number })[]> {
-    return this.a.listRooms(limit);
-  }
-
-  counts(): Promise<{ rooms: number; messages: number }> {
-    return this.a.counts();
-  }
-
-  deleteMessage(room: string, seq: number): Promise<boolean> {
-    return this.a.deleteMessage(room, seq);
-  }
-
-  resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
-    return this.a.resetRoom(room);
-  }
-
-  deleteRoom(room: string): Promise<string[] | null> {
-    return this.a.deleteRoom(room);
-  }
-
-  setRoomReadOnly(room: string, readOnly: boolean): Promise<boolean> {
-    return this.a.setRoomReadOnly(room, readOnly);
-  }
-
-  listReadOnlyRooms(): Promise<string[]> {
-    return this.a.listReadOnlyRooms();
-  }
-
-  addBan(ban: BanRecord): Promise<void> {
-    return this.a.addBan(ban);
-  }
-
-  removeBan(nameKey: string): Promise<boolean> {
-    return this.a.removeBan(nameKey);
-  }
-
-  getBan(nameKey: string): Promise<BanRecord | null> {
-    return this.a.getBan(nameKey);
-  }
-
-  listBans(limit: number): Promise<BanRecord[]> {
-    return this.a.listBans(limit);
-  }
-
-  addAudit(entry: Omit<AuditEntry, 'id'>): Promise<number> {
-    return this.a.addAudit(entry);
-  }
-
-  listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
-    return this.a.listAudit(limit, before);
   }
 }
