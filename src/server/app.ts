@@ -67,7 +67,16 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await store.init();
   const bus = instrument<Bus>(opts.bus ?? createBus(config, nodeId, rawStore, log, metrics), metrics.busSeconds, new Set(['subscribe', 'unsubscribe']));
   const cluster = opts.cluster ?? createClusterState(config, nodeId, log);
-  await cluster.start();
+  const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
+  // Presence changes no local connection caused (a dead node's users, a resync): rooms from the store.
+  await cluster.start((users, online) => {
+    for (const user of users) {
+      store.listUserRooms(user.id).then(
+        (rooms) => presence.change(user, rooms.map((r) => r.id), online),
+        (err) => log.warn({ err: String(err), user: user.id }, 'presence: rooms of a user not readable'),
+      );
+    }
+  });
 
   let secret = config.tokenSecret;
   if (!secret) {
@@ -80,16 +89,6 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   }
   const tokens = new TokenSigner(secret, config.tokenTtlMs);
   const names = cluster.names;
-  const presence = new PresenceCoalescer(bus, config.presenceIntervalMs);
-  // Presence changes no local connection caused (a dead node's users, a resync): rooms from the store.
-  cluster.onPresence = (users, online) => {
-    for (const user of users) {
-      store.listUserRooms(user.id).then(
-        (rooms) => presence.change(user, rooms.map((r) => r.id), online),
-        (err) => log.warn({ err: String(err), user: user.id }, 'presence: rooms of a user not readable'),
-      );
-    }
-  };
   // The admin module's read-only room cache: the hub refuses sends with it, admin actions change it.
   const readOnly = new ReadOnlyRooms(store, log);
   const hub = new Hub({

@@ -5,16 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import type { UserRef } from '../../protocol/types.js';
 import { NameRegistry } from './name-registry.js';
-import type { ClusterState, PresenceListener } from './state.js';
+import type { ClusterState } from './state.js';
 
 export class LocalClusterState implements ClusterState {
   readonly kind = 'local' as const;
   readonly names = new NameRegistry();
   private readonly online = new Map<string, string>();
-  onPresence: PresenceListener = () => {};
 
   constructor(readonly nodeId: string = randomBytes(3).toString('hex')) {}
 
+  /** Nothing to start: on one node the hub sees every presence change itself. */
   async start(): Promise<void> {}
 
   async stop(): Promise<void> {}

@@ -50,6 +50,7 @@ export class RedisClusterState implements ClusterState {
   readonly kind = 'redis' as const;
   readonly nodeId: string;
   readonly names: ClusterNames;
+  /** Presence changes the hub did not see (users of a dead node went offline, ...): set by `start`. */
   onPresence: PresenceListener = () => {};
   private readonly redis: Scripted;
   private readonly tag: string;
@@ -111,7 +112,8 @@ export class RedisClusterState implements ClusterState {
     agree: (key: string) => `${this.tag}:agree:${key}`,
   };
 
-  async start(): Promise<void> {
+  async start(onPresence?: PresenceListener): Promise<void> {
+    if (onPresence) this.onPresence = onPresence;
     try {
       await this.redis.connect();
     } catch (err) {

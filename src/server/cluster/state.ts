@@ -26,8 +26,9 @@ export interface ClusterState {
   readonly kind: 'local' | 'redis';
   readonly nodeId: string;
   readonly names: ClusterNames;
-  /** Starts heartbeats and sweeping (Redis). */
-  start(): Promise<void>;
+  /** Starts heartbeats and sweeping (Redis); `onPresence` hears the presence changes the hub did not see
+   *  (the users of a dead node went offline, ...). */
+  start(onPresence?: PresenceListener): Promise<void>;
   /** Stops, and removes this node's users and names from the cluster (a clean exit needs no TTL wait). */
   stop(): Promise<void>;
 
@@ -43,8 +44,6 @@ export interface ClusterState {
   onlineCount(): number;
   /** Ids of the live nodes (those that sent a heartbeat within the TTL; local: this node). */
   nodes(): Promise<string[]>;
-  /** Presence changes the hub did not see (users of a dead node went offline, ...). */
-  onPresence: PresenceListener;
 
   /** Cluster-wide agreement on a value: the first candidate offered wins (e.g. a generated token secret). */
   agree(key: string, candidate: string): Promise<string>;
