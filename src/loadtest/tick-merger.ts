@@ -5,9 +5,10 @@
  */
 import { addEncoded, newHistogram } from './histograms.js';
 import type { Tick } from './ipc.js';
+import { TIMESERIES_COLUMNS } from './report/timeseries.js';
 
-export const TIMESERIES_HEADER =
-  't,elapsed_s,connected,sent,acked,received,send_per_s,deliveries_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors,reconnects,gen_cpu_pct,server_cpu_pct\n';
+/** The header of timeseries.csv: the columns `scale-chat report` reads (report/timeseries.ts), in its order. */
+export const TIMESERIES_HEADER = TIMESERIES_COLUMNS.join(',') + '\n';
 
 export interface Row {
   sec: number;
