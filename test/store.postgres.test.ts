@@ -13,6 +13,12 @@ import type { NewMessage, Store } from '../src/server/store/store.js';
 import { storeContract } from './store.contract.js';
 import { postgresMissing, startPostgres, type TestPostgres } from './helpers/postgres.js';
 
+/** The migration versions recorded in schema_migrations, ascending. */
+async function appliedVersions(c: pg.Client): Promise<number[]> {
+  const { rows } = await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+  return rows.map((r) => r.version);
+}
+
 const missing = postgresMissing();
 let server: Promise<TestPostgres> | null = null;
 const pgServer = (): Promise<TestPostgres> => (server ??= startPostgres());
@@ -126,12 +132,7 @@ describe('PostgresStore specifics', { skip: missing ?? false }, () => {
         const c = new pg.Client({ connectionString: url });
         await c.connect();
         try {
-          const { rows } = await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-          assert.deepEqual(
-            rows.map((r) => r.version),
-            postgresMigrations.map((m) => m.version),
-            'each migration applied once',
-          );
+          assert.deepEqual(await appliedVersions(c), postgresMigrations.map((m) => m.version), 'each migration applied once');
         } finally {
           await c.end();
         }
@@ -185,11 +186,7 @@ describe('PostgresStore specifics', { skip: missing ?? false }, () => {
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
-      const { rows } = await c.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(
-        rows.map((r) => r.version),
-        postgresMigrations.map((m) => m.version),
-      );
+      assert.deepEqual(await appliedVersions(c), postgresMigrations.map((m) => m.version));
       assert.deepEqual(await migratePostgres(c), [], 'nothing pending');
       await c.query("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
       await assert.rejects(migratePostgres(c), /newer than this server/);
