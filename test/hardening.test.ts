@@ -133,6 +133,39 @@ describe('texts that cannot round-trip are refused at input', () => {
   });
 });
 
+describe('history pages are cut to historyPageBytes', () => {
+  it('keeping the messages nearest the cursor in both directions, hasMore set, and paging gets everything', async () => {
+    const small = await startServer({ historyPageBytes: 65_536, ratePerSec: 1000, rateBurst: 1000 });
+    try {
+      const { c } = await RawClient.guest(small.url, 'pager');
+      const acks: AckFrame[] = [];
+      for (let i = 0; i < 60; i++) acks.push(await c.request<AckFrame>({ type: 'send', id: `p${i}`, room: 'general', text: `${i}:` + 'x'.repeat(3990) }));
+      const seqs = acks.map((a) => a.seq);
+      const newest = await c.request<HistoryFrame>({ type: 'history', id: 'h-new', room: 'general', limit: 200 });
+      const n = newest.messages.length;
+      assert.ok(n > 1 && n < 60, `a page of ${n}`);
+      assert.ok(Buffer.byteLength(JSON.stringify(newest)) <= 65_536 + 256);
+      assert.deepEqual(newest.messages.map((m) => m.seq), seqs.slice(60 - n), 'the newest, in order');
+      assert.equal(newest.hasMore, true);
+      // forward from the start, page by page: every message exactly once, in order
+      const got: number[] = [];
+      let after = seqs[0] - 1;
+      for (let page = 0, more = true; more; page++) {
+        const h = await c.request<HistoryFrame>({ type: 'history', id: `h-f${page}`, room: 'general', after, limit: 200 });
+        assert.ok(h.messages.length > 0 && h.messages.length <= n + 1);
+        assert.equal(h.messages[0].seq, after + 1, 'the oldest after the cursor first');
+        got.push(...h.messages.map((m) => m.seq));
+        after = h.messages[h.messages.length - 1].seq;
+        more = h.hasMore;
+      }
+      assert.deepEqual(got, seqs);
+      c.close();
+    } finally {
+      await small.cleanup();
+    }
+  });
+});
+
 describe('server and docs/protocol.md agree', () => {
   it('a binary first frame closes with reason binary_unsupported, silence with reason handshake_timeout', async () => {
     const a = await RawClient.open(srv.url);

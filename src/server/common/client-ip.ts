@@ -57,12 +57,7 @@ export function addressMatcher(entries: readonly string[]): (addr: string) => bo
 export function clientIpResolver(trustProxy: readonly string[]): ClientIp {
   const peer = (req: IncomingMessage) => plain(req.socket.remoteAddress ?? '?');
   if (trustProxy.length === 0) return peer;
-  const trusted = new BlockList();
-  for (const entry of trustProxy) parseTrusted(entry, trusted);
-  const isTrusted = (addr: string) => {
-    const family = isIP(addr);
-    return family !== 0 && trusted.check(addr, family === 4 ? 'ipv4' : 'ipv6');
-  };
+  const isTrusted = addressMatcher(trustProxy);
   return (req) => {
     let addr = peer(req);
     if (!isTrusted(addr)) return addr;

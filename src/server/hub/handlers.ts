@@ -228,20 +228,19 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       const page = hasMore ? (forward ? rows.slice(0, limit) : rows.slice(rows.length - limit)) : rows;
       // The reply is cut to historyPageBytes, keeping the messages nearest the cursor: a page of long texts
       // cannot cost more memory than that (the client pages on, as hasMore says).
-      const parts = page.map(encodeMsg);
-      let from = 0;
-      let to = parts.length;
+      const nearestFirst = page.map(encodeMsg);
+      if (!forward) nearestFirst.reverse();
+      let kept = 0;
       let bytes = 0;
-      for (let i = forward ? 0 : parts.length - 1; forward ? i < parts.length : i >= 0; i += forward ? 1 : -1) {
-        bytes += Buffer.byteLength(parts[i]) + 1;
-        if (bytes > config.historyPageBytes && (forward ? i > 0 : i < parts.length - 1)) {
-          if (forward) to = i;
-          else from = i + 1;
-          hasMore = true;
-          break;
-        }
+      for (const part of nearestFirst) {
+        bytes += Buffer.byteLength(part) + 1;
+        if (kept > 0 && bytes > config.historyPageBytes) break; // the nearest message always goes
+        kept++;
       }
-      conn.push(Buffer.from(encodeHistory(f.id, f.room, parts.slice(from, to), hasMore)));
+      if (kept < nearestFirst.length) hasMore = true;
+      const parts = nearestFirst.slice(0, kept);
+      if (!forward) parts.reverse();
+      conn.push(Buffer.from(encodeHistory(f.id, f.room, parts, hasMore)));
     },
 
     typing(conn, f) {
