@@ -54,6 +54,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { renderCompare } from '../src/loadtest/report/index.js';
 import { benchArgs } from './cli-args.js';
+import { writeSection } from './lib/doc.js';
 import { inGroup, openCpuCgroup, type CpuCgroup, type CpuStat } from './peers/cpu-quota.js';
 import { seedChart } from './peers/seed-chart.js';
 import { renderDoc, type SeedExperiment, type SweepMeta } from './peers/sweep-doc.js';
@@ -501,7 +502,8 @@ async function report(meta: SweepMeta, points: Point[]): Promise<void> {
     ...(seed ? { seed, seedImage } : {}),
   });
   const out = docsFile ?? path.join(runsDir, 'benchmarks.md');
-  writeFileSync(out, doc);
+  if (docsFile) writeSection('peers', doc, docsFile);
+  else writeFileSync(out, doc);
   console.log(`bench:peers: wrote ${out}${images.length ? ` and ${images.length + (seedImage ? 1 : 0)} charts in ${docsPngDir}` : ''}; run directories in ${runsDir}`);
 }
 
