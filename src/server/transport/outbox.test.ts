@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FlushPacer } from './flush-pacer.js';
 import { FlushScheduler, Outbox, type OutboxSink } from './outbox.js';
 
 const MAX = 1000;
@@ -28,8 +29,8 @@ class FakeSocket implements OutboxSink {
   }
 }
 
-function setup(n = 1, maxBytes = MAX) {
-  const scheduler = new FlushScheduler(maxBytes);
+function setup(n = 1, maxBytes = MAX, pacer?: { delayMs: number }) {
+  const scheduler = new FlushScheduler(maxBytes, pacer);
   const sockets = Array.from({ length: n }, () => new FakeSocket());
   const outboxes = sockets.map((s) => new Outbox(s, scheduler));
   return { scheduler, sockets, outboxes };
@@ -136,4 +137,76 @@ test('outbox: nothing is written after close, queued or pushed later', async () 
   await turn();
   assert.deepEqual(sockets[0].frames, []);
   assert.equal(sockets[0].slow, 0);
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('pacing: with spare time (delay 0) every turn is its own frame', async () => {
+  const { sockets, outboxes } = setup(1, MAX, { delayMs: 0 });
+  for (let i = 0; i < 3; i++) {
+    outboxes[0].push(ev(i));
+    await turn();
+  }
+  assert.equal(sockets[0].frames.length, 3);
+});
+
+test('pacing: under load a connection written to moments ago gets its next turns in one frame, within the delay', async () => {
+  const pacer = { delayMs: 40 };
+  const { scheduler, sockets, outboxes } = setup(2, MAX, pacer);
+  outboxes[0].push(ev(1));
+  await turn();
+  assert.equal(sockets[0].frames.length, 1, 'the first event goes out on its turn: nothing written recently');
+  const t0 = performance.now();
+  let timed = -1;
+  for (let i = 2; i <= 4; i++) {
+    outboxes[0].push(ev(i));
+    if (i === 2) scheduler.afterFlush(() => (timed = performance.now() - t0));
+    await turn();
+  }
+  outboxes[1].push(ev(9)); // another connection, not written recently: its turn, not the timer
+  await turn();
+  assert.equal(sockets[1].frames.length, 1);
+  assert.equal(sockets[0].frames.length, 1, 'held back');
+  assert.equal(timed, -1, 'afterFlush waits for what is held back');
+  await sleep(60);
+  assert.equal(sockets[0].frames.length, 2);
+  assert.equal(sockets[0].frames[1].events, 3, 'three turns, one frame');
+  assert.deepEqual(JSON.parse(sockets[0].frames[1].text).events.map((e: { seq: number }) => e.seq), [2, 3, 4]);
+  assert.ok(timed >= 30, `afterFlush ran when the held frame was written (${timed.toFixed(1)} ms)`);
+  // Load gone: the next event leaves on its turn again.
+  pacer.delayMs = 0;
+  outboxes[0].push(ev(5));
+  await turn();
+  assert.equal(sockets[0].frames.length, 3);
+});
+
+test('pacing: a held-back outbox that is closed writes nothing when the timer fires', async () => {
+  const { sockets, outboxes } = setup(1, MAX, { delayMs: 20 });
+  outboxes[0].push(ev(1));
+  await turn();
+  outboxes[0].push(ev(2));
+  outboxes[0].close();
+  await sleep(40);
+  assert.equal(sockets[0].frames.length, 1);
+});
+
+test('pacer: no delay below 60% busy, the full delay at 95% and above, decays by half when load falls', () => {
+  const p = new FlushPacer(10);
+  try {
+    p.observe(0.3);
+    assert.equal(p.delayMs, 0);
+    p.observe(0.775);
+    assert.ok(Math.abs(p.delayMs - 5) < 1e-9, `halfway: ${p.delayMs}`);
+    p.observe(1);
+    assert.equal(p.delayMs, 10);
+    p.observe(0.2);
+    assert.equal(p.delayMs, 5, 'one quiet sample halves it');
+    for (let i = 0; i < 6; i++) p.observe(0.2);
+    assert.equal(p.delayMs, 0, 'and it reaches 0');
+  } finally {
+    p.stop();
+  }
+  const off = new FlushPacer(0);
+  off.observe(1);
+  assert.equal(off.delayMs, 0, 'maxMs 0: never waits');
 });

@@ -6,6 +6,10 @@
  * concatenating the already-serialized events (no re-serialization). Idle: zero added latency. Under load:
  * natural batching, so the per-frame cost (the real budget) is paid once per connection per turn.
  *
+ * Under load (src/server/transport/flush-pacer.ts) a connection written to less than the pacer's delay
+ * ago waits for a timer instead of the next turn, so several turns' events leave as one frame; the
+ * wait is at most that delay, and 0 while the server has time to spare.
+ *
  * Bounded: when the socket still holds more than `maxBytes` unsent from earlier turns, the connection is
  * closed as a slow consumer (4500) instead of writing more; its client reconnects and resumes without
  * loss. A healthy client's backlog drains between turns, so one large turn (a burst) never trips it;
@@ -30,6 +34,8 @@ export class Outbox {
   private bytes = 0;
   dirty = false;
   closed = false;
+  /** performance.now() of the last frame written (the pacer's reference). */
+  lastWrite = -Infinity;
 
   constructor(
     readonly sink: OutboxSink,
@@ -52,9 +58,10 @@ export class Outbox {
   }
 
   /** Writes what is queued as one frame. */
-  flush(maxBytes: number): void {
+  flush(maxBytes: number, now = performance.now()): void {
     this.dirty = false;
     if (this.closed || this.items.length === 0) return;
+    this.lastWrite = now;
     const items = this.items;
     const bytes = this.bytes;
     this.items = [];
@@ -87,13 +94,22 @@ export class Outbox {
   }
 }
 
-/** One setImmediate per turn for all dirty outboxes. */
+/**
+ * One setImmediate per turn for all dirty outboxes; under load, one timer for those the pacer holds
+ * back (written to less than its delay ago), flushed together when it fires.
+ */
 export class FlushScheduler {
   private dirty: Outbox[] = [];
   private scheduled = false;
   private after: (() => void)[] = [];
+  private deferred: Outbox[] = [];
+  private deferTimer: NodeJS.Timeout | null = null;
+  private afterDeferred: (() => void)[] = [];
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly pacer: { readonly delayMs: number } = { delayMs: 0 },
+  ) {}
 
   /** Runs `fn` once what is queued now has been written (used to time fan-out and acks). */
   afterFlush(fn: () => void): void {
@@ -105,6 +121,12 @@ export class FlushScheduler {
   }
 
   mark(outbox: Outbox): void {
+    const delay = this.pacer.delayMs;
+    if (delay > 0 && performance.now() - outbox.lastWrite < delay) {
+      this.deferred.push(outbox);
+      this.deferTimer ??= setTimeout(this.runDeferred, delay);
+      return;
+    }
     this.dirty.push(outbox);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -116,11 +138,25 @@ export class FlushScheduler {
     this.scheduled = false;
     const list = this.dirty;
     this.dirty = [];
-    for (const o of list) o.flush(this.maxBytes);
+    const now = performance.now();
+    for (const o of list) o.flush(this.maxBytes, now);
     if (this.after.length) {
       const after = this.after;
       this.after = [];
-      for (const f of after) f();
+      // What waits for the timer is written then: time it then.
+      if (this.deferTimer) this.afterDeferred.push(...after);
+      else for (const f of after) f();
     }
+  };
+
+  private readonly runDeferred = (): void => {
+    this.deferTimer = null;
+    const list = this.deferred;
+    this.deferred = [];
+    const now = performance.now();
+    for (const o of list) o.flush(this.maxBytes, now);
+    const after = this.afterDeferred;
+    this.afterDeferred = [];
+    for (const f of after) f();
   };
 }

@@ -13,6 +13,7 @@ import { isConflict, type Original } from '../idempotency.js';
 import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, type MessageRow, type RoomRow, type UserRow } from '../rows.js';
 import type { AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
 import { migrateSqlite } from './migrations.js';
 import { preparePrivateFile } from './private-file.js';
 import { rekeySqlite } from './rekey.js';
@@ -135,12 +136,15 @@ type Statements = ReturnType<typeof prepareAll>;
 export interface SqliteStoreOptions {
   /** Where warnings about the data's file permissions go. */
   log?: Pick<Logger, 'warn'>;
+  /** WAL checkpoints in a worker thread (./checkpointer.ts) instead of inside commits; default true for a file. */
+  checkpointer?: boolean;
 }
 
 /** The chat half; construct the whole store, SqliteStore (./store.ts). */
 export abstract class SqliteChatStore implements ChatStore {
   readonly kind = 'sqlite' as const;
   protected readonly db: Database.Database;
+  private readonly checkpointer: Checkpointer | null = null;
   private st: Statements | null = null;
   private closed = false;
   private readonly appendTx: Database.Transaction<(batch: NewMessage[]) => AppendResult[]>;
@@ -165,6 +169,7 @@ export abstract class SqliteChatStore implements ChatStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('temp_store = MEMORY');
+    if (!memory && opts.checkpointer !== false) this.checkpointer = new Checkpointer(this.db);
 
     this.appendTx = this.db.transaction((batch: NewMessage[]) => this.appendInTx(batch));
     this.deleteGuestsTx = this.db.transaction((uids: string[]) => {
@@ -210,6 +215,7 @@ export abstract class SqliteChatStore implements ChatStore {
     if (this.closed) return;
     this.closed = true;
     this.st = null;
+    await this.checkpointer?.close();
     this.db.close();
   }
 
