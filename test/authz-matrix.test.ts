@@ -243,6 +243,8 @@ const FRAME_ROWS: Record<ClientFrameType, Row> = {
     admin: () => ({ frame: { type: 'rooms' }, expect: 'rooms', check: hidesPrivate }),
   },
   members: roomRow((room) => ({ type: 'members', room }), { ok: 'members', denied: 'error:not_member' }),
+  // Unsubscribing is idempotent and tells nothing about the room: every actor gets the reply.
+  members_unsubscribe: roomRow((room) => ({ type: 'members_unsubscribe', room }), { ok: 'members_unsubscribed', denied: 'members_unsubscribed' }),
   history: {
     ...roomRow((room) => ({ type: 'history', room, limit: 50 }), { ok: 'history', denied: 'error:not_member' }),
     member: () => ({

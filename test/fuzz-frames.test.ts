@@ -209,7 +209,8 @@ const BASES: { [T in ClientFrameType]: (c: Ctx) => Record<string, unknown> } = {
   create: (c) => ({ type: 'create', id: c.nextId(), room: c.rng.chance(0.7) ? `r${c.rng.int(40)}` : room(c), visibility: c.rng.pick(['public', 'private', 'public', 'secret']) }),
   invite: (c) => ({ type: 'invite', id: c.nextId(), room: room(c), user: user(c) }),
   rooms: (c) => ({ type: 'rooms', id: c.nextId() }),
-  members: (c) => ({ type: 'members', id: c.nextId(), room: room(c) }),
+  members: (c) => ({ type: 'members', id: c.nextId(), room: room(c), ...(c.rng.chance(0.3) ? { subscribe: c.rng.chance(0.7) } : {}) }),
+  members_unsubscribe: (c) => ({ type: 'members_unsubscribe', id: c.nextId(), room: room(c) }),
   history: (c) => {
     const f: Record<string, unknown> = { type: 'history', id: c.nextId(), room: room(c) };
     if (c.rng.chance(0.4)) f.before = seq(c);

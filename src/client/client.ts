@@ -60,6 +60,7 @@ const REPLY_TYPE: Record<Exclude<RequestKind, 'send'>, ServerEvent['type']> = {
   invite: 'invited',
   rooms: 'rooms',
   members: 'members',
+  members_unsubscribe: 'members_unsubscribed',
   history: 'history',
   ping: 'pong',
 };
@@ -301,6 +302,8 @@ export class ChatClient {
         return this.events.emit('member', ev);
       case 'presence':
         return this.events.emit('presence', ev);
+      case 'presence_count':
+        return this.events.emit('presenceCount', ev);
       case 'typing':
         return this.events.emit('typing', ev);
       case 'error':
@@ -410,9 +413,23 @@ export class ChatClient {
     return { rooms: r.rooms, public: r.public };
   }
 
-  async members(room: string): Promise<{ members: Member[]; total: number }> {
-    const r = await this.call('members', { type: 'members', id: this.newId(), room }, true);
-    return { members: r.members, total: r.total };
+  /**
+   * A room's members (general: the users online), at most 1000, and `total`. `large`: the room has more
+   * users online than the server's presenceLargeRoom, so its presence arrives as `presenceCount` events;
+   * with `subscribe: true` this connection also gets the room's `presence` diffs while it is large, until
+   * `unsubscribeMembers` (or leaving the room, or the connection ending: subscribe again after a reconnect).
+   * Rejects with `limit_exceeded` when 8 rooms are subscribed already.
+   */
+  async members(room: string, opts: { subscribe?: boolean } = {}): Promise<{ members: Member[]; total: number; large: boolean; subscribed: boolean }> {
+    const frame: ClientFrameOf<'members'> = { type: 'members', id: this.newId(), room };
+    if (opts.subscribe) frame.subscribe = true;
+    const r = await this.call('members', frame, true);
+    return { members: r.members, total: r.total, large: r.large ?? false, subscribed: r.subscribed ?? false };
+  }
+
+  /** Stops the `presence` diffs of a large room that `members(room, {subscribe: true})` started (counts go on). */
+  async unsubscribeMembers(room: string): Promise<void> {
+    await this.call('members_unsubscribe', { type: 'members_unsubscribe', id: this.newId(), room }, true);
   }
 
   /** A page of history (ascending), before or after a seq. */

@@ -31,6 +31,7 @@ export type {
   Member,
   MemberEvent,
   MsgEvent,
+  PresenceCountEvent,
   PresenceEvent,
   ReadEvent,
   RoomInfo,

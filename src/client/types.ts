@@ -11,6 +11,7 @@ import type {
   ErrorFrame,
   MemberEvent,
   MsgEvent,
+  PresenceCountEvent,
   PresenceEvent,
   ReadEvent,
   RoomInfo,
@@ -99,6 +100,8 @@ export interface ChatClientEvents {
   /** Chat messages: exactly once, in seq order per room (live, replayed and gap-filled alike). */
   message: MsgEvent;
   presence: PresenceEvent;
+  /** Users online in a large room (instead of diffs; `large: false`: small again, fetch `members`). */
+  presenceCount: PresenceCountEvent;
   typing: TypingEvent;
   read: ReadEvent;
   member: MemberEvent;

@@ -37,7 +37,9 @@ export const createSchema = z.object({
 });
 export const inviteSchema = z.object({ type: z.literal('invite'), id: reqId, room, user: name });
 export const roomsSchema = z.object({ type: z.literal('rooms'), id: reqId });
-export const membersSchema = z.object({ type: z.literal('members'), id: reqId, room });
+/** `subscribe: true`: also receive this room's presence diffs while it is large (docs/protocol.md 6.8). */
+export const membersSchema = z.object({ type: z.literal('members'), id: reqId, room, subscribe: z.boolean().optional() });
+export const membersUnsubscribeSchema = z.object({ type: z.literal('members_unsubscribe'), id: reqId, room });
 export const historySchema = z.object({
   type: z.literal('history'),
   id: reqId,
@@ -61,6 +63,7 @@ export const clientFrameSchemas = {
   invite: inviteSchema,
   rooms: roomsSchema,
   members: membersSchema,
+  members_unsubscribe: membersUnsubscribeSchema,
   history: historySchema,
   dm: dmSchema,
   typing: typingSchema,

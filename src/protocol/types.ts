@@ -123,6 +123,17 @@ export interface MembersFrame {
   members: Member[];
   /** Total members (the list may be truncated at 1000). */
   total: number;
+  /** The room has more than the server's `presenceLargeRoom` users online: without a subscription its
+   *  presence arrives as `presence_count` events, not diffs. */
+  large: boolean;
+  /** This connection now receives the room's presence diffs even while it is large (asked `subscribe: true`). */
+  subscribed: boolean;
+}
+/** Reply to `members_unsubscribe`: no more presence diffs of this large room (counts only). */
+export interface MembersUnsubscribedFrame {
+  type: 'members_unsubscribed';
+  re: string;
+  room: string;
 }
 export interface HistoryFrame {
   type: 'history';
@@ -150,6 +161,17 @@ export interface PresenceEvent {
   room: string;
   online: UserRef[];
   offline: UserRef[];
+}
+/**
+ * The number of users online in a large room (more than `presenceLargeRoom`), instead of diffs, at most
+ * once per presence interval and only when it changed. `large: false` (sent once): the room is small
+ * again, diffs follow: fetch the snapshot with `members`.
+ */
+export interface PresenceCountEvent {
+  type: 'presence_count';
+  room: string;
+  count: number;
+  large: boolean;
 }
 export interface TypingEvent {
   type: 'typing';
@@ -236,10 +258,12 @@ export type ServerEvent =
   | InvitedFrame
   | RoomsFrame
   | MembersFrame
+  | MembersUnsubscribedFrame
   | HistoryFrame
   | PongFrame
   | PingEvent
   | PresenceEvent
+  | PresenceCountEvent
   | TypingEvent
   | ReadEvent
   | MemberEvent
@@ -263,6 +287,7 @@ export interface ReplyMap {
   invite: InvitedFrame;
   rooms: RoomsFrame;
   members: MembersFrame;
+  members_unsubscribe: MembersUnsubscribedFrame;
   history: HistoryFrame;
   ping: PongFrame;
 }

@@ -22,6 +22,8 @@ import { createLimiterStore, Limits } from './limits/limits.js';
 import { Hub } from './hub/hub.js';
 import { MessagePipeline } from './hub/messages.js';
 import { PresenceCoalescer } from './hub/presence.js';
+import { PresenceFanout } from './hub/presence-fanout.js';
+import { roomOnline } from './hub/room-online.js';
 import { instrument } from './instrument.js';
 import { createLogger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -29,6 +31,7 @@ import { startGuestSweep } from './store/guest-sweep.js';
 import type { Store } from './store/store.js';
 import { Gateway } from './transport/gateway.js';
 import { answerClientError, createHttpHandler, httpServerOptions, MAX_HEADERS_COUNT, refuseConnect } from './transport/http.js';
+import { FlushPacer } from './transport/flush-pacer.js';
 import { FlushScheduler } from './transport/outbox.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { isWorkerProcess } from './workers.js';
@@ -91,6 +94,13 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const names = cluster.names;
   // The admin module's read-only room cache: the hub refuses sends with it, admin actions change it.
   const readOnly = new ReadOnlyRooms(store, log);
+  // Presence by room size: diffs in small rooms; counts in large ones, diffs there only to subscribers.
+  const presenceFanout = new PresenceFanout({
+    largeRoom: config.presenceLargeRoom,
+    intervalMs: config.presenceIntervalMs,
+    countOnline: (room) => roomOnline(store, cluster, room),
+    onError: (room, err) => log.warn({ err: String(err), room }, 'presence: online count of a room not readable'),
+  });
   const hub = new Hub({
     store,
     bus,
@@ -103,6 +113,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     },
     countOnline: () => cluster.onlineCount(),
     roomFlags: readOnly,
+    presenceDelivery: presenceFanout,
   });
   // Guests that never wrote are deleted once older than guestTtlMs and offline anywhere (store/guest-sweep.ts).
   const guestSweep = startGuestSweep({
@@ -115,13 +126,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       return on;
     },
   });
-  const scheduler = new FlushScheduler(config.maxOutboxBytes);
+  const pacer = new FlushPacer(config.flushCoalesceMaxMs);
+  const scheduler = new FlushScheduler(config.maxOutboxBytes, pacer);
   const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
   // Login throttles and abuse limits: counters in Redis (cluster-wide) when configured, else in memory.
   const limiterStore = createLimiterStore(config, nodeId, log);
   await limiterStore.start();
   const limits = new Limits(limiterStore, config);
-  const handlers = createHandlers(hub, pipeline, cluster, config, limits);
+  const handlers = createHandlers(hub, pipeline, cluster, config, limits, presenceFanout);
   const auth = new Authenticator(
     store,
     names,
@@ -197,8 +209,10 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         // This node's users and names leave the cluster state at once (no TTL wait), then presence is flushed.
         await cluster.stop().catch((err) => log.warn({ err: String(err) }, 'cluster state: leave failed (swept after the TTL)'));
         presence.stop();
+        presenceFanout.stop();
         admin.stop();
         gateway.stop();
+        pacer.stop();
         server.closeAllConnections?.();
         await bus.close();
         await limiterStore.close();

@@ -78,6 +78,9 @@ export interface Config {
   drainTimeoutMs: number;
   /** Presence diffs are coalesced and sent at most this often per room. */
   presenceIntervalMs: number;
+  /** A room with more online users than this is large: its members get `presence_count` events instead of
+   * diffs, and diffs only after `members {subscribe:true}` (docs/protocol.md 7.6). */
+  presenceLargeRoom: number;
   /** Most open connections; beyond it new connections are closed with 4501 (overloaded). */
   maxConnections: number;
   /**
@@ -93,6 +96,8 @@ export interface Config {
   maxConnectionsPerUser: number;
   /** Unsent bytes of all connections together above which every connection's backlog bound drops to 64 KiB. */
   maxBufferedBytes: number;
+  /** Longest wait of a connection's next frame under load (0: every event leaves on the turn it is made). */
+  flushCoalesceMaxMs: number;
   /** Largest `history` reply in bytes: a page is cut to fit (hasMore tells); also bounds a resume replay per connection. */
   historyPageBytes: number;
   /** Length of the kernel's accept queue (listen backlog; Linux caps it at net.core.somaxconn). 511 is
@@ -157,12 +162,14 @@ export const defaults: Config = {
   tlsKey: '',
   drainTimeoutMs: 10_000,
   presenceIntervalMs: 500,
+  presenceLargeRoom: 100,
   maxConnections: 19_000,
   addressLimitsExempt: ['127.0.0.0/8', '::1'],
   maxConnectionsPerAddress: 2000,
   maxConnectionsPerUser: 32,
   historyPageBytes: 1024 * 1024,
   maxBufferedBytes: 512 * 1024 * 1024,
+  flushCoalesceMaxMs: 10,
   listenBacklog: 511,
   httpHeadersTimeoutMs: 10_000,
   httpRequestTimeoutMs: 30_000,
@@ -297,11 +304,13 @@ export const configHelp: Record<keyof Config, string> = {
   tlsKey: 'TLS private key file',
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',
   presenceIntervalMs: 'presence diffs are coalesced per room over this interval',
+  presenceLargeRoom: 'rooms with more users online than this get online counts instead of presence diffs; diffs only for connections that subscribe to the member list',
   maxConnections: 'most open connections (more: close 4501)',
   addressLimitsExempt: 'comma-separated addresses or CIDR subnets exempt from the per-address caps (connections, new guests, registrations); login throttling still applies. Empty: none',
   maxConnectionsPerAddress: 'most open connections from one client address, 0 = no cap (more: too_many_connections, close 4504)',
   maxConnectionsPerUser: 'most open connections of one user, 0 = no cap (more: too_many_connections, close 4504)',
   maxBufferedBytes: 'unsent bytes of all connections together above which each connection is paused past 64 KiB instead of maxOutboxBytes/2',
+  flushCoalesceMaxMs: 'under load, the longest a connection written to within this many ms waits so its next events leave as one frame (0 while the event loop has time to spare; 0 = never wait)',
   historyPageBytes: 'largest history reply in bytes (the page is cut to fit; hasMore tells); also the replay budget of one resume',
   listenBacklog: 'accept queue length (listen backlog, capped by net.core.somaxconn); connections beyond it wait for a SYN retry',
   httpHeadersTimeoutMs: 'time to send a complete request head (and the TLS handshake before it), upgrades included; beyond it 408 and close',

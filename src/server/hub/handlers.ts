@@ -15,6 +15,7 @@ import type {
   LeftFrame,
   MemberEvent,
   MembersFrame,
+  MembersUnsubscribedFrame,
   ReadEvent,
   RoomAddedEvent,
   RoomInfo,
@@ -30,6 +31,7 @@ import { textProblem } from '../../protocol/text.js';
 import { encodeHistory, encodeMsg } from '../../protocol/encode.js';
 import type { Hub } from './hub.js';
 import type { MessagePipeline } from './messages.js';
+import { MEMBER_SUBSCRIPTIONS_MAX, type PresenceFanout } from './presence-fanout.js';
 import { inTime, type LimitKind, type Limits } from '../limits/limits.js';
 
 type AfterHello = Exclude<ClientFrameType, 'hello'>;
@@ -51,7 +53,14 @@ export class Refusal extends Error {
 const MEMBER_LIST_MAX = 1000;
 const HISTORY_DEFAULT = 50;
 
-export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: ClusterState, config: Config, limits?: Limits): HandlerMap {
+export function createHandlers(
+  hub: Hub,
+  pipeline: MessagePipeline,
+  cluster: ClusterState,
+  config: Config,
+  limits?: Limits,
+  presence?: Pick<PresenceFanout, 'subscribe' | 'unsubscribe' | 'isLarge'>,
+): HandlerMap {
   const { store, bus } = hub;
   const names = cluster.names;
 
@@ -141,6 +150,7 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
       if (!room || room.kind === 'global' || room.kind === 'dm') throw new Refusal(ErrorCode.forbidden, `you cannot leave "${f.room}"`);
       await store.removeMember(f.room, conn.user!.id);
       hub.removeFromRoom(conn, f.room);
+      presence?.unsubscribe(conn, f.room);
       conn.send({ type: 'left', re: f.id, room: f.room } satisfies LeftFrame);
       const ev: RoomRemovedEvent = { type: 'room_removed', room: f.room };
       publishEvent(bus, userTopic(conn.user!.id), ev, { control: { kind: 'room_removed', room: f.room }, excludeConn: conn.id });
@@ -206,16 +216,27 @@ export function createHandlers(hub: Hub, pipeline: MessagePipeline, cluster: Clu
 
     async members(conn, f) {
       requireMember(conn, f.room);
-      let frame: MembersFrame;
+      // Subscribed before the snapshot is read: no diff between the two is missed (one may be in both).
+      if (f.subscribe && presence && !presence.subscribe(conn, f.room)) {
+        throw new Refusal(ErrorCode.limit_exceeded, `member lists of ${MEMBER_SUBSCRIPTIONS_MAX} rooms are subscribed already: unsubscribe one first`);
+      }
+      const subscribed = Boolean(f.subscribe && presence);
+      let list: { members: MembersFrame['members']; total: number };
       if (f.room === GLOBAL_ROOM) {
         const { users, total } = await cluster.onlineUsers(MEMBER_LIST_MAX);
-        frame = { type: 'members', re: f.id, room: f.room, members: users.map((u) => ({ ...u, online: true })), total };
+        list = { members: users.map((u) => ({ ...u, online: true })), total };
       } else {
         const { members, total } = await store.listMembers(f.room, MEMBER_LIST_MAX);
         const online = await cluster.onlineAmong(members.map((u) => u.id));
-        frame = { type: 'members', re: f.id, room: f.room, members: members.map((u) => ({ ...u, online: online.has(u.id) })), total };
+        list = { members: members.map((u) => ({ ...u, online: online.has(u.id) })), total };
       }
-      conn.send(frame);
+      const large = presence?.isLarge(f.room) ?? false;
+      conn.send({ type: 'members', re: f.id, room: f.room, ...list, large, subscribed } satisfies MembersFrame);
+    },
+
+    members_unsubscribe(conn, f) {
+      presence?.unsubscribe(conn, f.room);
+      conn.send({ type: 'members_unsubscribed', re: f.id, room: f.room } satisfies MembersUnsubscribedFrame);
     },
 
     async history(conn, f) {

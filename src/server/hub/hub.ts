@@ -11,6 +11,7 @@ import { roomTopic, userTopic, type Bus, type BusMessage, type ControlEvent } fr
 import type { Metrics } from '../metrics.js';
 import type { ChatStore, UserRoom } from '../store/store.js';
 import type { HubConn } from './conn.js';
+import type { PresenceDelivery } from './presence-fanout.js';
 
 /** Node-level presence transitions: a user's first connection here attached, or its last one detached. */
 export interface PresenceHooks {
@@ -34,6 +35,8 @@ export interface HubDeps {
   /** Users online (cluster-wide when a cluster state is wired in): the member count of `general`. */
   countOnline?: () => number;
   roomFlags?: RoomFlags;
+  /** Delivers presence diffs by room size (large rooms: counts, diffs to subscribers); default: to every connection with presence on. */
+  presenceDelivery?: PresenceDelivery;
 }
 
 /** A room as `enter` read it (the store's record with the user's read marker and member count). */
@@ -63,6 +66,7 @@ export class Hub {
   private readonly presence?: PresenceHooks;
   private readonly countOnline: () => number;
   private readonly roomFlags: RoomFlags;
+  private readonly presenceDelivery?: PresenceDelivery;
   private readonly roomConns = new Map<string, Set<HubConn>>();
   private readonly userConns = new Map<string, Set<HubConn>>();
 
@@ -74,6 +78,7 @@ export class Hub {
     this.presence = d.presence;
     this.countOnline = d.countOnline ?? (() => this.userConns.size);
     this.roomFlags = d.roomFlags ?? NO_FLAGS;
+    this.presenceDelivery = d.presenceDelivery;
   }
 
   /** Sends are refused in this room (an administrator made it read-only). */
@@ -219,6 +224,10 @@ export class Hub {
       if (msg.control) this.roomFlags.onControl(room, msg.control);
       const set = this.roomConns.get(room);
       if (!set) return;
+      if (msg.presence && this.presenceDelivery) {
+        this.metrics.deliveries.inc(this.presenceDelivery.deliver(room, set, msg, data));
+        return;
+      }
       let n = 0;
       for (const conn of set) {
         if (msg.excludeConn === conn.id) continue;

@@ -23,6 +23,7 @@ export function initialState(active = GLOBAL_ROOM): ChatState {
     pending: new Map(),
     members: new Map(),
     onlineTotal: 0,
+    largeRooms: new Map(),
     typing: new Map(),
     publicRooms: [],
   };

@@ -139,4 +139,29 @@ describe('ChatStore', () => {
       vi.useRealTimers();
     }
   });
+  it('a large room: the count from presence_count; its member list subscribed only while shown, unsubscribed when hidden', async () => {
+    const ws = FakeSocket.all[0];
+    const members = () => ws.frames().filter((f) => f.type === 'members' || f.type === 'members_unsubscribe');
+    const answer = (f: { id?: string }, large: boolean, subscribed: boolean) =>
+      ws.receive({ type: 'members', re: f.id, room: 'general', members: [{ id: 'u1', name: 'ann', online: true }], total: 500, large, subscribed });
+    for (const f of members()) answer(f, true, false); // the first fetch of general's list: a large room
+    await flush();
+    expect(store.getState().largeRooms.get('general')).toBe(500);
+    ws.receive({ type: 'presence_count', room: 'general', count: 501, large: true });
+    expect(store.getState()).toMatchObject({ onlineTotal: 501 });
+    const before = members().length;
+    store.showMembers('general');
+    const sub = members().slice(before);
+    expect(sub).toMatchObject([{ type: 'members', room: 'general', subscribe: true }]);
+    answer(sub[0], true, true);
+    await flush();
+    store.showMembers(null);
+    expect(members().slice(before + 1)).toMatchObject([{ type: 'members_unsubscribe', room: 'general' }]);
+    // Small again: the list is fetched again (without a subscription) and the count comes from it.
+    const n = members().length;
+    ws.receive({ type: 'presence_count', room: 'general', count: 80, large: false });
+    expect(store.getState().largeRooms.has('general')).toBe(false);
+    expect(members().slice(n)).toMatchObject([{ type: 'members', room: 'general' }]);
+    expect(members()[n].subscribe).toBeUndefined();
+  });
 });

@@ -46,6 +46,9 @@ export class ChatStore {
   private readonly typingSent = new Map<string, number>();
   private readonly readSent = new Map<string, number>();
   private readonly readTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The room whose member list is on screen (the members panel), and the large rooms subscribed to for it. */
+  private membersShown: string | null = null;
+  private readonly subscribed = new Set<string>();
 
   constructor(private readonly opts: StoreOptions = {}) {
     this.state = initialState();
@@ -162,6 +165,14 @@ export class ChatStore {
         const { list: next, delta } = applyPresence(list, ev, global);
         this.set({ members: withKey(this.state.members, ev.room, next), onlineTotal: global ? this.state.onlineTotal + delta : this.state.onlineTotal });
       }),
+      client.on('presenceCount', (ev) => {
+        const global = ev.room === GLOBAL_ROOM;
+        const largeRooms = new Map(this.state.largeRooms);
+        if (ev.large) largeRooms.set(ev.room, ev.count);
+        else largeRooms.delete(ev.room);
+        this.set({ largeRooms, onlineTotal: global ? ev.count : this.state.onlineTotal });
+        if (!ev.large) this.refreshMembers(ev.room); // diffs come again: the list missed the changes
+      }),
       client.on('member', (ev) => {
         const list = this.state.members.get(ev.room);
         if (list) {
@@ -266,15 +277,37 @@ export class ChatStore {
     }
   }
 
+  /**
+   * Shows the member list of `room` (null: none shown). In a large room the list is live only while shown:
+   * subscribed (a fresh snapshot, then diffs) when shown, unsubscribed when hidden. Small rooms: no change.
+   */
+  showMembers(room: string | null): void {
+    const client = this.client;
+    const was = this.membersShown;
+    this.membersShown = room;
+    if (was && was !== room && this.subscribed.delete(was)) void client?.unsubscribeMembers(was).catch(() => {});
+    if (room && this.state.largeRooms.has(room) && !this.subscribed.has(room)) this.refreshMembers(room);
+  }
+
   refreshMembers(room: string): void {
     const client = this.client;
     if (!client?.rooms.has(room)) return;
-    client.members(room).then(
-      ({ members, total }) => {
+    // A large room's list is subscribed to while the members panel shows it (else it would go stale).
+    const subscribe = this.membersShown === room && this.state.largeRooms.has(room);
+    if (subscribe) this.subscribed.add(room);
+    client.members(room, { subscribe }).then(
+      ({ members, total, large }) => {
         if (this.client !== client) return;
         const patch: Partial<ChatState> = { members: withKey(this.state.members, room, sortMembers(members)) };
         if (room === GLOBAL_ROOM) patch.onlineTotal = total;
+        if (large !== this.state.largeRooms.has(room)) {
+          const largeRooms = new Map(this.state.largeRooms);
+          if (large) largeRooms.set(room, room === GLOBAL_ROOM ? total : members.filter((m) => m.online).length);
+          else largeRooms.delete(room);
+          patch.largeRooms = largeRooms;
+        }
         this.set(patch);
+        if (large && !subscribe && this.membersShown === room) this.refreshMembers(room); // learnt it is large: subscribe
       },
       () => {
         /* shown as not loaded; retried on the next open or reconnect */

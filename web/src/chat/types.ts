@@ -65,6 +65,9 @@ export interface ChatState {
   members: ReadonlyMap<string, readonly Member[]>;
   /** Users online overall (general's total). */
   onlineTotal: number;
+  /** Large rooms (more users online than the server's presenceLargeRoom) -> users online: their member
+   *  lists are not kept live unless subscribed (the members panel while shown), the count is. */
+  largeRooms: ReadonlyMap<string, number>;
   typing: ReadonlyMap<string, readonly Typist[]>;
   /** Public rooms you can join (from the last refresh). */
   publicRooms: RoomInfo[];

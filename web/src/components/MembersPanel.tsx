@@ -1,13 +1,23 @@
 /** Members of the room on screen with who is online (live), and inviting people to it. */
+import { useEffect } from 'react';
 import { GLOBAL_ROOM, type RoomInfo } from '../../../src/protocol/index.js';
-import { useChat } from '../chat/react.js';
+import { useChat, useStore } from '../chat/react.js';
 import { InviteForm } from './InviteForm.js';
 import { UserList } from './UserList.js';
 
 export function MembersPanel({ room, open, onClose }: { room: RoomInfo; open: boolean; onClose: () => void }) {
   const members = useChat((s) => s.members.get(room.id));
+  const large = useChat((s) => s.largeRooms.get(room.id));
+  const store = useStore();
   const online = members?.filter((m) => m.online).length ?? 0;
   const global = room.id === GLOBAL_ROOM;
+  // Shown: opened, or always there on wide screens (styles.css shows the panel above 1100px). A large
+  // room's list is subscribed to only while shown (store.showMembers); elsewhere its count shows.
+  const shown = open || (typeof matchMedia === 'function' && matchMedia('(min-width: 1101px)').matches);
+  useEffect(() => {
+    store.showMembers(shown ? room.id : null);
+  }, [store, shown, room.id, large !== undefined]);
+  useEffect(() => () => store.showMembers(null), [store]);
   return (
     <aside className="members" aria-label="Members" data-open={open}>
       <div className="members-top">
@@ -19,7 +29,7 @@ export function MembersPanel({ room, open, onClose }: { room: RoomInfo; open: bo
       {members ? (
         <>
           <p className="muted small pad" data-testid="room-online">
-            {global ? `${members.length} online` : `${online} online · ${members.length} members`}
+            {large !== undefined ? `${large} online` : global ? `${members.length} online` : `${online} online · ${members.length} members`}
           </p>
           <UserList users={members} label={`Members of ${room.id}`} />
         </>

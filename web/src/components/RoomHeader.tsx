@@ -19,6 +19,8 @@ interface Props {
 export function RoomHeader({ room, roomId, menuButton, drawerOpen, onMenu, membersOpen, onMembers }: Props) {
   const store = useStore();
   const members = useChat((s) => s.members.get(roomId));
+  // A large room: the count from presence_count (its list is live only while the members panel shows it).
+  const large = useChat((s) => s.largeRooms.get(roomId));
   const [error, setError] = useState<string | null>(null);
   const online = members?.filter((m) => m.online).length;
   const title = room ? roomTitle(room) : roomId;
@@ -44,7 +46,7 @@ export function RoomHeader({ room, roomId, menuButton, drawerOpen, onMenu, membe
         </h1>
         {room && members && (
           <span className="muted small" data-testid="header-online">
-            {room.kind === 'global' ? `${members.length} online` : `${online} of ${members.length} online`}
+            {large !== undefined ? `${large} online` : room.kind === 'global' ? `${members.length} online` : `${online} of ${members.length} online`}
           </span>
         )}
       </div>
