@@ -199,6 +199,10 @@ export function pct(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((s.length * p) / 100) - 1))];
 }
 
+/** The middle value; the mean of the two middle ones for an even count (two runs: their mean). */
 export function median(xs: readonly number[]): number {
-  return pct(xs, 50);
+  if (!xs.length) return NaN;
+  const s = xs.slice().sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
