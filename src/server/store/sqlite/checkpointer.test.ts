@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,6 +39,22 @@ test('checkpointer: steady commits keep a small WAL; close leaves everything in 
     const last = await again.history('r', { limit: 1 });
     assert.equal(last[0].seq, n, 'every message is there');
     await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkpointer: a process that never closes its store still exits (the worker does not hold it)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'scale-chat-ckpt-exit-'));
+  try {
+    const store = new URL('./store.js', import.meta.url).href;
+    const code = `import { SqliteStore } from ${JSON.stringify(store)};
+      const s = new SqliteStore(${JSON.stringify(path.join(dir, 'chat.db'))});
+      await s.init();
+      await s.createRoom({ id: 'r', kind: 'public', createdBy: null, createdAt: 1 }, []);`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { timeout: 15_000, encoding: 'utf8' });
+    assert.equal(r.signal, null, 'exited by itself, not killed by the timeout');
+    assert.equal(r.status, 0, r.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -33,7 +33,6 @@ export class Checkpointer {
     // The WAL file is reused from its start after each rewind; one that grew past this is cut back then.
     db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
     this.worker = new Worker(new URL('./checkpoint-worker.js', import.meta.url), { workerData: { file: db.name, intervalMs } });
-    this.worker.unref();
     this.worker.on('message', (m: { type: string; log?: number; checkpointed?: number; message?: string }) => {
       if (m.type === 'checkpointed') {
         this.stats.runs++;
@@ -42,6 +41,8 @@ export class Checkpointer {
         if (m.log !== undefined && m.log > 0) this.catchUp(db);
       } else if (m.type === 'error') this.stats.lastError = m.message;
     });
+    // After the listeners (adding one refs the worker again): the checkpointer never keeps a process alive.
+    this.worker.unref();
     // A worker that cannot start (or dies) must not take the server down: the writer then
     // checkpoints by itself again, on the event loop, as SQLite does by default.
     this.worker.on('error', (err) => {
