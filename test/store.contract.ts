@@ -159,6 +159,18 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         await assert.rejects(store.createUser(user('same', 'grace', false)));
         assert.equal((await store.getUser('same'))!.name, 'frank');
       });
+
+      it('users created at once (a burst of handshakes): a conflict refuses only its own user', async () => {
+        await store.createUser(user('a0', 'Heidi', true));
+        const burst = [user('b1', 'ivan', false), user('b2', 'HEIDI', true), user('b3', 'judy', true), user('b4', 'ivan', false)];
+        const results = await Promise.allSettled(burst.map((u) => store.createUser(u)));
+        assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+        const refused = results[1] as PromiseRejectedResult;
+        assert.ok(refused.reason instanceof StoreConflictError, `expected StoreConflictError, got ${String(refused.reason)}`);
+        for (const id of ['b1', 'b3', 'b4']) assert.equal((await store.getUser(id))!.id, id, `${id} is stored`);
+        assert.equal(await store.getUser('b2'), null);
+        assert.equal((await store.findAccount('heidi'))!.id, 'a0');
+      });
     });
 
     describe('rooms', () => {

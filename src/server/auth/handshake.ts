@@ -53,29 +53,31 @@ export class Authenticator {
    * `names.release(user.nameKey, user.id)` when the connection closes.
    */
   async authenticate(auth: Auth, ip: string): Promise<HandshakeResult> {
+    if (auth.kind === 'token') return this.token(auth.token);
     // A banned name is refused before anything else (no user row, no password check, no name taken).
-    if (auth.kind !== 'token' && (await this.isBanned(nameKey(auth.name)))) return fail('banned', 'this name is banned');
+    // The key is computed once here (the confusable skeleton is not free) and handed down.
+    const key = nameKey(auth.name);
+    if (await this.isBanned(key)) return fail('banned', 'this name is banned');
     switch (auth.kind) {
       case 'guest':
-        return this.guest(auth.name, ip);
+        return this.guest(auth.name, key, ip);
       case 'register':
-        return this.register(auth.name, auth.password, ip);
+        return this.register(auth.name, key, auth.password, ip);
       case 'login':
-        return this.login(auth.name, auth.password, ip);
-      case 'token':
-        return this.token(auth.token);
+        return this.login(key, auth.password, ip);
     }
   }
 
-  private checkName(raw: string): { name: string; key: string } | HandshakeResult {
+  /** `key` is nameKey(raw). */
+  private checkName(raw: string, key: string): { name: string; key: string } | HandshakeResult {
     if (!isValidName(raw)) {
       return fail('name_invalid', 'names are 2-24 letters, digits, "_", "-" or ".", starting with a letter or digit');
     }
-    return { name: normalizeName(raw), key: nameKey(raw) };
+    return { name: normalizeName(raw), key };
   }
 
-  private async guest(raw: string, ip: string): Promise<HandshakeResult> {
-    const n = this.checkName(raw);
+  private async guest(raw: string, key: string, ip: string): Promise<HandshakeResult> {
+    const n = this.checkName(raw, key);
     if ('ok' in n) return n;
     // Every guest hello makes a new user (a stored row): new identities per address are limited.
     const wait = await this.limits.take('guest', ip);
@@ -96,8 +98,8 @@ export class Authenticator {
     }
   }
 
-  private async register(raw: string, password: string, ip: string): Promise<HandshakeResult> {
-    const n = this.checkName(raw);
+  private async register(raw: string, key: string, password: string, ip: string): Promise<HandshakeResult> {
+    const n = this.checkName(raw, key);
     if ('ok' in n) return n;
     if (!isValidPassword(password)) return fail('password_invalid', 'passwords are 8-256 characters');
     const wait = await this.limits.take('register', ip);
@@ -115,8 +117,8 @@ export class Authenticator {
     }
   }
 
-  private async login(raw: string, password: string, ip: string): Promise<HandshakeResult> {
-    const key = nameKey(raw);
+  /** `key`: the name key of the name given. */
+  private async login(key: string, password: string, ip: string): Promise<HandshakeResult> {
     // Counted as a failure from here until the password proves right (concurrent attempts cannot all
     // slip past the check before the first failure is counted).
     const gate = await this.throttle.begin(key, ip);

@@ -29,7 +29,8 @@ export class Conn implements HubConn {
   readonly bucket: TokenBucket;
   /** Times of recent rate-limited frames (flood detection). */
   limitedAt: number[] = [];
-  private readonly held = new Map<string, Held>();
+  /** Rooms being replayed (created on the first hold: most connections never need it). */
+  private held: Map<string, Held> | null = null;
 
   constructor(
     /** Cluster-unique connection id (node id + counter): used in logs and `excludeConn`. */
@@ -90,20 +91,22 @@ export class Conn implements HubConn {
 
   /** Delivers a room event, or holds it while that room is being replayed. */
   deliver(room: string, data: Buffer, seq: number | undefined): void {
-    const h = this.held.get(room);
+    const h = this.held?.get(room);
     if (h && seq !== undefined) h.events.push({ seq, data });
     else this.outbox.push(data);
   }
 
   hold(room: string): void {
+    this.held ??= new Map();
     if (!this.held.has(room)) this.held.set(room, { events: [] });
   }
 
   /** Stops holding `room`, delivering held events with seq > `afterSeq` in order. */
   release(room: string, afterSeq: number): void {
-    const h = this.held.get(room);
+    const h = this.held?.get(room);
     if (!h) return;
-    this.held.delete(room);
+    this.held!.delete(room);
+    if (this.held!.size === 0) this.held = null;
     for (const e of h.events) if (e.seq > afterSeq) this.outbox.push(e.data);
   }
 

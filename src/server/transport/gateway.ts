@@ -67,6 +67,14 @@ const PRESSURE_BACKLOG_BYTES = 64 * 1024;
 /** How often the unsent bytes of all connections are summed. */
 const PRESSURE_SAMPLE_MS = 250;
 
+/**
+ * The upgrading socket's error listener, for the connection's whole life: a module function, not a
+ * closure, so it does not keep the upgrade request (its headers) alive with it.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 export class Gateway {
   readonly wss: WebSocketServer;
   private readonly conns = new Map<Conn, ConnState>();
@@ -125,7 +133,7 @@ export class Gateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // Node detaches its own error listener from an upgrading socket: without one, a peer resetting the
     // connection while it is refused would be an uncaught 'error' (process exit).
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     const reject = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
     };
@@ -341,6 +349,7 @@ export class Gateway {
       return this.closeWith(conn, CloseCode.tooManyConnections, ErrorCode.too_many_connections);
     }
     clearTimeout(state.handshakeTimer);
+    state.handshakeTimer = undefined; // the Timeout object is freed, not kept for the connection's life
     count(this.perUser, u.id, +1);
     conn.user = { id: u.id, name: u.name, nameKey: u.nameKey, account: u.account };
     conn.presence = hello.presence ?? true;

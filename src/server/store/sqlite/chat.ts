@@ -2,7 +2,8 @@
  * The SQLite database and the chat half of the embedded store (better-sqlite3); ./store.ts adds
  * administration. better-sqlite3 is synchronous: every method does its work synchronously and returns a
  * settled Promise, so one process is the only writer and a whole `append` batch is one short write
- * transaction (group commit). WAL mode lets readers run beside the writer.
+ * transaction (group commit); `createUser` alone waits for the end of the event-loop turn, to commit the
+ * users of a burst of handshakes together. WAL mode lets readers run beside the writer.
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -150,6 +151,9 @@ export abstract class SqliteChatStore implements ChatStore {
   private readonly appendTx: Database.Transaction<(batch: NewMessage[]) => AppendResult[]>;
   private readonly deleteGuestsTx: Database.Transaction<(uids: string[]) => number>;
   private readonly createRoomTx: Database.Transaction<(room: Omit<RoomRow, 'read_only'>, members: string[]) => boolean>;
+  private readonly insertUsersTx: Database.Transaction<(users: UserRecord[]) => (StoreConflictError | null)[]>;
+  /** Users waiting for this turn's group commit (createUser). */
+  private userBatch: { user: UserRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
   /**
    * `file`: a path or `:memory:`. The database holds password hashes and the token secret: a missing
@@ -172,6 +176,7 @@ export abstract class SqliteChatStore implements ChatStore {
     if (!memory && opts.checkpointer !== false) this.checkpointer = new Checkpointer(this.db);
 
     this.appendTx = this.db.transaction((batch: NewMessage[]) => this.appendInTx(batch));
+    this.insertUsersTx = this.db.transaction((users: UserRecord[]) => users.map((u) => this.insertUser(u)));
     this.deleteGuestsTx = this.db.transaction((uids: string[]) => {
       const s = this.s;
       let n = 0;
@@ -213,6 +218,7 @@ export abstract class SqliteChatStore implements ChatStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.commitUsers();
     this.closed = true;
     this.st = null;
     await this.checkpointer?.close();
@@ -221,7 +227,40 @@ export abstract class SqliteChatStore implements ChatStore {
 
   // ---- users ----
 
-  async createUser(user: UserRecord): Promise<void> {
+  /**
+   * Inserts a user. Users created in one event-loop turn (a burst of guest handshakes) are committed
+   * together, one write transaction at the turn's end (setImmediate), instead of one commit each; each
+   * promise settles once that transaction committed (so a welcome is never sent for a row not yet
+   * stored), and a conflict refuses only its own row (a failed INSERT rolls back only itself).
+   */
+  createUser(user: UserRecord): Promise<void> {
+    try {
+      this.check();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return new Promise<void>((resolve, reject) => {
+      if (this.userBatch.push({ user, resolve, reject }) === 1) setImmediate(this.commitUsers);
+    });
+  }
+
+  /** Commits the users queued by createUser (also run by close: queued users are stored, not dropped). */
+  private readonly commitUsers = (): void => {
+    const batch = this.userBatch;
+    if (!batch.length) return;
+    this.userBatch = [];
+    let results: (StoreConflictError | null)[];
+    try {
+      results = this.insertUsersTx(batch.map((b) => b.user));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    batch.forEach((b, i) => (results[i] ? b.reject(results[i]) : b.resolve()));
+  };
+
+  /** One INSERT inside the batch transaction: a constraint violation is that row's conflict, anything else aborts the batch. */
+  private insertUser(user: UserRecord): StoreConflictError | null {
     try {
       this.s.insertUser.run({
         id: user.id,
@@ -231,10 +270,11 @@ export abstract class SqliteChatStore implements ChatStore {
         password_hash: user.passwordHash,
         created_at: user.createdAt,
       });
+      return null;
     } catch (err) {
       if (err instanceof Database.SqliteError && err.code.startsWith('SQLITE_CONSTRAINT')) {
         const byName = /name_key/.test(err.message);
-        throw new StoreConflictError(
+        return new StoreConflictError(
           byName ? `an account named "${user.nameKey}" exists` : `a user with id "${user.id}" exists`,
         );
       }
