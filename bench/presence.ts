@@ -14,7 +14,8 @@
  *    diff goes to every member.
  * A fresh server (pinned to core 0, abuse limits lifted for loopback) gets N guests online with presence on
  * (as the web UI), from generator child processes (bench/presence-gen.ts, <= 9,000 sockets each, local
- * addresses 127.0.0.2.., pinned to core 1), then `--churn` joins+leaves per second (half joins, half
+ * addresses 127.0.0.2.., pinned to core 1, each connecting 300/s: faster, a burst of guest handshakes
+ * outruns the server and some time out), then `--churn` joins+leaves per second (half joins, half
  * leaves: N stays constant) from one more child. After 3 s of churn, for `--duration` s: payload bytes and
  * frames received per second by one idle client in 50 (each counts what it receives), and the server's
  * CPU (/proc/<pid>/stat). Target (issue 12): <= 2 KB/s per client, flat in room size.
@@ -96,7 +97,7 @@ async function measure(online: number, mode: Mode, run: number): Promise<Point> 
     const procs = Math.ceil(idleN / PER_PROC);
     for (let k = 0; k < procs; k++) {
       const n = Math.min(PER_PROC, idleN - k * PER_PROC);
-      gens.push(gen(['--role', 'idle', '--url', server.url, '--clients', String(n), '--source', `127.0.0.${2 + k}`, '--max-seconds', String(duration + 300)], `i${run}${mode[0]}${k}`));
+      gens.push(gen(['--role', 'idle', '--url', server.url, '--clients', String(n), '--connect-rate', '300', '--source', `127.0.0.${2 + k}`, '--max-seconds', String(duration + 300)], `i${run}${mode[0]}${k}`));
     }
     const welcomed = (await Promise.all(gens.map((g) => g.ready))).reduce((a, r) => a + r.welcomed, 0);
     if (welcomed < idleN) throw new Error(`only ${welcomed} of ${idleN} idle clients were welcomed`);
