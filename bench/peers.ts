@@ -55,7 +55,8 @@ import { fileURLToPath } from 'node:url';
 import { renderCompare } from '../src/loadtest/report/index.js';
 import { benchArgs } from './cli-args.js';
 import { writeSection } from './lib/doc.js';
-import { inGroup, openCpuCgroup, type CpuCgroup, type CpuStat } from './peers/cpu-quota.js';
+import type { CpuCgroup, CpuStat } from './peers/cpu-quota.js';
+import { benchCgroup, dropTemp, quotaUnavailable, sleep, startServer as startLabServer, stop, track } from './lib/lab.js';
 import { seedChart } from './peers/seed-chart.js';
 import { renderDoc, type SeedExperiment, type SweepMeta } from './peers/sweep-doc.js';
 import { bestTable, failures, kneeBracket, TARGETS, type Point, type PointSummary, type Target } from './peers/sweep-report.js';
@@ -109,83 +110,21 @@ const quotaArg = flag('cpu-quota');
 const wantQuotas = quotaArg === 'off' ? [] : (quotaArg ?? (seedMode ? '0.25' : '0.25,0.5')).split(',').map((x) => Number(x.trim()));
 if (wantQuotas.some((q) => !(q >= 0.01 && q <= cpus().length))) usage(`--cpu-quota: comma-separated CPU shares (e.g. 0.25,0.5) in 0.01..${cpus().length}, or off`);
 
-// ---------- children and the cgroup ----------
-const children = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
+// ---------- children and the cgroup: bench/lib/lab.ts (killed and removed on exit, errors and signals) ----------
 let cgroup: CpuCgroup | null = null;
-function cleanup(): void {
-  for (const c of children) c.kill('SIGKILL');
-  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-  if (cgroup) {
-    const g = cgroup;
-    cgroup = null;
-    // The killed servers leave the group as they exit: remove() retries until it is empty.
-    if (!g.remove(5000)) console.error(`bench:peers: could not remove ${g.dir} (processes still in it: ${g.pids().join(' ') || 'none'}); remove it with rmdir`);
-  }
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, () => process.exit(130));
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function waitExit(c: ChildProcess, ms: number): Promise<boolean> {
-  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(false), ms);
-    c.once('exit', () => {
-      clearTimeout(t);
-      resolve(true);
-    });
-  });
-}
-
-async function stop(c: ChildProcess): Promise<void> {
-  c.kill('SIGTERM');
-  if (!(await waitExit(c, 10_000))) {
-    c.kill('SIGKILL');
-    await waitExit(c, 2000);
-  }
-  children.delete(c);
-}
 
 interface Server {
   proc: ChildProcess;
   url: string;
   stderr: string[];
+  dataDir?: string;
 }
 
+/** A target's server on core 0, under `quota` of a core (the run's cgroup) or without one (pinned mode). */
 async function startServer(target: Target, quota: number | null): Promise<Server> {
-  let args: string[];
-  if (target === 'scale-chat') {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'scale-chat-peers-data-'));
-    tempDirs.add(dataDir);
-    args = [MAIN, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--log-level', 'info', '--rate-per-sec', '1000', '--rate-burst', '2000', '--max-connections', '19000', '--max-connections-per-address', '0', '--guests-per-minute', '0'];
-  } else {
-    args = [path.join(here, 'peers', target === 'ws-naive' ? 'ws-naive-server.js' : 'socketio.js'), '--port', '0', '--host', '127.0.0.1'];
-  }
-  const argv = ['taskset', '-c', '0', process.execPath, ...args];
   if (quota !== null && !cgroup) throw new Error('a quota without a cgroup');
-  if (quota !== null) cgroup!.setQuota(quota);
-  const cmd = quota !== null ? inGroup(cgroup!, argv) : { cmd: argv[0], args: argv.slice(1) };
-  const proc = spawn(cmd.cmd, cmd.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(proc);
-  const stderr: string[] = [];
-  createInterface({ input: proc.stderr! }).on('line', (l) => stderr.length < 20 && stderr.push(l.slice(0, 300)));
-  const port = await new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`${target}: no "listening" line within 15 s`)), 15_000);
-    proc.once('exit', (code) => reject(new Error(`${target} exited (${code}) before listening: ${stderr.join(' | ')}`)));
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      const m = /"msg":"[^"]*listening"/.test(line) ? /"port":(\d+)/.exec(line) : null;
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-  });
-  proc.removeAllListeners('exit');
-  if (quota !== null && !cgroup!.pids().includes(proc.pid ?? -1)) throw new Error(`${target}: the server (pid ${proc.pid}) is not in ${cgroup!.dir}`);
-  const pathPart = target === 'socketio' ? '' : '/ws';
-  return { proc, url: `ws://127.0.0.1:${port}${pathPart}`, stderr };
+  const s = await startLabServer(target, { quota });
+  return { proc: s.proc, url: s.url, stderr: s.stderr, dataDir: s.dataDir };
 }
 
 // ---------- other processes' CPU ----------
@@ -230,7 +169,7 @@ function loadtest(target: Target, url: string, clients: number, dir: string, gen
   ];
   return new Promise((resolve, reject) => {
     const child = pinned ? spawn('taskset', ['-c', '1', process.execPath, ...lt], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(process.execPath, lt, { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
+    track(child);
     let out = '';
     child.stdout.on('data', (d) => (out = (out + d).slice(-4000)));
     child.stderr.on('data', (d) => (out = (out + d).slice(-4000)));
@@ -238,7 +177,6 @@ function loadtest(target: Target, url: string, clients: number, dir: string, gen
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(killer);
-      children.delete(child);
       resolve({ code, pid: child.pid ?? -1, tail: out });
     });
   });
@@ -275,9 +213,10 @@ async function runPoint(target: Target, clients: number, attempt: number, mode: 
   } catch (err) {
     point.error = (err as Error).message;
   } finally {
-    if (server) await stop(server.proc);
-    for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
-    tempDirs.clear();
+    if (server) {
+      await stop(server.proc);
+      if (server.dataDir) dropTemp(server.dataDir);
+    }
   }
   const f = failures(point);
   const s = point.summary;
@@ -310,13 +249,13 @@ function socketIoVersion(): string {
 // ---------- the sweep ----------
 function openQuotaMode(): { quotas: (number | null)[]; genProcs: number; cgroupVersion?: 1 | 2; fallback?: string } {
   if (wantQuotas.length === 0) return { quotas: [null], genProcs: 1 };
-  const r = openCpuCgroup();
-  if ('why' in r) {
-    const why = `no CPU cgroup could be made (${r.why}): falling back to pinned mode, without a quota (server on core 0, one generator process on core 1)`;
+  const g = benchCgroup();
+  if (!g) {
+    const why = `no CPU cgroup could be made (${quotaUnavailable()}): falling back to pinned mode, without a quota (server on core 0, one generator process on core 1)`;
     console.error(`bench:peers: ${why}`);
     return { quotas: [null], genProcs: 1, fallback: why };
   }
-  cgroup = r.group;
+  cgroup = g;
   console.log(`bench:peers: servers run in ${cgroup.dir} (cgroup v${cgroup.version}) with CPU quotas ${wantQuotas.join(', ')}, pinned to core 0; the generator is unpinned`);
   return { quotas: wantQuotas, genProcs: numFlag('gen-procs', 2, 1, 16, true), cgroupVersion: cgroup.version };
 }
