@@ -11,6 +11,7 @@
  * Exits when stdin closes (the parent is gone) and after a hard time limit (`--max-seconds`).
  */
 import WebSocket from 'ws';
+import { decodeServerFrame } from '../src/protocol/codec.js';
 import { benchArgs } from './cli-args.js';
 
 const flags = benchArgs(import.meta.url, ['role', 'url', 'clients', 'source', 'connect-rate', 'sample-every', 'label', 'churn', 'pool', 'max-seconds']);
@@ -43,12 +44,13 @@ function guest(name: string, onData?: (bytes: number) => void): Promise<WebSocke
     ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', v: 1, auth: { kind: 'guest', name }, presence: true })));
     ws.on('message', (data: Buffer) => {
       if (welcomed) return onData?.(data.length);
-      const head = data.subarray(0, 80).toString(); // room for a `batch` frame whose first event is the welcome
-      if (head.includes('"welcome"')) {
+      // Until the welcome, frames are decoded by the protocol's own decoder (a `batch` may open with it).
+      const first = decodeServerFrame(data.toString())[0];
+      if (first?.type === 'welcome') {
         welcomed = true;
         done(ws);
         onData?.(0);
-      } else if (head.includes('"error"')) done(null);
+      } else if (first?.type === 'error') done(null);
     });
     ws.on('error', () => done(null));
     ws.on('close', () => done(null));

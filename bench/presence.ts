@@ -19,7 +19,7 @@
  * leaves: N stays constant) from one more child. After 3 s of churn, for `--duration` s: payload bytes and
  * frames received per second by one idle client in 50 (each counts what it receives), and the server's
  * CPU (/proc/<pid>/stat). Target (issue 12): <= 2 KB/s per client, flat in room size.
- * `--quick`: --online 1000,300 --duration 8 --runs 1.
+ * `--quick`: --online 1000,300 --duration 8 --runs 1; prints only (writes no result and no docs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -157,6 +157,10 @@ async function main(): Promise<void> {
   const countsMin = Math.min(...sizes.map((n) => med(n, 'counts', (p) => p.bps.p50)));
   const met = countsMax <= TARGET_BPS;
   const flat = countsMax <= Math.max(countsMin * 1.5, countsMin + 100);
+  if (quick) {
+    console.log(`--quick: ${met ? 'met' : 'not met'}, ${flat ? 'flat' : 'not flat'} in room size; nothing written (as the other benchmarks' quick runs)`);
+    return;
+  }
   const file = writeResult('presence', { started, sizes, churn, duration, runs, largeRoom, points });
   const rows = points.map(
     (p) =>

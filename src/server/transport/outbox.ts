@@ -138,8 +138,7 @@ export class FlushScheduler {
     this.scheduled = false;
     const list = this.dirty;
     this.dirty = [];
-    const now = performance.now();
-    for (const o of list) o.flush(this.maxBytes, now);
+    this.flushAll(list);
     if (this.after.length) {
       const after = this.after;
       this.after = [];
@@ -153,10 +152,15 @@ export class FlushScheduler {
     this.deferTimer = null;
     const list = this.deferred;
     this.deferred = [];
-    const now = performance.now();
-    for (const o of list) o.flush(this.maxBytes, now);
+    this.flushAll(list);
     const after = this.afterDeferred;
     this.afterDeferred = [];
     for (const f of after) f();
   };
+
+  /** Writes each outbox of `list` (one clock reading for the pacer's reference). */
+  private flushAll(list: readonly Outbox[]): void {
+    const now = performance.now();
+    for (const o of list) o.flush(this.maxBytes, now);
+  }
 }
