@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import { ADMIN_PREFIX, bannedCheck, createAdmin, ReadOnlyRooms } from './admin/index.js';
 import { createHandlers } from './hub/handlers.js';
 import { createLimiterStore, Limits } from './limits/limits.js';
+import type { LimiterStore } from './limits/store.js';
 import { Hub } from './hub/hub.js';
 import { MessagePipeline } from './hub/messages.js';
 import { PresenceCoalescer } from './hub/presence.js';
@@ -44,6 +45,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Collect default process metrics (off in tests that build many apps in one process). */
   processMetrics?: boolean;
+  /** Counters of the login throttle and abuse limits; default from config: Redis when redisUrl is set, else this process's memory. */
+  limiterStore?: LimiterStore;
 }
 
 export interface App {
@@ -130,7 +133,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const scheduler = new FlushScheduler(config.maxOutboxBytes, pacer);
   const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
   // Login throttles and abuse limits: counters in Redis (cluster-wide) when configured, else in memory.
-  const limiterStore = createLimiterStore(config, nodeId, log);
+  const limiterStore = opts.limiterStore ?? createLimiterStore(config, nodeId, log);
   await limiterStore.start();
   const limits = new Limits(limiterStore, config);
   const handlers = createHandlers(hub, pipeline, cluster, config, limits, presenceFanout);
