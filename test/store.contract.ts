@@ -310,8 +310,11 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         assert.equal(r1.lastRead, 0);
         assert.equal(r1.members, 1);
 
+        assert.deepEqual((await store.listUserRoomIds('u1')).sort(), [GLOBAL_ROOM, 'r1', 'r2'].sort(), 'listUserRoomIds: the same rooms');
         await store.removeMember('r2', 'u1');
         assert.deepEqual((await store.listUserRooms('u1')).map((r) => r.id).sort(), [GLOBAL_ROOM, 'r1'].sort());
+        assert.deepEqual((await store.listUserRoomIds('u1')).sort(), [GLOBAL_ROOM, 'r1'].sort(), 'listUserRoomIds after leaving');
+        assert.deepEqual(await store.listUserRoomIds('someone-unknown'), [GLOBAL_ROOM], 'only general for a stranger');
       });
 
       it('listUserRooms: DM rooms carry the peer', async () => {

@@ -79,6 +79,9 @@ class FakeStore {
       .filter(([, r]) => r.members.has(uid))
       .map(([id, r]) => ({ id, kind: 'public', createdBy: null, createdAt: 0, lastSeq: r.messages.length, lastRead: 0, members: r.members.size }));
   }
+  async listUserRoomIds(uid: string): Promise<string[]> {
+    return (await this.listUserRooms(uid)).map((r) => r.id);
+  }
   async history(room: string, q: { after?: number; limit: number }): Promise<StoredMessage[]> {
     const list = this.rooms.get(room)!.messages.filter((m) => m.seq > (q.after ?? 0)).slice(0, q.limit);
     this.duringHistory?.();

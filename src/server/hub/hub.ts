@@ -101,7 +101,7 @@ export class Hub {
    */
   async enter(conn: HubConn, rooms: readonly string[] | 'all', opts: EnterOptions): Promise<UserRoom[]> {
     const uid = conn.user!.id;
-    const ids = rooms === 'all' ? (await this.store.listUserRooms(uid)).map((r) => r.id) : rooms;
+    const ids = rooms === 'all' ? await this.store.listUserRoomIds(uid) : rooms;
     for (const id of ids) conn.hold(id);
     if (rooms === 'all') this.attach(conn, ids);
     else for (const id of ids) this.addToRoom(conn, id);

@@ -144,6 +144,8 @@ export interface ChatStore {
   listMembers(room: string, limit: number): Promise<{ members: UserRef[]; total: number }>;
   /** Rooms the user is a member of, `general` always included. */
   listUserRooms(uid: string): Promise<UserRoom[]>;
+  /** The ids of `listUserRooms` (in no particular order), without reading the rooms: for a sign-in's first, cheap look. */
+  listUserRoomIds(uid: string): Promise<string[]>;
 
   // ---- messages and read markers ----
 

@@ -269,6 +269,14 @@ export abstract class PostgresChatStore implements ChatStore {
     return { members: rows.map((r) => ({ id: r.id, name: r.name })), total: n };
   }
 
+  async listUserRoomIds(uid: string): Promise<string[]> {
+    const rows = await this.q<{ id: string }>(
+      'SELECT id FROM rooms WHERE id = $2 UNION ALL SELECT room AS id FROM members WHERE uid = $1 AND room <> $2',
+      [uid, GLOBAL_ROOM],
+    );
+    return rows.map((r) => r.id);
+  }
+
   async listUserRooms(uid: string): Promise<UserRoom[]> {
     // general first (implicit membership), then the user's rooms, most recently active first; one round trip.
     const rows = await this.q<RoomRow & { last_read: number; members: number; peer_id: string | null; peer_name: string | null; general: boolean }>(

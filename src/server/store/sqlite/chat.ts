@@ -14,7 +14,7 @@ import { isConflict, type Original } from '../idempotency.js';
 import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, type MessageRow, type RoomRow, type UserRow } from '../rows.js';
 import type { AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { migrateSqlite } from './migrations.js';
 import { preparePrivateFile } from './private-file.js';
 import { rekeySqlite } from './rekey.js';
@@ -83,6 +83,9 @@ function prepareAll(db: Database.Database) {
          FROM members m LEFT JOIN users u ON u.id = m.uid
         WHERE m.room = ? AND m.uid <> ? ORDER BY m.joined_at ASC LIMIT 1`,
     ),
+    userRoomIds: db.prepare<[string, string, string], { id: string }>(
+      'SELECT id FROM rooms WHERE id = ? UNION ALL SELECT room AS id FROM members WHERE uid = ? AND room <> ?',
+    ),
     userName: db.prepare<[string], { name: string }>('SELECT name FROM users WHERE id = ?'),
     readMarker: db.prepare<[string, string], { seq: number }>('SELECT seq FROM read_markers WHERE uid = ? AND room = ?'),
 
@@ -137,8 +140,8 @@ type Statements = ReturnType<typeof prepareAll>;
 export interface SqliteStoreOptions {
   /** Where warnings about the data's file permissions go. */
   log?: Pick<Logger, 'warn'>;
-  /** WAL checkpoints in a worker thread (./checkpointer.ts) instead of inside commits; default true for a file. */
-  checkpointer?: boolean;
+  /** WAL checkpoints in a worker thread (./checkpointer.ts) instead of inside commits; default true for a file (options: its timings). */
+  checkpointer?: boolean | CheckpointerOptions;
 }
 
 /** The chat half; construct the whole store, SqliteStore (./store.ts). */
@@ -173,7 +176,7 @@ export abstract class SqliteChatStore implements ChatStore {
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('temp_store = MEMORY');
-    if (!memory && opts.checkpointer !== false) this.checkpointer = new Checkpointer(this.db);
+    if (!memory && opts.checkpointer !== false) this.checkpointer = new Checkpointer(this.db, opts.checkpointer === true ? {} : opts.checkpointer);
 
     this.appendTx = this.db.transaction((batch: NewMessage[]) => this.appendInTx(batch));
     this.insertUsersTx = this.db.transaction((users: UserRecord[]) => users.map((u) => this.insertUser(u)));
@@ -363,6 +366,10 @@ export abstract class SqliteChatStore implements ChatStore {
       out.push(room);
     }
     return out;
+  }
+
+  async listUserRoomIds(uid: string): Promise<string[]> {
+    return this.s.userRoomIds.all(GLOBAL_ROOM, uid, GLOBAL_ROOM).map((r) => r.id);
   }
 
   /** The other member of a DM; when they left (or it is a DM with oneself), derived from the room id. */

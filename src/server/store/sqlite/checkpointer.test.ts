@@ -11,24 +11,33 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SqliteStore } from './store.js';
 
-test('checkpointer: steady commits keep a small WAL; close leaves everything in the database file', async () => {
+/** Appends for `ms` in small bursts; returns the messages written and the largest WAL seen. */
+async function steadyWrites(store: SqliteStore, file: string, ms: number): Promise<{ n: number; maxWal: number }> {
+  await store.createRoom({ id: 'r', kind: 'public', createdBy: null, createdAt: 1 }, []);
+  await store.createUser({ id: 'u1', name: 'u', nameKey: 'u', account: false, passwordHash: null, createdAt: 1 });
+  let n = 0;
+  let maxWal = 0;
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    for (let k = 0; k < 20; k++, n++) await store.append([{ room: 'r', id: `m${n}`, uid: 'u1', user: 'u', text: 'x'.repeat(200), ts: n }]);
+    maxWal = Math.max(maxWal, statSync(`${file}-wal`).size);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return { n, maxWal };
+}
+
+const statsOf = (store: SqliteStore) => (store as unknown as { checkpointer: { stats: { runs: number; catchUps: number } } }).checkpointer.stats;
+
+test('checkpointer: steady commits keep the WAL near rewindFrames; close leaves everything in the database file', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'scale-chat-ckpt-'));
   const file = path.join(dir, 'chat.db');
   try {
-    const store = new SqliteStore(file);
+    const store = new SqliteStore(file, { checkpointer: { rewindFrames: 200 } });
     await store.init();
-    await store.createRoom({ id: 'r', kind: 'public', createdBy: null, createdAt: 1 }, []);
-    await store.createUser({ id: 'u1', name: 'u', nameKey: 'u', account: false, passwordHash: null, createdAt: 1 });
-    const stats = (store as unknown as { checkpointer: { stats: { runs: number } } }).checkpointer.stats;
-    let n = 0;
-    let maxWal = 0;
-    const until = Date.now() + 2600;
-    while (Date.now() < until) {
-      for (let k = 0; k < 20; k++, n++) await store.append([{ room: 'r', id: `m${n}`, uid: 'u1', user: 'u', text: 'x'.repeat(200), ts: n }]);
-      maxWal = Math.max(maxWal, statSync(`${file}-wal`).size);
-      await new Promise((r) => setTimeout(r, 2));
-    }
+    const { n, maxWal } = await steadyWrites(store, file, 2600);
+    const stats = statsOf(store);
     assert.ok(stats.runs >= 2, `the worker checkpointed (${stats.runs} times)`);
+    assert.ok(stats.catchUps >= 1, `the writer rewound the WAL (${stats.catchUps} times)`);
     // One commit writes a few 4 KiB pages: without rewinds the WAL would hold every one of them.
     const unbounded = n * 3 * 4096;
     assert.ok(maxWal < unbounded / 3, `WAL stayed at ${maxWal} bytes for ${n} commits (${unbounded} without rewinding)`);
@@ -39,6 +48,22 @@ test('checkpointer: steady commits keep a small WAL; close leaves everything in 
     const last = await again.history('r', { limit: 1 });
     assert.equal(last[0].seq, n, 'every message is there');
     await again.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('checkpointer: the writer catches up at most every rewindMaxMs when the WAL stays small, not after every worker checkpoint', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'scale-chat-ckpt-time-'));
+  const file = path.join(dir, 'chat.db');
+  try {
+    const store = new SqliteStore(file, { checkpointer: { intervalMs: 100, rewindMaxMs: 700, rewindFrames: 1e9 } });
+    await store.init();
+    await steadyWrites(store, file, 2400);
+    const { runs, catchUps } = statsOf(store);
+    assert.ok(runs >= 10, `the worker checkpointed every 100 ms (${runs} times)`);
+    assert.ok(catchUps >= 1 && catchUps <= 4, `${catchUps} catch-ups in 2.4 s at most every 700 ms (worker: ${runs})`);
+    await store.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
