@@ -163,6 +163,21 @@ describe('heartbeat', () => {
       await srv.cleanup();
     }
   });
+
+  it('spreads its pings over the interval instead of pinging every connection at once', async () => {
+    const srv = await startServer({ heartbeatMs: 1000 });
+    try {
+      const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => RawClient.guest(srv.url, `spread${i}`)));
+      const t0 = performance.now();
+      const first = await Promise.all(clients.map(async ({ c }) => (await c.next((e) => e.type === 'ping', 5000), performance.now() - t0)));
+      first.sort((a, b) => a - b);
+      // 20 connections over 10 slots of 100 ms: their first pings span most of the second, not one instant.
+      assert.ok(first.at(-1)! - first[0] >= 500, `first pings from ${first[0].toFixed(0)} to ${first.at(-1)!.toFixed(0)} ms`);
+      for (const { c } of clients) c.close();
+    } finally {
+      await srv.cleanup();
+    }
+  });
 });
 
 describe('graceful drain of a real process', () => {

@@ -32,7 +32,8 @@ const HEADER = `# Benchmarks
 Every section below is written by the benchmark named in its title (\`npm run build\` first; each
 script's \`--help\` gives its flags) and says the command, the machine and the date it was run. Do not
 edit a section by hand: run its benchmark again. Raw results of every run are in \`bench/results/\`.
-How the load lab measures is in [loadtest.md](loadtest.md).
+How the load lab measures is in [loadtest.md](loadtest.md); why the missed targets are missed, from
+profiles, is in [performance.md](performance.md) (written by hand).
 `;
 
 function anchor(title: string): string {

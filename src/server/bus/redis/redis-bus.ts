@@ -11,6 +11,11 @@
  * - Redis pub/sub is at-most-once. Room `msg` events go through a RoomSequencer: in seq order, exactly once,
  *   and gaps (a lost publication, a link drop) are filled from the store (`roomLog`). After the subscriber link
  *   comes back, every room is resubscribed and then resynced against the store head.
+ * - While the link is down the node does not wait for it: every `outagePollMs` it reads the head of each
+ *   room it serves from the store and delivers what other nodes committed meanwhile (the same fill as a
+ *   gap), so members on every node keep getting every message, only later (up to that interval), and a
+ *   long Redis outage loses nothing silently. Events on user topics (invitations, a DM opened, kicks)
+ *   have no seq to read back: they wait for the link, then `onRecovered` resyncs memberships.
  * - `ready(topic)` resolves once publications from every node on the topic reach this node (SSUBSCRIBE
  *   acknowledged, and for rooms the store head read): the hub awaits it before reading a room's state from
  *   the store, so nothing committed after that read can be missed.
@@ -42,6 +47,8 @@ export interface RedisBusOptions {
   maxQueued?: number;
   /** Time a missing seq gets to arrive by Redis before it is read from the store. */
   gapWaitMs?: number;
+  /** While the link is down: how often every served room is caught up from the store (ms; 0: never). */
+  outagePollMs?: number;
   /** Counters for metrics. */
   stats?: Partial<RedisBusStats>;
 }
@@ -92,6 +99,11 @@ function decode(payload: string): { origin: string; msg: BusMessage } | null {
 
 const ROOM = 'room:';
 
+/** How often a node whose Redis link is down reads its rooms' heads from the store. */
+export const DEFAULT_OUTAGE_POLL_MS = 500;
+/** A "still unreachable" warning every this many polls (10 s at the default). */
+const OUTAGE_LOG_EVERY = 20;
+
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
   readonly nodeId: string;
@@ -111,6 +123,8 @@ export class RedisBus implements Bus {
   private linkLost = false;
   private recovering: Promise<void> | null = null;
   private queued = 0;
+  /** While the link is down: the store poll (outagePollMs) and when the outage began. */
+  private outage: { timer: NodeJS.Timeout; since: number; polling: boolean; polls: number } | null = null;
 
   constructor(private readonly opts: RedisBusOptions) {
     parseRedisUrl(opts.url); // a bad URL fails at construction, with a clear message
@@ -279,14 +293,43 @@ export class RedisBus implements Bus {
 
   private lost(): void {
     if (!this.started || this.closed) return;
-    if (!this.linkLost) this.opts.log?.warn('bus: redis link lost: will resubscribe and fill gaps from the store');
+    if (!this.linkLost) this.opts.log?.warn('bus: redis link lost: delivering from the store until it is back, then resubscribing');
     this.linkLost = true;
+    const every = this.opts.outagePollMs ?? DEFAULT_OUTAGE_POLL_MS;
+    if (this.outage || !this.opts.roomLog || every <= 0) return;
+    const outage = { timer: setInterval(() => void this.pollStore(), every), since: Date.now(), polling: false, polls: 0 };
+    outage.timer.unref();
+    this.outage = outage;
+  }
+
+  /** The link is down: catch every served room up from the store (what other nodes committed meanwhile). */
+  private async pollStore(): Promise<void> {
+    const o = this.outage;
+    if (!o || o.polling || this.closed) return;
+    o.polling = true;
+    let r = { rooms: 0, failed: 0 };
+    try {
+      r = await this.resyncRooms(true);
+    } finally {
+      o.polling = false;
+    }
+    if (++o.polls % OUTAGE_LOG_EVERY === 0 && this.outage === o) {
+      this.opts.log?.warn({ downForMs: Date.now() - o.since, rooms: r.rooms, storeReadsFailed: r.failed }, 'bus: redis still unreachable (reconnecting): delivering from the store');
+    }
+  }
+
+  private endOutage(): void {
+    if (!this.outage) return;
+    clearInterval(this.outage.timer);
+    this.opts.log?.info({ downForMs: Date.now() - this.outage.since }, 'bus: redis link back');
+    this.outage = null;
   }
 
   /** The link is back: resubscribe everything (single server), then catch every room up from the store. */
   private back(): void {
     if (!this.started || this.closed || !this.linkLost || this.recovering) return;
     this.linkLost = false;
+    this.endOutage();
     this.opts.stats?.onReconnect?.();
     this.recovering = this.recover()
       .catch((err) => this.opts.log?.error({ err }, 'bus: recovery after reconnect failed'))
@@ -312,7 +355,15 @@ export class RedisBus implements Bus {
       await Promise.all(subs);
     }
     // Every room: read the store head and fill what was published while the link was down.
-    const rooms = topics.filter((t) => t.startsWith(ROOM) && this.topics.has(t)).map((t) => t.slice(ROOM.length));
+    const { rooms } = await this.resyncRooms();
+    this.opts.log?.info({ topics: topics.length, rooms }, 'bus: resubscribed and resynced after a redis reconnect');
+    this.onRecovered?.();
+  }
+
+  /** Reads every served room's head from the store and fills up to it; resolves with the rooms and those that failed. */
+  private async resyncRooms(quiet = false): Promise<{ rooms: number; failed: number }> {
+    let failed = 0;
+    const rooms = [...this.topics].filter((t) => t.startsWith(ROOM)).map((t) => t.slice(ROOM.length));
     let i = 0;
     const worker = async () => {
       while (i < rooms.length && !this.closed) {
@@ -325,19 +376,21 @@ export class RedisBus implements Bus {
             await this.sequencer.resync(room);
           }
         } catch (err) {
-          this.opts.log?.warn({ room, err: String(err) }, 'bus: resync of a room failed (clients fill the gap from history)');
+          failed++;
+          if (!quiet) this.opts.log?.warn({ room, err: String(err) }, 'bus: resync of a room failed (clients fill the gap from history)');
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(8, rooms.length) }, worker));
-    this.opts.log?.info({ topics: topics.length, rooms: rooms.length }, 'bus: resubscribed and resynced after a redis reconnect');
-    this.onRecovered?.();
+    return { rooms: rooms.length, failed };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.handler = null;
+    if (this.outage) clearInterval(this.outage.timer);
+    this.outage = null;
     for (const t of this.topics) if (t.startsWith(ROOM)) this.sequencer.close(t.slice(ROOM.length));
     this.topics.clear();
     this.readiness.clear();
