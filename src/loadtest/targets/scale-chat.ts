@@ -6,10 +6,11 @@
  * seq, not a full JSON.parse.
  */
 import WebSocket from 'ws';
-import { ChatClient, ChatError, type MsgEvent, type SessionSnapshot, type WebSocketConstructor } from '../../client/index.js';
+import { ChatClient, type MsgEvent, type SessionSnapshot, type WebSocketConstructor } from '../../client/index.js';
 import { decodeServerFrame } from '../../protocol/codec.js';
 import { FastDecoder, LazyMsg } from '../fastframe.js';
 import type { ClientHooks, ClientSpec, IncomingMsg, LoadClient, TargetAdapter } from './types.js';
+import { joinOrCreate } from '../join-or-create.js';
 
 const ctorCache = new Map<string, WebSocketConstructor>();
 
@@ -103,23 +104,8 @@ class ScaleChatClient implements LoadClient {
     await this.client.connect();
   }
 
-  async joinRoom(room: string): Promise<void> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.client.join(room);
-        return;
-      } catch (err) {
-        if (!(err instanceof ChatError) || err.code !== 'no_such_room') throw err;
-      }
-      try {
-        await this.client.create(room, 'public');
-        return;
-      } catch (err) {
-        // Another member created it first: join it.
-        if (!(err instanceof ChatError) || err.code !== 'room_exists') throw err;
-      }
-    }
-    throw new ChatError('no_such_room', `could not join or create ${room}`);
+  joinRoom(room: string): Promise<void> {
+    return joinOrCreate(this.client, room);
   }
 
   async openDm(peerName: string): Promise<string> {

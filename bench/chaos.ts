@@ -1,0 +1,209 @@
+/**
+ * `npm run chaos` (node dist/bench/chaos.js): a fault lab for the embedded single node. It proves
+ * zero loss under faults at load with a history checker.
+ *
+ *   npx tsc -p . && node dist/bench/chaos.js                        # 300 clients, 100 msg/s, 5 min, every fault
+ *   node dist/bench/chaos.js --clients 100 --duration 60s --seed 7  # a short run (what test/chaos.test.ts does)
+ *   node dist/bench/chaos.js --faults kill9,drop --seed 42 --out /tmp/chaos
+ *
+ * Topology: one `scale-chat serve` child (SQLite on a temp data dir, loopback abuse limits lifted by
+ * bench/lib/lab.ts), pinned to core 0 like the other benches (--server-cpus "" leaves it unpinned).
+ * Workload (bench/lib/chaos-plan.ts): --clients real SDK ChatClients in this process
+ * (bench/lib/chaos-client.ts, over `ws`), each a guest in one room of mixed sizes (3 big rooms of
+ * 15% of the clients, small rooms of 2-8) plus a DM for a fifth of them, sending acked messages at
+ * --rate msgs/s in all (a random client, a random room of its own) for --duration.
+ * Faults (bench/lib/chaos-faults.ts), on a schedule drawn from --seed, one at a time, each kind once
+ * first: kill9 (kill -9 of the server, restart on the same data dir and port), sigstop (SIGSTOP for
+ * --pause-ms, then SIGCONT), drop (10-30% of the client connections destroyed from the client side),
+ * slow (5-15% of the clients stop reading for --slow-ms; past --max-outbox-bytes the server closes
+ * them with 4500). After each, the lab waits until every client is connected again (bounded).
+ * At the end: sends stop, the lab waits for every ack and for every member to catch up (bounded),
+ * stops the server and reads its SQLite file read-only. The checker (bench/lib/chaos-check.ts) then
+ * verifies over every client's recorded history and the store: 1. every acked message is stored
+ * exactly once with its acked seq; 2. every member got every message of its room after its join
+ * point exactly once, in order, no gap; 3. no message whose send failed is stored or delivered;
+ * 4. every client reconnected within --reconnect-bound after each fault, and all are connected at
+ * the end. Exit code 1 on any violation (each printed with a counter-example), 2 on a bad flag.
+ *
+ * Flags: --clients 300  --rate 100 (msgs/s, all clients)  --msg-chars 64 (text length, up to 4000)  --duration 5m (e.g. 60s)  --seed <int> (default: random, printed)
+ *        --faults kill9,sigstop,drop,slow (a subset, or "none")  --fault-count (default: one per 30 s, at least one per kind)
+ *        --pause-ms 5000-20000 (SIGSTOP hold; default 2000-5000 for runs under 5 min)  --slow-ms (the same defaults)
+ *        --reconnect-bound 30s  --server-cpus 0 ("" unpinned)  --serve-args="<more serve flags>" (e.g. --serve-args="--max-outbox-bytes 65536")
+ *        --out <dir> (the JSON result; default a new temp dir, kept)  --help
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { benchArgs } from './cli-args.js';
+import { check } from './lib/chaos-check.js';
+import { ChaosClient } from './lib/chaos-client.js';
+import { inject, waitAllOpen } from './lib/chaos-faults.js';
+import { FAULT_KINDS, type ChaosRecord, type FaultKind, type FaultRecord } from './lib/chaos-history.js';
+import { planFaults, planRooms, rng } from './lib/chaos-plan.js';
+import { summarize, summaryText } from './lib/chaos-report.js';
+import { readStore } from './lib/chaos-store.js';
+import { sleep, startServer, stop, tempDir, type Server } from './lib/lab.js';
+import { FlagReader, usageExit } from './lib/perf-flags.js';
+
+const NAME = 'chaos';
+const a = benchArgs(import.meta.url, ['clients', 'rate', 'msg-chars', 'duration', 'seed', 'faults', 'fault-count', 'pause-ms', 'slow-ms', 'reconnect-bound', 'server-cpus', 'serve-args', 'out']);
+const f = new FlagReader(NAME, a.str);
+const clients = f.int('clients', 300, 2, 5000);
+const rate = f.num('rate', 100, 1, 5000);
+const msgChars = f.int('msg-chars', 64, 0, 4000);
+const durationS = f.seconds('duration', 300, 10, 3600);
+const seed = f.int('seed', Math.floor(Math.random() * 2 ** 31), 0, 2 ** 31);
+const kindsRaw = f.str('faults', FAULT_KINDS.join(','));
+const kinds = kindsRaw === 'none' ? [] : kindsRaw.split(',').map((k) => k.trim());
+for (const k of kinds) if (!(FAULT_KINDS as readonly string[]).includes(k)) usageExit(NAME, `--faults: a subset of ${FAULT_KINDS.join(',')} (or none), got "${k}"`);
+const faultCount = f.int('fault-count', Math.max(kinds.length, Math.round(durationS / 30)), kinds.length ? kinds.length : 0, 1000);
+function range(name: 'pause-ms' | 'slow-ms'): [number, number] {
+  const raw = f.str(name, durationS >= 300 ? '5000-20000' : '2000-5000');
+  const m = /^(\d+)(?:-(\d+))?$/.exec(raw);
+  const lo = m ? Number(m[1]) : NaN;
+  const hi = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(lo >= 100 && hi >= lo && hi <= 120_000)) usageExit(NAME, `--${name}: <min>-<max> ms in 100..120000, got "${raw}"`);
+  return [lo, hi];
+}
+const pauseMs = range('pause-ms');
+const slowMs = range('slow-ms');
+const boundMs = f.seconds('reconnect-bound', 30, 1, 600) * 1000;
+const serverCpus = f.str('server-cpus', cpus().length >= 2 ? '0' : '');
+const serveArgs = (a.str('serve-args') ?? '').split(/\s+/).filter(Boolean);
+const outDir = a.str('out') ? path.resolve(a.str('out')!) : mkdtempSync(path.join(tmpdir(), 'scale-chat-chaos-'));
+const SERVE_ARGS = ['--max-connections', String(clients + 1000), ...serveArgs];
+
+/** Log lines are timed from the start of the load once it started (as the faults in the summary), before that from the start. */
+let t0 = Date.now();
+const log = (msg: string) => console.log(`[chaos ${Date.now() >= t0 ? '+' : ''}${((Date.now() - t0) / 1000).toFixed(1)} s] ${msg}`);
+
+/** Runs `fn` over `items`, at most `width` at a time. */
+async function pool<T>(items: readonly T[], width: number, fn: (x: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+/** A promise that rejects after `ms` (setup steps must not hang the run). */
+function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([p, new Promise<T>((_, rej) => (timer = setTimeout(() => rej(new Error(`${what}: not done within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+async function waitUntil(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await sleep(100);
+  return cond();
+}
+
+async function main(): Promise<number> {
+  const started = new Date();
+  const r = rng(seed);
+  const plan = planRooms(clients, r);
+  const faultPlan = planFaults({ kinds: kinds as FaultKind[], durationMs: durationS * 1000, count: faultCount, pauseMs, slowMs }, r);
+  const sendRng = rng(seed ^ 0x5eed);
+  console.log(
+    `chaos: seed ${seed}, ${clients} clients (${plan.rooms.length} rooms, ${plan.dms.length} DMs), ${rate} msg/s for ${durationS} s, faults ${faultPlan.map((p) => `${p.kind}@${(p.atMs / 1000).toFixed(1)}s`).join(' ') || 'none'}; server cores "${serverCpus}"`,
+  );
+
+  const dataDir = tempDir('scale-chat-chaos-data-');
+  let server: Server = await startServer('scale-chat', { dataDir, cpus: serverCpus, args: SERVE_ARGS });
+  const port = server.port;
+  log(`server pid ${server.pid} on port ${port}, data ${dataDir}`);
+  const ackTimeoutMs = (durationS + 300) * 1000; // no send times out during the run: each ends acked or rejected
+  const cs = Array.from({ length: clients }, (_, i) => new ChaosClient(i, `c${i}`, server.url, ackTimeoutMs, msgChars));
+  try {
+    const setupMs = 60_000 + clients * 50;
+    await bounded(pool(cs, 32, (c) => c.connect()), setupMs, 'connect');
+    await bounded(
+      pool(plan.rooms, 8, async (room) => {
+        await cs[room.members[0]].enter(room.id); // the first creates it
+        await pool(room.members.slice(1), 16, (i) => cs[i].enter(room.id));
+      }),
+      setupMs,
+      'join',
+    );
+    await bounded(
+      pool(plan.dms, 8, async ([x, y]) => {
+        const id = await cs[x].dm(cs[y].name);
+        if (!(await waitUntil(() => id in cs[y].h.joins, 10_000))) throw new Error(`${cs[y].name} was never told of DM ${id}`);
+      }),
+      setupMs,
+      'dm',
+    );
+    log(`setup done: ${cs.filter((c) => c.open).length}/${clients} connected, ${cs.reduce((n, c) => n + c.rooms.length, 0)} memberships`);
+
+    // Steady sends: `rate` per second in all, from a random client into a random room of its own.
+    const startAt = Date.now();
+    t0 = startAt;
+    const endLoad = startAt + durationS * 1000;
+    let sent = 0;
+    const sender = setInterval(() => {
+      const due = Math.floor(((Math.min(Date.now(), endLoad) - startAt) / 1000) * rate);
+      for (; sent < due; sent++) {
+        const c = cs[Math.floor(sendRng() * cs.length)];
+        const rooms = c.rooms;
+        if (rooms.length) void c.send(rooms[Math.floor(sendRng() * rooms.length)]);
+      }
+    }, 20);
+
+    const faults: FaultRecord[] = [];
+    const target = {
+      server: () => server,
+      restart: async () => {
+        server = await startServer('scale-chat', { dataDir, port, cpus: serverCpus, args: SERVE_ARGS });
+      },
+      clients: cs,
+    };
+    for (const p of faultPlan) {
+      const when = startAt + p.atMs;
+      if (when > endLoad) break;
+      await sleep(Math.max(0, when - Date.now()));
+      if (Date.now() > endLoad - 1000) {
+        log(`fault ${p.kind} skipped: the previous ones ran past the end of the load`);
+        continue;
+      }
+      log(`fault #${faults.length + 1} ${p.kind} (hold ${p.holdMs} ms, share ${p.share.toFixed(2)})`);
+      const rec = await inject(faults.length + 1, p, target, r, boundMs);
+      faults.push(rec);
+      log(`  ${rec.detail}; ${rec.recoveredAt === null ? `NOT all open within ${boundMs} ms` : `all open ${rec.recoveredAt - rec.end} ms after its end`}`);
+    }
+    await sleep(Math.max(0, endLoad - Date.now()));
+    clearInterval(sender);
+    const sends = () => cs.flatMap((c) => c.h.sends);
+    log(`load over: ${sends().length} sends; waiting for acks and for every member to catch up`);
+    await waitUntil(() => sends().every((s) => s.outcome !== 'pending'), 60_000);
+    const top = new Map<string, number>();
+    for (const s of sends()) if (s.seq !== undefined) top.set(s.room, Math.max(top.get(s.room) ?? 0, s.seq));
+    const caughtUp = await waitUntil(() => cs.every((c) => c.rooms.every((room) => (c.client.lastSeq(room) ?? 0) >= (top.get(room) ?? 0))), 30_000);
+    await waitAllOpen(cs, boundMs);
+    const endAt = Date.now();
+    log(`${caughtUp ? 'every member caught up' : 'NOT every member caught up within 30 s'}; stopping the clients and the server`);
+    for (const c of cs) c.finish();
+    await stop(server.proc);
+    const rec: ChaosRecord = { clients: cs.map((c) => c.h), faults, store: readStore(dataDir), startAt, endAt, reconnectBoundMs: boundMs };
+    const res = check(rec);
+    const summary = summarize(rec, res);
+    console.log(summaryText(summary, rec));
+    mkdirSync(outDir, { recursive: true });
+    const file = path.join(outDir, `chaos-${started.toISOString().replace(/[:.]/g, '').slice(0, 15)}-seed${seed}.json`);
+    const config = { clients, rate, msgChars, durationS, seed, faults: kinds, faultCount, pauseMs, slowMs, reconnectBoundMs: boundMs, serverCpus, serveArgs: SERVE_ARGS };
+    const result = { bench: NAME, command: process.argv.slice(2), started: started.toISOString(), config, rooms: { rooms: plan.rooms.map((x) => [x.id, x.members.length]), dms: plan.dms.length }, planned: faultPlan, faults, caughtUp, summary };
+    writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    console.log(`chaos: result in ${file}`);
+    return summary.ok ? 0 : 1;
+  } finally {
+    for (const c of cs) if (c.client.state !== 'closed') c.finish();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`chaos: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
