@@ -3,6 +3,9 @@
  * clients at 100 msg/s for 60 s against its own server, one fault of each kind (kill -9 and restart,
  * SIGSTOP, dropped connections, slow consumers) on a fixed seed. Asserts the exit code and that the
  * JSON result shows every fault kind injected and every property of the history checker passed.
+ * Then --mode cluster, as short: 3 nodes behind nginx on Redis and PostgreSQL, 100 clients for 90 s,
+ * one fault of each cluster kind (node kill -9 and SIGSTOP, Redis restart and outage, PostgreSQL
+ * stopped, a rolling restart, drops, slow consumers); skipped, saying why, without the binaries.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,41 +14,63 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nginxMissing } from './helpers/nginx.js';
+import { postgresMissing } from './helpers/postgres.js';
+import { redisMissing } from './helpers/redis.js';
 
 const CHAOS = fileURLToPath(new URL('../bench/chaos.js', import.meta.url));
 const KINDS = ['kill9', 'sigstop', 'drop', 'slow'];
 
-test('chaos: 100 clients, every fault kind, zero loss', { timeout: 180_000 }, async () => {
+/** Runs the chaos CLI with `flags`, bounded; returns its exit code, output and JSON result. */
+async function runChaos(flags: string[], killAfterMs: number): Promise<{ code: number | null; output: string; result: any }> {
   const out = mkdtempSync(path.join(tmpdir(), 'scale-chat-chaos-test-'));
   try {
-    const args = [CHAOS, '--clients', '100', '--rate', '100', '--duration', '60s', '--seed', '7', '--faults', KINDS.join(','), '--pause-ms', '2000-4000', '--slow-ms', '2000-4000', '--reconnect-bound', '30s', '--server-cpus', '', '--out', out];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHAOS, ...flags, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
-    // Bounded: a run that hangs fails the test instead of the suite (SIGTERM: the lab kills its server on exit).
-    const killer = setTimeout(() => child.kill('SIGTERM'), 150_000);
+    // Bounded: a run that hangs fails the test instead of the suite (SIGTERM: the lab stops its servers on exit).
+    const killer = setTimeout(() => child.kill('SIGTERM'), killAfterMs);
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     clearTimeout(killer);
-    assert.equal(code, 0, output);
     const files = readdirSync(out).filter((f) => f.startsWith('chaos-') && f.endsWith('.json'));
-    assert.equal(files.length, 1, output);
-    const result = JSON.parse(readFileSync(path.join(out, files[0]), 'utf8'));
-    for (const k of KINDS) assert.ok(result.summary.faults[k] >= 1, `no ${k} fault injected:\n${output}`);
-    assert.deepEqual(
-      result.summary.verdicts.map((v: { property: string; ok: boolean }) => [v.property, v.ok]),
-      [
-        ['acked-stored', true],
-        ['delivered', true],
-        ['failed-absent', true],
-        ['reconnected', true],
-      ],
-      output,
-    );
-    assert.ok(result.summary.acked > 1000, `only ${result.summary.acked} messages acked`);
-    assert.ok(result.summary.deliveriesChecked > result.summary.acked, output);
-    assert.equal(result.summary.ok, true);
+    return { code, output, result: files.length === 1 ? JSON.parse(readFileSync(path.join(out, files[0]), 'utf8')) : null };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+function assertClean(run: { code: number | null; output: string; result: any }, kinds: readonly string[], properties: readonly string[]): void {
+  const { code, output, result } = run;
+  assert.equal(code, 0, output);
+  assert.ok(result, `no JSON result:\n${output}`);
+  for (const k of kinds) assert.ok(result.summary.faults[k] >= 1, `no ${k} fault injected:\n${output}`);
+  assert.deepEqual(
+    result.summary.verdicts.map((v: { property: string; ok: boolean }) => [v.property, v.ok]),
+    properties.map((p) => [p, true]),
+    output,
+  );
+  assert.ok(result.summary.acked > 1000, `only ${result.summary.acked} messages acked`);
+  assert.ok(result.summary.deliveriesChecked > result.summary.acked, output);
+  assert.equal(result.summary.ok, true);
+}
+
+const PROPERTIES = ['acked-stored', 'delivered', 'failed-absent', 'reconnected'];
+
+test('chaos: 100 clients, every fault kind, zero loss', { timeout: 180_000 }, async () => {
+  const run = await runChaos(['--clients', '100', '--rate', '100', '--duration', '60s', '--seed', '7', '--faults', KINDS.join(','), '--pause-ms', '2000-4000', '--slow-ms', '2000-4000', '--reconnect-bound', '30s', '--server-cpus', ''], 150_000);
+  assertClean(run, KINDS, PROPERTIES);
+});
+
+const CLUSTER_KINDS = [...KINDS, 'redis', 'redis-outage', 'pg', 'rolling'];
+
+test('chaos --mode cluster: 3 nodes behind nginx, every cluster fault kind, zero loss, presence converges', { timeout: 240_000 }, async (t) => {
+  const missing = redisMissing() ?? postgresMissing() ?? nginxMissing();
+  if (missing) return t.skip(missing);
+  const run = await runChaos(
+    ['--mode', 'cluster', '--clients', '100', '--rate', '100', '--duration', '90s', '--seed', '11', '--faults', CLUSTER_KINDS.join(','), '--pause-ms', '2000-4000', '--slow-ms', '2000-4000', '--outage-ms', '8000-10000', '--pg-ms', '3000-5000', '--presence-bound', '20s', '--reconnect-bound', '30s'],
+    220_000,
+  );
+  assertClean(run, CLUSTER_KINDS, [...PROPERTIES, 'presence']);
+  assert.ok(run.result.summary.refused > 0, `no send was refused while PostgreSQL was down:\n${run.output}`);
 });

@@ -2,7 +2,9 @@
  * The chaos checker (./chaos-check.ts) on synthetic histories: a clean one passes every property,
  * and each planted violation (a lost acked message, a duplicate delivery, a reordering, a gap, a
  * failed send that was stored, a client that never reconnected) is caught by the right property
- * with a counter-example naming the message, the client and the fault before it.
+ * with a counter-example naming the message, the client and the fault before it; so are presence
+ * views that miss a connected member, show an extra one, converge only past the bound or never get
+ * a reply. A send refused with `unavailable` that the SDK resent until acked passes as acked.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -151,4 +153,78 @@ test('a reconnect slower than the bound, counted from the fault end', () => {
   const rec = clean();
   rec.reconnectBoundMs = 400; // end at +3.0 s, welcome at +3.5 s
   caught(rec, 'reconnected', /client 0 \(a\) lost its connection at \+2\.1 s, after fault #1 kill9 .* reconnected 500 ms later \(bound 400 ms\)/);
+});
+
+test('a send refused with unavailable, resent by the SDK and acked, counts as acked', () => {
+  const rec = clean();
+  rec.faults.push({ n: 2, kind: 'pg', at: T0 + 4000, end: T0 + 6000, recoveredAt: T0 + 6000, clients: [0, 1], detail: 'PostgreSQL stopped' });
+  rec.clients[0].sends[1].refused = [
+    [T0 + 4100, 'unavailable'],
+    [T0 + 5100, 'unavailable'],
+  ];
+  const res = check(rec);
+  assert.equal(res.ok, true, JSON.stringify(res.verdicts, null, 1));
+  assert.equal(res.verdicts.find((v) => v.property === 'failed-absent')!.checked, 1);
+  // Refused and then rejected for good: a failed send, which must be nowhere.
+  const s = rec.clients[0].sends[1];
+  s.outcome = 'failed';
+  s.code = 'unavailable';
+  delete s.seq;
+  caught(rec, 'failed-absent', /message a2 in r from client 0 failed \(unavailable\) yet is stored at seq 3/);
+});
+
+/** clean() plus presence polls: each client's view of `r` (both connected, so both online). */
+function withPresence(): ChaosRecord {
+  const rec = clean();
+  rec.presence = {
+    from: T0 + 8000,
+    boundMs: 2000,
+    views: [
+      { client: 0, room: 'r', polls: [[T0 + 8100, ['b', 'a']]] },
+      { client: 1, room: 'r', polls: [[T0 + 8100, ['a']], [T0 + 9100, ['a', 'b']]] },
+    ],
+  };
+  return rec;
+}
+
+test('presence: views that converge within the bound pass (a later poll may fix an earlier one)', () => {
+  const res = check(withPresence());
+  assert.equal(res.ok, true, JSON.stringify(res.verdicts, null, 1));
+  assert.deepEqual(res.verdicts.at(-1), { property: 'presence', title: res.verdicts.at(-1)!.title, ok: true, checked: 2, violations: 0, examples: [] });
+  assert.equal(check(clean()).verdicts.length, 4, 'no presence record (single mode): no presence verdict');
+});
+
+test('presence: a connected member missing from a view past the bound', () => {
+  const rec = withPresence();
+  rec.presence!.views[1].polls = [
+    [T0 + 8100, ['a']],
+    [T0 + 10_500, ['a']],
+  ];
+  caught(rec, 'presence', /PRESENCE: client 1 \(b\) in r still saw 1 online at \+10\.5 s, 2\.5 s after the last catch-up \(bound 2000 ms\), where 2 members are connected: missing b; extra none; after fault #1 kill9/);
+});
+
+test('presence: an extra user (shown online but not connected), and a converged view only after the bound', () => {
+  const rec = withPresence();
+  rec.clients[1].conn.push([T0 + 7000, 'down']); // b lost its connection for good before the polls
+  rec.clients[1].connectedAtEnd = false;
+  rec.presence!.views = [{ client: 0, room: 'r', polls: [[T0 + 8100, ['a', 'b']]] }];
+  let res = check(rec);
+  let v = res.verdicts.find((x) => x.property === 'presence')!;
+  assert.equal(v.ok, false);
+  assert.match(v.examples[0], /client 0 \(a\) in r still saw 2 online .* where 1 members are connected: missing none; extra b/);
+  const late = withPresence();
+  late.presence!.views[1].polls = [
+    [T0 + 8100, ['a']],
+    [T0 + 10_100, ['a', 'b']], // right, but 2.1 s after the start of the polls
+  ];
+  res = check(late);
+  v = res.verdicts.find((x) => x.property === 'presence')!;
+  assert.equal(v.violations, 1);
+  assert.match(v.examples[0], /LATE PRESENCE: client 1 \(b\) in r: its view was first right at \+10\.1 s, 2100 ms after the last catch-up \(bound 2000 ms\)/);
+});
+
+test('presence: a client whose members request never succeeded', () => {
+  const rec = withPresence();
+  rec.presence!.views[0].polls = [[T0 + 9000, null, 'members: not done within 5000 ms']];
+  caught(rec, 'presence', /client 0 \(a\) in r: no members reply within 2000 ms .* members: not done within 5000 ms/);
 });

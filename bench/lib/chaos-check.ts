@@ -159,7 +159,7 @@ function checkFailed(rec: ChaosRecord, byId: Map<string, StoredMessage[]>): Verd
         const f = failed.get(key(room, id));
         if (f) t.fail(`client ${c.client} (${c.name}) got message ${id} (seq ${seq} in ${room}) whose send by client ${f.c.client} failed (${f.code}), ${faultBefore(rec, f.at)}`);
       }
-  return t.verdict('failed-absent', 'no message whose send failed is in the store or at any member');
+  return t.verdict('failed-absent', 'no message whose send failed is in the store or at any member (refused attempts resent until acked count as acked)');
 }
 
 /** The fault a connection lost at `t` is blamed on: the last one injected at or before it. */
@@ -224,6 +224,11 @@ function checkPresence(rec: ChaosRecord, p: NonNullable<ChaosRecord['presence']>
     const inBound = v.polls.filter(([at]) => at <= p.from + p.boundMs);
     const same = (at: number, names: string[] | null) => names !== null && expectedOnline(rec.clients, v.room, at).join('\u0000') === [...names].sort().join('\u0000');
     if (inBound.some(([at, names]) => same(at, names))) continue;
+    const right = v.polls.find(([at, names]) => same(at, names));
+    if (right) {
+      t.fail(`LATE PRESENCE: ${who}: its view was first right at ${rel(rec, right[0])}, ${right[0] - p.from} ms after the last catch-up (bound ${p.boundMs} ms), ${faultBefore(rec, right[0])}`);
+      continue;
+    }
     const last = v.polls.at(-1);
     if (!last) {
       t.fail(`${who}: never got a members reply`);

@@ -6,9 +6,13 @@
  *  - drop(): destroys the TCP socket at once (`ws.terminate()`: no close frame, as a network cut);
  *  - pauseReads(ms): stops reading the socket (`ws.pause()`: the kernel buffers fill, then the
  *    server's outbox; past --max-outbox-bytes the server closes it with 4500), then reads again.
+ * The SDK resends a send the server refused with `unavailable` (PostgreSQL down) without telling its
+ * caller; the lab reads those refusals off the socket itself (a listener beside the SDK's) so the
+ * history shows which acked sends were refused first.
  */
 import WebSocket from 'ws';
 import { ChatClient, ChatError, createIdFactory, type WebSocketConstructor } from '../../src/client/index.js';
+import { decodeServerFrame } from '../../src/protocol/index.js';
 import type { ClientHistory, SendRecord } from './chaos-history.js';
 import { joinOrCreate } from '../../src/loadtest/join-or-create.js';
 
@@ -22,6 +26,8 @@ export class ChaosClient {
   private ws: WebSocket | null = null;
   private readonly newId = createIdFactory();
   private sent = 0;
+  /** Sends not settled yet, by id (to find the record a refusal belongs to). */
+  private readonly pending = new Map<string, SendRecord>();
   /** Set by finish(): the close that follows is the lab's, not a lost connection. */
   private finished = false;
 
@@ -40,6 +46,21 @@ export class ChaosClient {
       constructor(u: string) {
         super(u, options);
         self.ws = this;
+        let welcomed = false;
+        let why = '';
+        this.on('message', (data, binary) => {
+          if (binary) return;
+          const text = String(data);
+          if (!welcomed && text.includes('"welcome"')) welcomed = true;
+          self.refusals(text);
+        });
+        this.on('error', (err) => (why ||= err.message.slice(0, 60)));
+        this.on('close', (code, reason) => {
+          if (welcomed || self.finished) return;
+          const k = why || `${code}${reason.length ? ` ${reason.toString().slice(0, 60)}` : ''}`;
+          const m = (self.h.failedAttempts ??= {});
+          m[k] = (m[k] ?? 0) + 1;
+        });
       }
     } as unknown as WebSocketConstructor;
     this.client = new ChatClient({ url, WebSocket: Ws, auth: { kind: 'guest', name }, presence: false, ackTimeoutMs, requestTimeoutMs: 30_000 });
@@ -83,7 +104,8 @@ export class ChaosClient {
     const rec: SendRecord = { id, room, at: Date.now(), outcome: 'pending' };
     this.h.sends.push(rec);
     const text = `chaos ${this.index} ${++this.sent} `;
-    return this.client.send(room, text.padEnd(this.textChars, 'x'), { id }).then(
+    this.pending.set(id, rec);
+    return this.client.send(room, text.padEnd(this.textChars, 'x'), { id }).finally(() => this.pending.delete(id)).then(
       (ack) => {
         rec.outcome = 'acked';
         rec.seq = ack.seq;
@@ -95,6 +117,28 @@ export class ChaosClient {
         rec.code = code;
       },
     );
+  }
+
+  /** Notes every retryable error frame answering a pending send (cheap test first: most frames are msgs). */
+  private refusals(text: string): void {
+    if (!text.includes('"error"') || !this.pending.size) return;
+    let frames;
+    try {
+      frames = decodeServerFrame(text);
+    } catch {
+      return; // the SDK reports bad frames itself
+    }
+    for (const ev of frames) {
+      if (ev.type !== 'error' || typeof ev.re !== 'string') continue;
+      const rec = this.pending.get(ev.re);
+      if (rec && (ev.code === 'unavailable' || ev.code === 'rate_limited')) (rec.refused ??= []).push([Date.now(), ev.code]);
+    }
+  }
+
+  /** The names `members` says are online in `room` (ChatClient.members: store members x cluster presence). */
+  async online(room: string): Promise<string[]> {
+    const r = await this.client.members(room);
+    return r.members.filter((m) => m.online).map((m) => m.name);
   }
 
   /** Cuts the current connection from this side; false when there is none open. */

@@ -1,20 +1,32 @@
 /**
- * The chaos lab's fault injectors. Each acts only on what the lab started: its server child process
- * (kill -9 then a restart on the same data dir and port; SIGSTOP, a hold, SIGCONT) or its own
- * clients' sockets (drop: cut from the client side; slow: stop reading for a while). Each returns
+ * The chaos lab's fault injectors. Each acts only on what the lab started: the server side through
+ * its topology (./chaos-single.ts: the one node; ./chaos-cluster.ts: the nodes, Redis, PostgreSQL)
+ * or its own clients' sockets (drop: cut from the client side; slow: stop reading for a while). Each returns
  * the fault's record (./chaos-history.ts) once the fault is over and every client is connected
  * again (or the reconnect bound passed: then `recoveredAt` is null and the checker says who).
  */
 import type { ChaosClient } from './chaos-client.js';
-import type { FaultRecord } from './chaos-history.js';
+import type { FaultRecord, ServerFaultKind, StoredMessage } from './chaos-history.js';
 import type { PlannedFault } from './chaos-plan.js';
 import { shuffle } from './chaos-plan.js';
-import { kill9, sleep, type Server } from './lab.js';
+import { sleep } from './lab.js';
+
+/** What the clients talk to, as the lab drives it (a single node, or the cluster). */
+export interface Topology {
+  /** The WebSocket URL the clients connect to. */
+  url: string;
+  /** The server-side faults it takes (the rest are refused by the flags before the run). */
+  kinds: readonly ServerFaultKind[];
+  /** Carries out one server-side fault (`r` picks a node); resolves with its detail once it is over. */
+  fault(kind: ServerFaultKind, holdMs: number, r: () => number): Promise<string>;
+  /** Stops the servers and returns the store's final messages. */
+  finish(): Promise<StoredMessage[]>;
+  /** Kills whatever is still running (idempotent; also after finish()). */
+  cleanup(): Promise<void>;
+}
 
 export interface FaultTarget {
-  server(): Server;
-  /** Starts the server again on the same data dir and port; resolves when it listens. */
-  restart(): Promise<void>;
+  topology: Topology;
   clients: readonly ChaosClient[];
 }
 
@@ -42,24 +54,6 @@ export async function inject(n: number, f: PlannedFault, t: FaultTarget, r: () =
   let hit = all;
   let detail: string;
   switch (f.kind) {
-    case 'kill9': {
-      const pid = t.server().pid;
-      await kill9(t.server());
-      const gone = Date.now() - at;
-      await t.restart();
-      end = Date.now();
-      detail = `kill -9 of pid ${pid}, gone in ${gone} ms, listening again ${end - at} ms after the kill (pid ${t.server().pid})`;
-      break;
-    }
-    case 'sigstop': {
-      const s = t.server();
-      s.proc.kill('SIGSTOP');
-      await sleep(f.holdMs);
-      s.proc.kill('SIGCONT');
-      end = Date.now();
-      detail = `SIGSTOP of pid ${s.pid} for ${end - at} ms`;
-      break;
-    }
     case 'drop': {
       const cut = pick(t.clients, f.share, r).filter((c) => c.drop());
       hit = cut.map((c) => c.index);
@@ -74,6 +68,9 @@ export async function inject(n: number, f: PlannedFault, t: FaultTarget, r: () =
       detail = `${slow.length} clients stopped reading for ${f.holdMs} ms`;
       break;
     }
+    default:
+      detail = await t.topology.fault(f.kind, f.holdMs, r);
+      end = Date.now();
   }
   const recoveredAt = await waitAllOpen(t.clients, boundMs);
   return { n, kind: f.kind, at, end, recoveredAt, clients: hit, detail };

@@ -56,6 +56,8 @@ export interface ClientHistory {
   received: Record<string, [number, string][]>;
   /** Connection transitions in order: 'up' at each welcome, 'down' when an open connection was lost (with the SDK's reason, e.g. "closed 4500 (4500)"). */
   conn: [number, 'up' | 'down', string?][];
+  /** Connection attempts that never got a welcome, by why (the close code and reason, or the socket error): what a slow reconnect was up against. */
+  failedAttempts?: Record<string, number>;
   /** Connected (state 'open') when the run ended. */
   connectedAtEnd: boolean;
 }

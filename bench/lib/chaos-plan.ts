@@ -56,7 +56,7 @@ export interface PlannedFault {
   kind: FaultKind;
   /** ms after the workload started. */
   atMs: number;
-  /** sigstop: how long the server stays stopped; slow: how long the clients stop reading. */
+  /** sigstop: how long the server stays stopped; slow: how long the clients stop reading; redis, redis-outage, pg: how long it stays down. */
   holdMs: number;
   /** drop and slow: the share of clients hit. */
   share: number;
@@ -71,6 +71,28 @@ export interface FaultPlanOptions {
   pauseMs: [number, number];
   /** [min, max] ms slow clients stop reading. */
   slowMs: [number, number];
+  /** Cluster kinds: [min, max] ms Redis is down in a restart, in an outage, and PostgreSQL is stopped. */
+  redisMs?: [number, number];
+  outageMs?: [number, number];
+  pgMs?: [number, number];
+}
+
+/** The [min, max] hold of a kind (null: none, and no draw from the seed, so single-mode plans stay what they were). */
+function holdRange(o: FaultPlanOptions, kind: FaultKind): [number, number] | null {
+  switch (kind) {
+    case 'sigstop':
+      return o.pauseMs;
+    case 'slow':
+      return o.slowMs;
+    case 'redis':
+      return o.redisMs ?? [1000, 3000];
+    case 'redis-outage':
+      return o.outageMs ?? [15_000, 30_000];
+    case 'pg':
+      return o.pgMs ?? [5000, 15_000];
+    default:
+      return null;
+  }
 }
 
 export function planFaults(o: FaultPlanOptions, r: () => number): PlannedFault[] {
@@ -84,7 +106,7 @@ export function planFaults(o: FaultPlanOptions, r: () => number): PlannedFault[]
   return kinds.map((kind, i) => ({
     kind,
     atMs: Math.round(o.durationMs * 0.05 + i * slot + r() * slot * 0.3),
-    holdMs: kind === 'sigstop' ? between(...o.pauseMs) : kind === 'slow' ? between(...o.slowMs) : 0,
+    holdMs: ((h) => (h ? between(...h) : 0))(holdRange(o, kind)),
     share: kind === 'drop' ? 0.1 + r() * 0.2 : kind === 'slow' ? 0.05 + r() * 0.1 : 1,
   }));
 }

@@ -5,7 +5,7 @@
  * injection until every client was back) and outside, and the verdicts; and its text form.
  */
 import type { CheckResult, Verdict } from './chaos-check.js';
-import { FAULT_KINDS, type ChaosRecord, type FaultKind, type FaultRecord } from './chaos-history.js';
+import { FAULT_KINDS, SINGLE_FAULT_KINDS, type ChaosRecord, type FaultKind, type FaultRecord } from './chaos-history.js';
 import { pct } from './lab.js';
 
 export interface Spread {
@@ -21,11 +21,16 @@ export interface ChaosSummary {
   failed: number;
   unknown: number;
   pending: number;
+  /** Sends the server refused at least once with a retryable error (`unavailable`: PostgreSQL down) before their final outcome, and how many of them ended acked. */
+  refused: number;
+  refusedAcked: number;
   stored: number;
   deliveriesChecked: number;
   faults: Record<FaultKind, number>;
   /** Lost connections by the SDK's reason, close codes only ("1006", "4500", "watchdog"...). */
   lostBy: Record<string, number>;
+  /** Connection attempts that never got a welcome, by why (all clients). */
+  failedAttempts: Record<string, number>;
   reconnectMs: Spread;
   reconnectMsByKind: Record<FaultKind, Spread>;
   /** Per fault n: ms from its end to each lost client's welcome (the checker's). */
@@ -59,12 +64,17 @@ export function summarize(rec: ChaosRecord, res: CheckResult): ChaosSummary {
       const k = /\((\d+)\)$/.exec(why ?? '')?.[1] ?? why ?? '?';
       lostBy[k] = (lostBy[k] ?? 0) + 1;
     }
+  const failedAttempts: Record<string, number> = {};
+  for (const c of rec.clients) for (const [k, v] of Object.entries(c.failedAttempts ?? {})) failedAttempts[k] = (failedAttempts[k] ?? 0) + v;
   return {
+    failedAttempts,
     sends: sends.length,
     acked: count('acked'),
     failed: count('failed'),
     unknown: count('unknown'),
     pending: count('pending'),
+    refused: sends.filter((x) => x.refused?.length).length,
+    refusedAcked: sends.filter((x) => x.refused?.length && x.outcome === 'acked').length,
     stored: rec.store.length,
     deliveriesChecked: res.verdicts.find((v) => v.property === 'delivered')?.checked ?? 0,
     faults,
@@ -93,12 +103,16 @@ const ms = (v: number) => (Number.isFinite(v) ? `${Math.round(v)}` : '-');
 const sp = (s: Spread) => `p50 ${ms(s.p50)} / p99 ${ms(s.p99)} / max ${ms(s.max)} ms (n ${s.n})`;
 
 export function summaryText(s: ChaosSummary, rec: ChaosRecord): string {
+  // The single node's kinds always, the cluster's when a run had them.
+  const shown = FAULT_KINDS.filter((k) => (SINGLE_FAULT_KINDS as readonly string[]).includes(k) || s.faults[k] || rec.presence);
   const lines = [
     `sends ${s.sends}: acked ${s.acked}, failed ${s.failed}, unknown (the SDK gave up) ${s.unknown}, pending ${s.pending}; store rows ${s.stored}`,
+    ...(s.refused ? [`refused with a retryable error and resent by the SDK: ${s.refused} sends, ${s.refusedAcked} of them finally acked`] : []),
     `deliveries checked ${s.deliveriesChecked} (member x stored message after its join point)`,
-    `faults: ${FAULT_KINDS.map((k) => `${k} ${s.faults[k]}`).join(', ')}`,
+    `faults: ${shown.map((k) => `${k} ${s.faults[k]}`).join(', ')}`,
     ...rec.faults.map((f) => `  #${f.n} ${f.kind} at +${((f.at - rec.startAt) / 1000).toFixed(1)} s: ${f.detail}; ${recovery(f, s.reconnectMsByFault[f.n] ?? [])}`),
     `connections lost, by close code: ${Object.entries(s.lostBy).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`,
+    `connection attempts that got no welcome, by why: ${Object.entries(s.failedAttempts).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'}`,
     `reconnect after a fault (fault end to welcome): ${sp(s.reconnectMs)}`,
     ...FAULT_KINDS.filter((k) => s.faults[k]).map((k) => `  ${k}: ${sp(s.reconnectMsByKind[k])}`),
     `ack latency during faults: ${sp(s.ackMsDuringFaults)}`,

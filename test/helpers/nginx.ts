@@ -29,7 +29,7 @@ export function deployNginxConf(): string {
 
 /** Rewrites deploy/nginx.conf for a test prefix: listen port, upstreams, logs, pid, temp paths. */
 export function renderNginxConf(template: string, opts: { port: number; upstreams: number[]; prefix: string }): string {
-  const servers = opts.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=1 fail_timeout=2s;`).join('\n');
+  const servers = opts.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n');
   let conf = template;
   const swap = (re: RegExp, to: string) => {
     if (!re.test(conf)) throw new Error(`deploy/nginx.conf: expected ${re} (the test renders this file)`);

@@ -1,0 +1,167 @@
+/**
+ * The chaos lab's cluster topology (--mode cluster): redis-server, PostgreSQL, N `scale-chat serve`
+ * nodes on both and nginx running deploy/nginx.conf in front, all started with the multi-node tests'
+ * helpers (test/helpers/: real processes in temp dirs). Clients connect through nginx, so a client
+ * whose node died lands on another one.
+ *
+ * Faults (each resolves once it is over):
+ *  - kill9: kill -9 of a random node, restarted on the same port;
+ *  - sigstop: SIGSTOP of a random node for the hold, then SIGCONT;
+ *  - redis: kill -9 of redis-server, started again (empty) on the same port after the hold (1-3 s);
+ *  - redis-outage: the same with a long hold (the bus then delivers from the store every 500 ms);
+ *  - pg: PostgreSQL stopped (fast shutdown) for the hold, then started on the same port and data;
+ *  - rolling: every node in turn SIGTERMed (drain: its clients get 1012) and restarted, each ready
+ *    before the next goes.
+ * At the end the nodes stop and the `messages` table is read from PostgreSQL.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { startNginx, nginxMissing, type TestNginx } from '../../test/helpers/nginx.js';
+import { startNode, type NodeProcess } from '../../test/helpers/nodes.js';
+import { postgresMissing, startPostgres, type TestPostgres } from '../../test/helpers/postgres.js';
+import { redisMissing, startRedis, type TestRedis } from '../../test/helpers/redis.js';
+import type { Topology } from './chaos-faults.js';
+import type { ServerFaultKind } from './chaos-history.js';
+import { readPgStore } from './chaos-store.js';
+import { sleep } from './lab.js';
+
+/** Why cluster mode cannot run here (a missing binary), or null. */
+export function clusterMissing(): string | null {
+  return redisMissing() ?? postgresMissing() ?? nginxMissing();
+}
+
+export interface ClusterOptions {
+  nodes: number;
+  /** More `serve` flags for every node, camelCase or kebab-case names (the helper passes them as --flags). */
+  flags: Record<string, string | number>;
+  log: (msg: string) => void;
+}
+
+export async function startCluster(o: ClusterOptions): Promise<Topology> {
+  let redis: TestRedis | null = null;
+  let pg: TestPostgres | null = null;
+  let lb: TestNginx | null = null;
+  const nodes: NodeProcess[] = [];
+  let cleaned: Promise<void> | null = null;
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      await lb?.stop().catch(() => {});
+      await Promise.all(nodes.map((x) => x.cleanup().catch(() => {})));
+      await redis?.cleanup().catch(() => {});
+      await pg?.cleanup().catch(() => {});
+    })());
+  try {
+    redis = await startRedis();
+    pg = await startPostgres();
+    const db = 'chaos';
+    const dbUrl = await pg.createDatabase(db);
+    const flags = { redisUrl: redis.url, postgresUrl: dbUrl, ratePerSec: 1000, rateBurst: 2000, maxConnectionsPerAddress: 0, logLevel: 'warn', ...o.flags };
+    // One at a time: each runs the store's migrations on start, and the first creates the schema.
+    for (let i = 0; i < o.nodes; i++) nodes.push(await startNode(flags));
+    lb = await startNginx(nodes.map((x) => x.port));
+    o.log(`cluster: redis :${redis.port}, postgres :${pg.port}, nodes ${nodes.map((x) => `:${x.port} (pid ${x.pid})`).join(', ')}, nginx ${lb.url}`);
+    const r = redis;
+    const p = pg;
+    const nodeName = (i: number) => `node ${i + 1} (:${nodes[i].port})`;
+    return {
+      url: lb.url,
+      kinds: ['kill9', 'sigstop', 'redis', 'redis-outage', 'pg', 'rolling'],
+      async fault(kind: ServerFaultKind, holdMs: number, rnd: () => number): Promise<string> {
+        const at = Date.now();
+        const i = Math.floor(rnd() * nodes.length);
+        const n = nodes[i];
+        switch (kind) {
+          case 'kill9': {
+            const pid = n.pid;
+            await n.kill();
+            const gone = Date.now() - at;
+            await n.start();
+            return `kill -9 of ${nodeName(i)} pid ${pid}, gone in ${gone} ms, ready again ${Date.now() - at} ms after the kill (pid ${n.pid})`;
+          }
+          case 'sigstop': {
+            const pid = n.pid!;
+            process.kill(pid, 'SIGSTOP');
+            try {
+              await sleep(holdMs);
+            } finally {
+              process.kill(pid, 'SIGCONT');
+            }
+            return `SIGSTOP of ${nodeName(i)} pid ${pid} for ${Date.now() - at} ms`;
+          }
+          case 'redis':
+          case 'redis-outage': {
+            await r.kill();
+            await sleep(holdMs);
+            await r.start();
+            return `kill -9 of redis-server :${r.port}, started again (empty) ${Date.now() - at} ms later (hold ${holdMs} ms)`;
+          }
+          case 'pg': {
+            await p.stop();
+            const down = Date.now();
+            await sleep(holdMs);
+            await p.start();
+            return `PostgreSQL :${p.port} stopped in ${down - at} ms, accepting connections again ${Date.now() - at} ms after the stop (hold ${holdMs} ms)`;
+          }
+          case 'rolling': {
+            const steps: string[] = [];
+            for (let k = 0; k < nodes.length; k++) {
+              const t = Date.now();
+              const code = await nodes[k].stop();
+              const drained = Date.now() - t;
+              await nodes[k].start();
+              steps.push(`${nodeName(k)} drained in ${drained} ms (exit ${code}), ready ${Date.now() - t} ms after its SIGTERM`);
+            }
+            return `rolling restart: ${steps.join('; ')}`;
+          }
+        }
+      },
+      async finish() {
+        // The nodes go first: nothing writes while the table is read.
+        await lb?.stop();
+        lb = null;
+        await Promise.all(nodes.map((x) => x.kill()));
+        const rows = await readPgStore(p.urlFor(db));
+        await cleanup();
+        return rows;
+      },
+      cleanup,
+    };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/**
+ * Last resort on exit (a signal, a crash): SIGKILL, by pid, every live descendant of this process,
+ * deepest first; they are the processes this run started (the helpers' redis-server, postgres and its
+ * backends, nginx and its workers, the nodes), whose own cleanup is asynchronous and cannot run in an
+ * 'exit' handler.
+ */
+export function killDescendants(): void {
+  const children = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const order: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      walk(c);
+      order.push(c);
+    }
+  };
+  walk(process.pid);
+  for (const pid of order) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
