@@ -271,7 +271,7 @@ async function main(): Promise<number> {
     // The fault timeline over acks/s, ack latency and connected clients (bench/lib/chaos-chart.ts).
     const png = file.replace(/\.json$/, '.png');
     const verdictLine = summary.verdicts.map((v) => `${v.ok ? 'PASS' : 'FAIL'} ${v.property}`).join(' · ');
-    writeFileSync(png, await chaosChart(rec, `chaos, ${mode} mode: ${clients} clients, ${rate} msg/s, seed ${seed}`, [`${summary.acked} acked, ${summary.deliveriesChecked} deliveries checked; ${verdictLine}`]));
+    writeFileSync(png, await chaosChart(rec, `chaos, ${mode} mode: ${clients} clients, ${rate} msg/s, seed ${seed}`, [`${summary.acked} acked, ${summary.deliveriesChecked} deliveries checked`, verdictLine]));
     console.log(`chaos: result in ${file}, timeline chart ${png}`);
     return summary.ok ? 0 : 1;
   } finally {

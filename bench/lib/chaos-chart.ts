@@ -87,6 +87,8 @@ export function chaosSpec(rec: ChaosRecord, title: string, subtitle: string[]): 
   };
   return {
     title: { text: title, subtitle },
+    // The renderer's title block without its width limit (the verdicts are in the subtitle).
+    config: { title: { fontSize: 16, anchor: 'start', offset: 12, subtitleFontSize: 12, subtitleColor: '#555', limit: 1000 } },
     vconcat: [
       panel(150, [lineOf('acks', 'acks per second', SERIES_COLORS[0]), labels]),
       panel(150, [lineOf('p99Ms', 'ack latency, ms (log): p99', '#d62728', { type: 'log' }), lineOf('p50Ms', 'p50', '#1f77b4', { type: 'log' })]),

@@ -5,8 +5,8 @@
  * whose node died lands on another one.
  *
  * Faults (each resolves once it is over):
- *  - kill9: kill -9 of a random node, restarted on the same port;
- *  - sigstop: SIGSTOP of a random node for the hold, then SIGCONT;
+ *  - kill9: kill -9 of the node with the most connections, restarted on the same port;
+ *  - sigstop: SIGSTOP of the node with the most connections for the hold, then SIGCONT;
  *  - redis: kill -9 of redis-server, started again (empty) on the same port after the hold (1-3 s);
  *  - redis-outage: the same with a long hold (the bus then delivers from the store every 500 ms);
  *  - pg: PostgreSQL stopped (fast shutdown) for the hold, then started on the same port and data;
@@ -23,8 +23,28 @@ import type { Topology } from './chaos-faults.js';
 import type { ServerFaultKind } from './chaos-history.js';
 import { readPgStore } from './chaos-store.js';
 import { sleep } from './lab.js';
+import { counterOf } from './perf-sampler.js';
 
 /** Why cluster mode cannot run here (a missing binary), or null. */
+
+/** Index of the node with the most open connections (its /metrics `scalechat_connections`); ties, or no answer, at random. */
+async function busiest(nodes: readonly NodeProcess[], rnd: () => number): Promise<number> {
+  const pick = rnd();
+  const counts = await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        const body = await (await fetch(`${n.http}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+        return counterOf(body, 'scalechat_connections');
+      } catch {
+        return -1;
+      }
+    }),
+  );
+  const top = Math.max(...counts);
+  const best = counts.flatMap((c, i) => (c === top ? [i] : []));
+  return best[Math.floor(pick * best.length)];
+}
+
 export function clusterMissing(): string | null {
   return redisMissing() ?? postgresMissing() ?? nginxMissing();
 }
@@ -67,7 +87,9 @@ export async function startCluster(o: ClusterOptions): Promise<Topology> {
       kinds: ['kill9', 'sigstop', 'redis', 'redis-outage', 'pg', 'rolling'],
       async fault(kind: ServerFaultKind, holdMs: number, rnd: () => number): Promise<string> {
         const at = Date.now();
-        const i = Math.floor(rnd() * nodes.length);
+        // The node holding the most connections (ties: at random): after a rolling restart the node
+        // restarted last holds none (least_conn balances only new connections), and killing it would test nothing.
+        const i = await busiest(nodes, rnd);
         const n = nodes[i];
         switch (kind) {
           case 'kill9': {
