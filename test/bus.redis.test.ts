@@ -6,7 +6,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RedisBus } from '../src/server/bus/redis/redis-bus.js';
+import { RedisBus, type RedisBusOptions } from '../src/server/bus/redis/redis-bus.js';
 import type { BusMessage } from '../src/server/bus/bus.js';
 import { roomTopic } from '../src/server/bus/bus.js';
 import type { RoomLog } from '../src/server/bus/redis/sequencer.js';
@@ -72,10 +72,10 @@ class Log implements RoomLog {
 }
 
 describe('RedisBus: order and gaps', { skip: missing ?? false }, () => {
-  async function pair(log: Log, url: string) {
+  async function pair(log: Log, url: string, opts: Partial<RedisBusOptions> = {}) {
     const prefix = `g${process.pid}-${++prefixCounter}`;
     const got: number[][] = [[], []];
-    const nodes = [0, 1].map((i) => new RedisBus({ url, prefix, roomLog: log, gapWaitMs: 30 }));
+    const nodes = [0, 1].map((i) => new RedisBus({ url, prefix, roomLog: log, gapWaitMs: 30, ...opts }));
     for (let i = 0; i < 2; i++) await nodes[i].start((_t, m) => got[i].push(m.seq!));
     return { nodes, got, close: async () => void (await Promise.all(nodes.map((n) => n.close()))) };
   }
@@ -161,10 +161,7 @@ describe('RedisBus: order and gaps', { skip: missing ?? false }, () => {
   it('Redis killed and left down: every node keeps delivering what any node commits, from the store, in order, once', async () => {
     const own = await startRedis();
     const log = new Log();
-    const prefix = `o${process.pid}-${++prefixCounter}`;
-    const got: number[][] = [[], []];
-    const nodes = [0, 1].map((i) => new RedisBus({ url: own.url, prefix, roomLog: log, gapWaitMs: 30, outagePollMs: 100 }));
-    for (let i = 0; i < 2; i++) await nodes[i].start((_t, m) => got[i].push(m.seq!));
+    const { nodes, got, close } = await pair(log, own.url, { outagePollMs: 100 });
     try {
       const t = roomTopic('long-outage');
       for (const n of nodes) n.subscribe(t);
@@ -191,7 +188,7 @@ describe('RedisBus: order and gaps', { skip: missing ?? false }, () => {
       assert.deepEqual(got[0], all, 'node 0: every seq once, in order');
       assert.deepEqual(got[1], all, 'node 1: every seq once, in order');
     } finally {
-      await Promise.all(nodes.map((n) => n.close()));
+      await close();
       await own.cleanup();
     }
   });

@@ -24,6 +24,8 @@ export interface CheckpointStats {
   /** WAL frames in the log at the last checkpoint, and how many of them it copied. */
   log: number;
   checkpointed: number;
+  /** The writer's own catch-up checkpoints (each rewinds the WAL). */
+  catchUps: number;
   lastError?: string;
 }
 
@@ -41,7 +43,7 @@ export const CHECKPOINTER_DEFAULTS: Required<CheckpointerOptions> = { intervalMs
 
 export class Checkpointer {
   private readonly worker: Worker;
-  readonly stats: CheckpointStats & { catchUps: number } = { runs: 0, log: 0, checkpointed: 0, catchUps: 0 };
+  readonly stats: CheckpointStats = { runs: 0, log: 0, checkpointed: 0, catchUps: 0 };
   private closed: Promise<void> | null = null;
   private lastCatchUp = performance.now();
 
@@ -56,7 +58,7 @@ export class Checkpointer {
         this.stats.runs++;
         this.stats.log = m.log ?? 0;
         this.stats.checkpointed = m.checkpointed ?? 0;
-        const log = m.log ?? 0;
+        const log = this.stats.log;
         if (log > 0 && (log >= rewindFrames || performance.now() - this.lastCatchUp >= rewindMaxMs)) this.catchUp(db);
       } else if (m.type === 'error') this.stats.lastError = m.message;
     });
