@@ -45,7 +45,8 @@ export class MetricsScraper {
   /** CPU % samples with their time (epoch ms), for averaging over a window. */
   readonly cpuSamples: { at: number; pct: number }[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
-  private busy = false;
+  /** The scrape in flight: the next tick skips it, the final one waits for it. */
+  private inflight: Promise<void> | null = null;
 
   constructor(private readonly urls: string[]) {}
 
@@ -57,12 +58,20 @@ export class MetricsScraper {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    if (this.urls.length > 0) await this.scrape(); // final values
+    if (this.urls.length === 0) return;
+    // Final values: after the scrape in flight (it may have started before the last messages were
+    // accepted), never instead of it.
+    await this.inflight;
+    await this.scrape();
   }
 
-  private async scrape(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
+  /** One scrape, unless one is already in flight (then that one). */
+  private scrape(): Promise<void> {
+    this.inflight ??= this.fetchAll().finally(() => (this.inflight = null));
+    return this.inflight;
+  }
+
+  private async fetchAll(): Promise<void> {
     try {
       const texts = await Promise.all(
         this.urls.map(async (u) => {
@@ -76,8 +85,6 @@ export class MetricsScraper {
       this.observe(sum, Date.now());
     } catch {
       this.failures++;
-    } finally {
-      this.busy = false;
     }
   }
 
