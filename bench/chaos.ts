@@ -2,7 +2,7 @@
  * `npm run chaos` (node dist/bench/chaos.js): a fault lab for the embedded single node (--mode single)
  * or the cluster (--mode cluster). It proves zero loss under faults at load with a history checker.
  *
- *   npx tsc -p . && node dist/bench/chaos.js                        # 300 clients, 100 msg/s, 5 min, every fault
+ *   npx tsc -p . && node dist/bench/chaos.js                        # 2,000 clients, 100 msg/s, 5 min, every fault
  *   node dist/bench/chaos.js --clients 100 --duration 60s --seed 7  # a short run (what test/chaos.test.ts does)
  *   node dist/bench/chaos.js --faults kill9,drop --seed 42 --out /tmp/chaos
  *
@@ -10,7 +10,10 @@
  * temp data dir, loopback abuse limits lifted by bench/lib/lab.ts), pinned to core 0 like the other benches (--server-cpus "" leaves it unpinned).
  * --mode cluster (bench/lib/chaos-cluster.ts): redis-server, PostgreSQL, --nodes 3 nodes on both and
  * nginx with deploy/nginx.conf in front, started with test/helpers (the multi-node tests' own); the
- * clients connect through nginx, and the final messages are read from PostgreSQL.
+ * clients connect through nginx, and the final messages are read from PostgreSQL. Where the lab can
+ * (root, iproute2, nft; --net off to opt out) each node runs in a network namespace of the lab's own
+ * (bench/lib/chaos-net.ts: veth ends on one bridge, Redis, PostgreSQL and nginx on its address), which
+ * the network faults act on; the namespaces and the bridge are removed when the run ends.
  * Workload (bench/lib/chaos-plan.ts): --clients real SDK ChatClients in this process
  * (bench/lib/chaos-client.ts, over `ws`), each a guest in one room of mixed sizes (3 big rooms of
  * 15% of the clients, small rooms of 2-8) plus a DM for a fifth of them, sending acked messages at
@@ -23,8 +26,12 @@
  * redis (kill -9 of redis-server, back on its port after 1-3 s), redis-outage (Redis down for
  * --outage-ms: members on every node must still get every message, which the bus reads from the
  * store meanwhile), pg (PostgreSQL stopped for --pg-ms: sends are refused with `unavailable` and the
- * SDK resends them) and rolling (every node SIGTERMed and restarted in turn). After each, the lab
- * waits until every client is connected again (bounded).
+ * SDK resends them) and rolling (every node SIGTERMed and restarted in turn); with the lab's network,
+ * partition-backends (the busiest node cut from Redis and PostgreSQL for --net-ms, its clients still
+ * connected), partition-clients (the busiest node cut from nginx: its clients' connections go silent),
+ * loss (5-20% of that node's packets dropped) and delay (100-500 ms, `tc netem`: refused, and left out of
+ * the default, where the kernel has no netem, as on the machine this was written on). After each, the
+ * lab waits until every client is connected again and has answered a ping (bounded).
  * At the end: sends stop, the lab waits for every ack and for every member to catch up (bounded),
  * (cluster: polls presence), stops the servers and reads the store (SQLite read-only, or PostgreSQL). The checker (bench/lib/chaos-check.ts) then
  * verifies over every client's recorded history and the store: 1. every acked message is stored
@@ -35,10 +42,10 @@
  * `members` view of one of its rooms equals the room's connected members within --presence-bound.
  * Exit code 1 on any violation (each printed with a counter-example), 2 on a bad flag.
  *
- * Flags: --mode single|cluster  --nodes 3 (cluster)  --clients 300  --rate 100 (msgs/s, all clients)  --msg-chars 64 (text length, up to 4000)  --duration 5m (e.g. 60s)  --seed <int> (default: random, printed)
- *        --faults (single: kill9,sigstop,drop,slow; cluster: also redis,redis-outage,pg,rolling; a subset, or "none")  --fault-count (default: one per 30 s, at least one per kind)
+ * Flags: --mode single|cluster  --nodes 3 (cluster)  --net on|off (cluster: the lab's namespaces)  --clients 2000  --rate 100 (msgs/s, all clients)  --msg-chars 64 (text length, up to 4000)  --duration 5m (e.g. 60s)  --seed <int> (default: random, printed)
+ *        --faults (single: kill9,sigstop,drop,slow; cluster: also redis,redis-outage,pg,rolling and, with the network, partition-backends,partition-clients,loss,delay; a subset, or "none")  --fault-count (default: one per 30 s, at least one per kind)
  *        --pause-ms 5000-20000 (SIGSTOP hold; default 2000-5000 for runs under 5 min)  --slow-ms (the same defaults)
- *        --outage-ms 15000-30000 (redis-outage; 8000-12000 under 5 min)  --pg-ms 5000-15000 (pg; 3000-6000 under 5 min)  --presence-bound 20s
+ *        --outage-ms 15000-30000 (redis-outage; 8000-12000 under 5 min)  --pg-ms 5000-15000 (pg; 3000-6000 under 5 min)  --net-ms 5000-20000 (network faults; 3000-8000 under 5 min)  --presence-bound 20s
  *        --reconnect-bound 30s  --server-cpus 0 ("" unpinned)  --serve-args="<more serve flags>" (e.g. --serve-args="--max-outbox-bytes 65536")
  *        --out <dir> (the JSON result and its timeline chart, a PNG; default a new temp dir, kept)  --help
  */
@@ -50,8 +57,9 @@ import { chaosChart } from './lib/chaos-chart.js';
 import { check, expectedOnline } from './lib/chaos-check.js';
 import { ChaosClient } from './lib/chaos-client.js';
 import { clusterMissing, killDescendants, startCluster } from './lib/chaos-cluster.js';
-import { inject, waitAllOpen, type Topology } from './lib/chaos-faults.js';
-import { FAULT_KINDS, SINGLE_FAULT_KINDS, type ChaosRecord, type FaultKind, type FaultRecord, type PresenceRecord } from './lib/chaos-history.js';
+import { netemMissing, netMissing } from './lib/chaos-net.js';
+import { inject, waitAllLive, type Topology } from './lib/chaos-faults.js';
+import { CLUSTER_FAULT_KINDS, FAULT_KINDS, NET_FAULT_KINDS, SINGLE_FAULT_KINDS, type ChaosRecord, type FaultKind, type FaultRecord, type PresenceRecord } from './lib/chaos-history.js';
 import { planFaults, planRooms, rng } from './lib/chaos-plan.js';
 import { summarize, summaryText } from './lib/chaos-report.js';
 import { startSingle } from './lib/chaos-single.js';
@@ -59,28 +67,41 @@ import { sleep } from './lib/lab.js';
 import { FlagReader, usageExit } from './lib/perf-flags.js';
 
 const NAME = 'chaos';
-const a = benchArgs(import.meta.url, ['mode', 'nodes', 'clients', 'rate', 'msg-chars', 'duration', 'seed', 'faults', 'fault-count', 'pause-ms', 'slow-ms', 'outage-ms', 'pg-ms', 'presence-bound', 'reconnect-bound', 'server-cpus', 'serve-args', 'out']);
+const a = benchArgs(import.meta.url, ['mode', 'nodes', 'clients', 'rate', 'msg-chars', 'duration', 'seed', 'faults', 'fault-count', 'pause-ms', 'slow-ms', 'outage-ms', 'pg-ms', 'presence-bound', 'reconnect-bound', 'server-cpus', 'serve-args', 'out', 'net', 'net-ms']);
 const f = new FlagReader(NAME, a.str);
 const mode = f.str('mode', 'single');
 if (mode !== 'single' && mode !== 'cluster') usageExit(NAME, `--mode: single or cluster, got "${mode}"`);
 const cluster = mode === 'cluster';
 const nodeCount = f.int('nodes', 3, 2, 8);
-const clients = f.int('clients', 300, 2, 5000);
+const clients = f.int('clients', 2000, 2, 5000);
 const rate = f.num('rate', 100, 1, 5000);
 const msgChars = f.int('msg-chars', 64, 0, 4000);
 const durationS = f.seconds('duration', 300, 10, 3600);
 const seed = f.int('seed', Math.floor(Math.random() * 2 ** 31), 0, 2 ** 31);
-const modeKinds: readonly FaultKind[] = cluster ? FAULT_KINDS : SINGLE_FAULT_KINDS;
+const netFlag = f.str('net', 'on');
+if (netFlag !== 'on' && netFlag !== 'off') usageExit(NAME, `--net: on or off, got "${netFlag}"`);
+// The network kinds need the lab's own namespaces (root, iproute2, nft); delay also needs netem in the kernel.
+const netWhyNot = !cluster ? null : netFlag === 'off' ? '--net off' : netMissing();
+const delayWhyNot = !cluster || netWhyNot ? netWhyNot : netemMissing();
+const net = cluster && !netWhyNot;
+const netKinds = NET_FAULT_KINDS.filter((k) => net && (k !== 'delay' || !delayWhyNot));
+const modeKinds: readonly FaultKind[] = cluster ? [...CLUSTER_FAULT_KINDS, ...netKinds] : SINGLE_FAULT_KINDS;
 const kindsRaw = f.str('faults', modeKinds.join(','));
 const kinds = kindsRaw === 'none' ? [] : kindsRaw.split(',').map((k) => k.trim());
+if (cluster && a.str('faults') === undefined) {
+  if (netWhyNot) console.error(`chaos: SKIPPED the network faults (${NET_FAULT_KINDS.join(', ')}): ${netWhyNot}`);
+  else if (delayWhyNot) console.error(`chaos: SKIPPED the delay fault: ${delayWhyNot}`);
+}
 for (const k of kinds) {
+  if (cluster && (NET_FAULT_KINDS as readonly string[]).includes(k) && !(netKinds as readonly string[]).includes(k))
+    usageExit(NAME, `--faults: ${k} cannot run here: ${k === 'delay' && !netWhyNot ? delayWhyNot : netWhyNot}`);
   if (!cluster && (FAULT_KINDS as readonly string[]).includes(k) && !modeKinds.includes(k as FaultKind))
     usageExit(NAME, `--faults: ${k} is a cluster fault (Redis, PostgreSQL or several nodes): it needs --mode cluster; --mode single takes ${SINGLE_FAULT_KINDS.join(',')}`);
   if (!(modeKinds as readonly string[]).includes(k)) usageExit(NAME, `--faults: a subset of ${modeKinds.join(',')} (or none), got "${k}"`);
 }
 const faultCount = f.int('fault-count', Math.max(kinds.length, Math.round(durationS / 30)), kinds.length ? kinds.length : 0, 1000);
 const long = durationS >= 300;
-function range(name: 'pause-ms' | 'slow-ms' | 'outage-ms' | 'pg-ms', def: string): [number, number] {
+function range(name: 'pause-ms' | 'slow-ms' | 'outage-ms' | 'pg-ms' | 'net-ms', def: string): [number, number] {
   const raw = f.str(name, def);
   const m = /^(\d+)(?:-(\d+))?$/.exec(raw);
   const lo = m ? Number(m[1]) : NaN;
@@ -93,6 +114,7 @@ const slowMs = range('slow-ms', long ? '5000-20000' : '2000-5000');
 // Short runs get shorter infrastructure outages, so that every kind fits (faults never overlap).
 const outageMs = range('outage-ms', long ? '15000-30000' : '8000-12000');
 const pgMs = range('pg-ms', long ? '5000-15000' : '3000-6000');
+const netMs = range('net-ms', long ? '5000-20000' : '3000-8000');
 const presenceBoundMs = f.seconds('presence-bound', 20, 1, 600) * 1000;
 const boundMs = f.seconds('reconnect-bound', 30, 1, 600) * 1000;
 const serverCpus = f.str('server-cpus', cpus().length >= 2 ? '0' : '');
@@ -177,13 +199,13 @@ async function main(): Promise<number> {
   const started = new Date();
   const r = rng(seed);
   const plan = planRooms(clients, r);
-  const faultPlan = planFaults({ kinds: kinds as FaultKind[], durationMs: durationS * 1000, count: faultCount, pauseMs, slowMs, outageMs, pgMs }, r);
+  const faultPlan = planFaults({ kinds: kinds as FaultKind[], durationMs: durationS * 1000, count: faultCount, pauseMs, slowMs, outageMs, pgMs, netMs }, r);
   const sendRng = rng(seed ^ 0x5eed);
   console.log(
     `chaos: mode ${mode}, seed ${seed}, ${clients} clients (${plan.rooms.length} rooms, ${plan.dms.length} DMs), ${rate} msg/s for ${durationS} s, faults ${faultPlan.map((p) => `${p.kind}@${(p.atMs / 1000).toFixed(1)}s`).join(' ') || 'none'}; ${cluster ? `${nodeCount} nodes, unpinned` : `server cores "${serverCpus}"`}`,
   );
   const topo = cluster
-    ? await startCluster({ nodes: nodeCount, flags: { maxConnections: clients + 1000, ...serveFlags(serveArgs) }, log })
+    ? await startCluster({ nodes: nodeCount, flags: { maxConnections: clients + 1000, ...serveFlags(serveArgs) }, net, netKinds, log })
     : await startSingle({ cpus: serverCpus, args: SERVE_ARGS, log });
   topology = topo;
   const ackTimeoutMs = (durationS + 300) * 1000; // no send times out during the run: each ends acked or rejected
@@ -247,7 +269,7 @@ async function main(): Promise<number> {
     const top = new Map<string, number>();
     for (const s of sends()) if (s.seq !== undefined) top.set(s.room, Math.max(top.get(s.room) ?? 0, s.seq));
     const caughtUp = await waitUntil(() => cs.every((c) => c.rooms.every((room) => (c.client.lastSeq(room) ?? 0) >= (top.get(room) ?? 0))), 30_000);
-    await waitAllOpen(cs, boundMs);
+    await waitAllLive(cs, boundMs);
     log(caughtUp ? 'every member caught up' : 'NOT every member caught up within 30 s');
     let presence: PresenceRecord | undefined;
     if (cluster) {
@@ -265,7 +287,7 @@ async function main(): Promise<number> {
     console.log(summaryText(summary, rec));
     mkdirSync(outDir, { recursive: true });
     const file = path.join(outDir, `chaos-${started.toISOString().replace(/[:.]/g, '').slice(0, 15)}-${mode}-seed${seed}.json`);
-    const config = { mode, nodes: cluster ? nodeCount : 1, clients, rate, msgChars, durationS, seed, faults: kinds, faultCount, pauseMs, slowMs, outageMs, pgMs, presenceBoundMs, reconnectBoundMs: boundMs, serverCpus: cluster ? '' : serverCpus, serveArgs: SERVE_ARGS };
+    const config = { mode, nodes: cluster ? nodeCount : 1, clients, rate, msgChars, durationS, seed, faults: kinds, faultCount, pauseMs, slowMs, outageMs, pgMs, netMs, net, presenceBoundMs, reconnectBoundMs: boundMs, serverCpus: cluster ? '' : serverCpus, serveArgs: SERVE_ARGS };
     const result = { bench: NAME, command: process.argv.slice(2), started: started.toISOString(), config, rooms: { rooms: plan.rooms.map((x) => [x.id, x.members.length]), dms: plan.dms.length }, planned: faultPlan, faults, caughtUp, summary };
     writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     // The fault timeline over acks/s, ack latency and connected clients (bench/lib/chaos-chart.ts).

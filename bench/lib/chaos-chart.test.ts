@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChaosRecord, ClientHistory } from './chaos-history.js';
-import { chaosChart, timeline } from './chaos-chart.js';
+import { chaosChart, chaosSpec, timeline } from './chaos-chart.js';
 
 const T = 1_700_000_000_000;
 function client(n: number, conn: ClientHistory['conn'], sends: ClientHistory['sends']): ClientHistory {
@@ -39,4 +39,10 @@ test('the chart renders to a PNG', async () => {
   const png = await chaosChart(rec, 'chaos test', ['synthetic record']);
   assert.equal(png.subarray(1, 4).toString(), 'PNG');
   assert.ok(png.length > 5000);
+});
+
+test('every panel and the fault bands share one time axis (a panel without data at the end keeps the full width)', () => {
+  const spec = chaosSpec(rec, 't', []) as unknown as { vconcat: { layer: { encoding: { x: { scale?: { domain?: number[] } } } }[] }[] };
+  const domains = spec.vconcat.flatMap((p) => p.layer.map((l) => JSON.stringify(l.encoding.x.scale?.domain)));
+  assert.deepEqual(new Set(domains), new Set([JSON.stringify([0, 4])]));
 });

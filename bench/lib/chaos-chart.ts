@@ -64,16 +64,19 @@ export function chaosSpec(rec: ChaosRecord, title: string, subtitle: string[]): 
     to: Math.max((f.end - rec.startAt) / 1000, (f.at - rec.startAt) / 1000 + 1),
   }));
   const kinds = [...new Set(faults.map((f) => f.kind))];
+  // One explicit domain for every layer of every panel: a panel's own data (latency has no point for a
+  // second without sends) must not shift its axis against the bands and the other panels.
+  const xScale = { nice: false, domain: [0, rows.length] };
   const bands = {
     data: { values: faults },
     mark: { type: 'rect', opacity: 0.18 },
     encoding: {
-      x: { field: 'from', type: 'quantitative' },
+      x: { field: 'from', type: 'quantitative', scale: xScale },
       x2: { field: 'to' },
       color: { field: 'kind', type: 'nominal', title: 'fault', scale: { domain: kinds, range: SERIES_COLORS.slice(1) } },
     },
   };
-  const x = { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: { nice: false } };
+  const x = { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: xScale };
   const panel = (height: number, layer: object[]): object => ({ width: 760, height, layer: [bands, ...layer] });
   const lineOf = (field: string, yTitle: string, color: string, scale?: object) => ({
     data: { values: rows.filter((r) => (r as unknown as Record<string, unknown>)[field] !== null) },
@@ -83,7 +86,7 @@ export function chaosSpec(rec: ChaosRecord, title: string, subtitle: string[]): 
   const labels = {
     data: { values: faults },
     mark: { type: 'text', align: 'left', baseline: 'top', dx: 2, dy: 2, fontSize: 10, color: '#333' },
-    encoding: { x: { field: 'from', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
+    encoding: { x: { field: 'from', type: 'quantitative', scale: xScale }, y: { value: 0 }, text: { field: 'label' } },
   };
   return {
     title: { text: title, subtitle },

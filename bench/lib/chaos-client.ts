@@ -141,6 +141,18 @@ export class ChaosClient {
     return r.members.filter((m) => m.online).map((m) => m.name);
   }
 
+  /** Whether an app-level ping round trip completes within `ms` (false also when not connected). */
+  async alive(ms: number): Promise<boolean> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([this.client.ping().then(() => true), new Promise<boolean>((res) => (timer = setTimeout(() => res(false), ms)))]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Cuts the current connection from this side; false when there is none open. */
   drop(): boolean {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;

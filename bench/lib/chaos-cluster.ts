@@ -11,7 +11,13 @@
  *  - redis-outage: the same with a long hold (the bus then delivers from the store every 500 ms);
  *  - pg: PostgreSQL stopped (fast shutdown) for the hold, then started on the same port and data;
  *  - rolling: every node in turn SIGTERMed (drain: its clients get 1012) and restarted, each ready
- *    before the next goes.
+ *    before the next goes;
+ *  - with `net` (the default where the lab can make namespaces: root, iproute2, nft), each node runs as a
+ *    test host in a namespace of the lab's own (./chaos-net.ts), Redis, PostgreSQL and nginx reaching it
+ *    over the lab's bridge, and four more kinds hit the busiest node for the hold:
+ *    partition-backends (Redis and PostgreSQL unreachable, its clients still connected),
+ *    partition-clients (nginx unreachable: its clients' connections go silent), loss (a share of all its
+ *    packets dropped) and delay (netem, where the kernel has it).
  * At the end the nodes stop and the `messages` table is read from PostgreSQL.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -21,6 +27,7 @@ import { postgresMissing, startPostgres, type TestPostgres } from '../../test/he
 import { redisMissing, startRedis, type TestRedis } from '../../test/helpers/redis.js';
 import type { Topology } from './chaos-faults.js';
 import type { ServerFaultKind } from './chaos-history.js';
+import { createNet, type LabNet } from './chaos-net.js';
 import { readPgStore } from './chaos-store.js';
 import { sleep } from './lab.js';
 import { counterOf } from './perf-sampler.js';
@@ -53,6 +60,10 @@ export interface ClusterOptions {
   nodes: number;
   /** More `serve` flags for every node, camelCase or kebab-case names (the helper passes them as --flags). */
   flags: Record<string, string | number>;
+  /** Run the nodes in the lab's own network namespaces (./chaos-net.ts), which the network faults need. */
+  net: boolean;
+  /** The network kinds it may inject (delay only where netem works). */
+  netKinds: readonly ServerFaultKind[];
   log: (msg: string) => void;
 }
 
@@ -61,6 +72,7 @@ export async function startCluster(o: ClusterOptions): Promise<Topology> {
   let pg: TestPostgres | null = null;
   let lb: TestNginx | null = null;
   const nodes: NodeProcess[] = [];
+  let net: LabNet | null = null;
   let cleaned: Promise<void> | null = null;
   const cleanup = () =>
     (cleaned ??= (async () => {
@@ -68,24 +80,34 @@ export async function startCluster(o: ClusterOptions): Promise<Topology> {
       await Promise.all(nodes.map((x) => x.cleanup().catch(() => {})));
       await redis?.cleanup().catch(() => {});
       await pg?.cleanup().catch(() => {});
+      net?.cleanup();
     })());
   try {
-    redis = await startRedis();
-    pg = await startPostgres();
+    if (o.net) {
+      net = createNet(o.nodes);
+      // The lab's namespaces go on any exit (after chaos.ts's handler killed what runs in them).
+      process.once('exit', net.cleanup);
+    }
+    const lan = net;
+    redis = await startRedis(lan ? { bind: [lan.hostAddr] } : {});
+    pg = await startPostgres(lan ? { listen: { addr: lan.hostAddr, cidr: lan.cidr } } : {});
     const db = 'chaos';
-    const dbUrl = await pg.createDatabase(db);
-    const flags = { redisUrl: redis.url, postgresUrl: dbUrl, ratePerSec: 1000, rateBurst: 2000, maxConnectionsPerAddress: 0, logLevel: 'warn', ...o.flags };
+    await pg.createDatabase(db);
+    const reach = lan?.hostAddr ?? '127.0.0.1';
+    const flags = { redisUrl: `redis://${reach}:${redis.port}`, postgresUrl: `postgres://postgres@${reach}:${pg.port}/${db}`, ratePerSec: 1000, rateBurst: 2000, maxConnectionsPerAddress: 0, logLevel: 'warn', ...o.flags };
     // One at a time: each runs the store's migrations on start, and the first creates the schema.
-    for (let i = 0; i < o.nodes; i++) nodes.push(await startNode(flags));
-    lb = await startNginx(nodes.map((x) => x.port));
-    o.log(`cluster: redis :${redis.port}, postgres :${pg.port}, nodes ${nodes.map((x) => `:${x.port} (pid ${x.pid})`).join(', ')}, nginx ${lb.url}`);
+    for (let i = 0; i < o.nodes; i++) nodes.push(await startNode(flags, lan ? { netns: lan.hosts[i].ns, host: lan.hosts[i].addr, port: 8080 } : {}));
+    lb = await startNginx(nodes.map((x) => (lan ? `${lan.hosts[nodes.indexOf(x)].addr}:${x.port}` : x.port)));
+    o.log(
+      `cluster: redis :${redis.port}, postgres :${pg.port}, nodes ${nodes.map((x) => `${x.http.replace('http://', '')} (pid ${x.pid})`).join(', ')}${lan ? ` in namespaces ${lan.hosts.map((h) => h.ns).join(', ')} on ${lan.cidr}` : ''}, nginx ${lb.url}`,
+    );
     const r = redis;
     const p = pg;
     const nodeName = (i: number) => `node ${i + 1} (:${nodes[i].port})`;
     return {
       url: lb.url,
-      kinds: ['kill9', 'sigstop', 'redis', 'redis-outage', 'pg', 'rolling'],
-      async fault(kind: ServerFaultKind, holdMs: number, rnd: () => number): Promise<string> {
+      kinds: ['kill9', 'sigstop', 'redis', 'redis-outage', 'pg', 'rolling', ...(lan ? o.netKinds : [])],
+      async fault({ kind, holdMs, share, delayMs }, rnd: () => number): Promise<string> {
         const at = Date.now();
         // The node holding the most connections (ties: at random): after a rolling restart the node
         // restarted last holds none (least_conn balances only new connections), and killing it would test nothing.
@@ -122,6 +144,32 @@ export async function startCluster(o: ClusterOptions): Promise<Topology> {
             await sleep(holdMs);
             await p.start();
             return `PostgreSQL :${p.port} stopped in ${down - at} ms, accepting connections again ${Date.now() - at} ms after the stop (hold ${holdMs} ms)`;
+          }
+          case 'partition-backends':
+          case 'partition-clients':
+          case 'loss':
+          case 'delay': {
+            const h = lan!.hosts[i];
+            const what =
+              kind === 'partition-backends'
+                ? `Redis :${r.port} and PostgreSQL :${p.port} unreachable from ${nodeName(i)}`
+                : kind === 'partition-clients'
+                  ? `${nodeName(i)} unreachable from nginx (its clients' connections silent)`
+                  : kind === 'loss'
+                    ? `${Math.round(share * 100)}% of ${nodeName(i)}'s packets dropped`
+                    : `${delayMs} ms added to ${nodeName(i)}'s packets`;
+            h.fault(kind === 'partition-backends' ? 'backends' : kind === 'partition-clients' ? 'clients' : kind, {
+              backendPorts: [r.port, p.port],
+              listenPort: n.port,
+              lossPct: share * 100,
+              delayMs,
+            });
+            try {
+              await sleep(holdMs);
+            } finally {
+              h.heal();
+            }
+            return `${what} for ${Date.now() - at} ms`;
           }
           case 'rolling': {
             const steps: string[] = [];

@@ -18,7 +18,7 @@ export interface Topology {
   /** The server-side faults it takes (the rest are refused by the flags before the run). */
   kinds: readonly ServerFaultKind[];
   /** Carries out one server-side fault (`r` picks a node); resolves with its detail once it is over. */
-  fault(kind: ServerFaultKind, holdMs: number, r: () => number): Promise<string>;
+  fault(f: PlannedFault & { kind: ServerFaultKind }, r: () => number): Promise<string>;
   /** Stops the servers and returns the store's final messages. */
   finish(): Promise<StoredMessage[]>;
   /** Kills whatever is still running (idempotent; also after finish()). */
@@ -30,16 +30,28 @@ export interface FaultTarget {
   clients: readonly ChaosClient[];
 }
 
-/** Waits (bounded) until every client is connected; returns when, or null past the bound. */
-export async function waitAllOpen(clients: readonly ChaosClient[], boundMs: number): Promise<number | null> {
+/**
+ * Waits (bounded) until every client is connected and has answered an app-level ping sent from now on
+ * (a connection that a paused node or a partition left open but silent does not count); returns when
+ * the last one did, or null past the bound.
+ */
+export async function waitAllLive(clients: readonly ChaosClient[], boundMs: number): Promise<number | null> {
   const deadline = Date.now() + boundMs;
   // The clients a fault hit may not have noticed yet (a close event is asynchronous).
   await sleep(200);
-  while (Date.now() < deadline) {
-    if (clients.every((c) => c.open)) return Date.now();
-    await sleep(50);
-  }
-  return clients.every((c) => c.open) ? Date.now() : null;
+  let last = Date.now();
+  const live = async (c: ChaosClient): Promise<boolean> => {
+    while (Date.now() < deadline) {
+      if (c.open && (await c.alive(Math.min(3000, deadline - Date.now())))) {
+        last = Math.max(last, Date.now());
+        return true;
+      }
+      await sleep(100);
+    }
+    return false;
+  };
+  const all = await Promise.all(clients.map(live));
+  return all.every(Boolean) ? last : null;
 }
 
 function pick(clients: readonly ChaosClient[], share: number, r: () => number): ChaosClient[] {
@@ -69,9 +81,9 @@ export async function inject(n: number, f: PlannedFault, t: FaultTarget, r: () =
       break;
     }
     default:
-      detail = await t.topology.fault(f.kind, f.holdMs, r);
+      detail = await t.topology.fault({ ...f, kind: f.kind }, r);
       end = Date.now();
   }
-  const recoveredAt = await waitAllOpen(t.clients, boundMs);
+  const recoveredAt = await waitAllLive(t.clients, boundMs);
   return { n, kind: f.kind, at, end, recoveredAt, clients: hit, detail };
 }

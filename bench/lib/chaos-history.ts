@@ -13,7 +13,15 @@ export const SINGLE_FAULT_KINDS = ['kill9', 'sigstop', 'drop', 'slow'] as const;
  * for a long hold), pg (PostgreSQL stopped for a while), rolling (every node SIGTERMed and restarted
  * in turn); kill9 and sigstop then hit one random node.
  */
-export const FAULT_KINDS = [...SINGLE_FAULT_KINDS, 'redis', 'redis-outage', 'pg', 'rolling'] as const;
+export const CLUSTER_FAULT_KINDS = [...SINGLE_FAULT_KINDS, 'redis', 'redis-outage', 'pg', 'rolling'] as const;
+/**
+ * Network faults on one node, which runs in a namespace of the lab's own (./chaos-net.ts):
+ * partition-backends (its packets to and from Redis and PostgreSQL dropped, its clients still connected),
+ * partition-clients (its packets to and from nginx dropped), loss (a share of all its packets dropped at
+ * random), delay (netem; only where the kernel has it).
+ */
+export const NET_FAULT_KINDS = ['partition-backends', 'partition-clients', 'loss', 'delay'] as const;
+export const FAULT_KINDS = [...CLUSTER_FAULT_KINDS, ...NET_FAULT_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 /** The faults the lab's server side carries out (drop and slow act on the clients' sockets). */
 export type ServerFaultKind = Exclude<FaultKind, 'drop' | 'slow'>;
@@ -24,9 +32,9 @@ export interface FaultRecord {
   kind: FaultKind;
   /** When it was injected. */
   at: number;
-  /** When it was over: kill9, the restarted server listening; sigstop, SIGCONT; drop, `at`; slow, reads resumed; redis, redis-outage, pg: the server accepting connections again; rolling: the last node ready again. */
+  /** When it was over: kill9, the restarted server listening; sigstop, SIGCONT; drop, `at`; slow, reads resumed; redis, redis-outage, pg: the server accepting connections again; rolling: the last node ready again; the network kinds: the node's rules removed. */
   end: number;
-  /** When every client was connected again after it (null: not within the reconnect bound). */
+  /** When every client was connected again after it and had answered a ping sent after its end (null: not within the reconnect bound). */
   recoveredAt: number | null;
   /** Indexes of the clients it was aimed at (server faults: every client). */
   clients: number[];

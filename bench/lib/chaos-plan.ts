@@ -56,10 +56,12 @@ export interface PlannedFault {
   kind: FaultKind;
   /** ms after the workload started. */
   atMs: number;
-  /** sigstop: how long the server stays stopped; slow: how long the clients stop reading; redis, redis-outage, pg: how long it stays down. */
+  /** sigstop: how long the server stays stopped; slow: how long the clients stop reading; redis, redis-outage, pg: how long it stays down; the network kinds: how long the node's rules stay. */
   holdMs: number;
-  /** drop and slow: the share of clients hit. */
+  /** drop and slow: the share of clients hit; loss: the share of the node's packets dropped. */
   share: number;
+  /** delay: the added one-way delay, ms. */
+  delayMs?: number;
 }
 
 export interface FaultPlanOptions {
@@ -75,6 +77,8 @@ export interface FaultPlanOptions {
   redisMs?: [number, number];
   outageMs?: [number, number];
   pgMs?: [number, number];
+  /** The network kinds: [min, max] ms a partition, a loss or a delay lasts. */
+  netMs?: [number, number];
 }
 
 /** The [min, max] hold of a kind (null: none, and no draw from the seed, so single-mode plans stay what they were). */
@@ -90,6 +94,11 @@ function holdRange(o: FaultPlanOptions, kind: FaultKind): [number, number] | nul
       return o.outageMs ?? [15_000, 30_000];
     case 'pg':
       return o.pgMs ?? [5000, 15_000];
+    case 'partition-backends':
+    case 'partition-clients':
+    case 'loss':
+    case 'delay':
+      return o.netMs ?? [5000, 20_000];
     default:
       return null;
   }
@@ -103,10 +112,12 @@ export function planFaults(o: FaultPlanOptions, r: () => number): PlannedFault[]
   // the rest of the run lets the last one recover under load.
   const slot = (o.durationMs * 0.85) / kinds.length;
   const between = (lo: number, hi: number) => Math.round(lo + r() * (hi - lo));
+  const share = (kind: FaultKind) => (kind === 'drop' ? 0.1 + r() * 0.2 : kind === 'slow' ? 0.05 + r() * 0.1 : kind === 'loss' ? 0.05 + r() * 0.15 : 1);
   return kinds.map((kind, i) => ({
     kind,
     atMs: Math.round(o.durationMs * 0.05 + i * slot + r() * slot * 0.3),
     holdMs: ((h) => (h ? between(...h) : 0))(holdRange(o, kind)),
-    share: kind === 'drop' ? 0.1 + r() * 0.2 : kind === 'slow' ? 0.05 + r() * 0.1 : 1,
+    share: share(kind),
+    ...(kind === 'delay' ? { delayMs: between(100, 500) } : {}),
   }));
 }

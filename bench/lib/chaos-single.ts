@@ -17,7 +17,7 @@ export async function startSingle(o: { cpus: string; args: string[]; log: (msg: 
   return {
     url: server.url,
     kinds: ['kill9', 'sigstop'],
-    async fault(kind: ServerFaultKind, holdMs: number): Promise<string> {
+    async fault({ kind, holdMs }: { kind: ServerFaultKind; holdMs: number }): Promise<string> {
       const at = Date.now();
       if (kind === 'kill9') {
         const pid = server.pid;

@@ -299,6 +299,39 @@ test('client: watchdog closes a silent connection and reconnects; pings are answ
   assert.ok(net.sockets.length >= 2);
 });
 
+test('client: a connection silent while a send waits is probed with a ping, then dropped and the send resent', async (t) => {
+  const { client, net, states, handshake } = setup(t, { replyProbeMs: 30 });
+  void client.connect();
+  const s0 = await handshake(0, welcome([room('general', 2)]));
+  const sent = client.send('general', 'hello?');
+  await new Promise((r) => setTimeout(r, 45));
+  assert.equal(s0.of('ping').length, 1, 'the probe ping after 30 ms of silence');
+  const s1 = await handshake(1, welcome([room('general', 2)]));
+  assert.equal(s0.closedWith?.code, 4502);
+  assert.equal(states[2].reason, 'watchdog (no reply) (4502)');
+  const resent = s1.of('send');
+  assert.equal(resent.length, 1, 'the unacked send goes out again on the new connection');
+  assert.equal(resent[0].id, s0.of('send')[0].id, 'with the same id');
+  s1.push({ type: 'ack', id: resent[0].id, room: 'general', seq: 3, ts: 1 });
+  assert.equal((await sent).seq, 3);
+});
+
+test('client: any frame from the server ends the reply probe (a slow ack on a live link is not a dead link)', async (t) => {
+  const { client, net, handshake } = setup(t, { replyProbeMs: 30 });
+  void client.connect();
+  const s0 = await handshake(0, welcome([room('general', 2)]));
+  const sent = client.send('general', 'slow');
+  for (let i = 0; i < 4; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    s0.push({ type: 'typing', room: 'general', uid: 'u1', user: 'bob' });
+  }
+  s0.push({ type: 'ack', id: s0.of('send')[0].id, room: 'general', seq: 3, ts: 1 });
+  assert.equal((await sent).seq, 3);
+  assert.equal(s0.of('ping').length, 0);
+  assert.equal(net.sockets.length, 1);
+  assert.equal(client.state, 'open');
+});
+
 test('client: ping measures rtt; markRead is sent or queued until open', async (t) => {
   let clock = 100;
   const { client, handshake } = setup(t, { now: () => clock });

@@ -5,7 +5,8 @@
  * One connection at a time, driven by the state machine in ./state.ts:
  *   connect() opens a socket and sends `hello` (auth, resume positions, presence); `welcome` makes
  *   the client 'open'. A close with a reconnectable code (shouldReconnect: 1001/1006/1012, 45xx...)
- *   or a silent connection (watchdog: no frame for heartbeatMs * 2 + watchdogGraceMs) moves to
+ *   or a silent connection (watchdog: no frame for heartbeatMs * 2 + watchdogGraceMs, or for
+ *   2 * replyProbeMs while a send or request waits for its answer) moves to
  *   'reconnecting': full-jitter backoff, a new socket, `hello` with the session token and the last
  *   seen seq of every room, so the server replays what was missed. A non-reconnectable close
  *   (4000-4499, 1000, 1002...) ends in 'closed' with a ChatError carrying the handshake error code.
@@ -114,7 +115,7 @@ export class ChatClient {
         this.events.emit('error', frame);
         this.terminate(ChatError.fromFrame(frame), 'bad server frame');
       },
-    }, opts.decodeFrame);
+    }, opts.decodeFrame, opts.replyProbeMs ?? 5000, () => ({ type: 'ping', id: this.newId() }));
     if (opts.auth.kind === 'token') this.sessionToken = opts.auth.token;
     this.initialResume = resumeMap(opts.resume);
     this.sendQueue = new SendQueue({

@@ -6,6 +6,13 @@
  *
  * Watchdog: any frame re-arms it; after heartbeatMs * 2 + graceMs of silence the socket is closed
  * with 4502 and reported lost, without waiting for a close handshake that may never come.
+ *
+ * Reply probe: a connection that went silent while something waits for an answer (a frame with an
+ * `id`: a send or a request) need not wait for the heartbeat. After probeMs without any frame since
+ * that write, an app-level `ping` goes out; after probeMs more of silence the socket is lost the same
+ * way (4502, "watchdog (no reply)"), so a node that was paused or cut off costs 2 * probeMs, not
+ * 2 * heartbeatMs. Any frame from the server ends the probe: a slow answer on a live link is not a
+ * dead link.
  */
 import { CloseCode, decodeServerFrame, type ClientFrame, type ServerEvent } from '../protocol/index.js';
 import type { WebSocketConstructor, WebSocketLike } from './types.js';
@@ -25,6 +32,9 @@ export class Socket {
   private ws: WebSocketLike | null = null;
   private gen = 0;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
+  /** The reply probe's timer, and whether its ping went out (see the header). */
+  private probe: ReturnType<typeof setTimeout> | undefined;
+  private probed = false;
   /** Expected server heartbeat interval (updated from welcome). */
   heartbeatMs: number;
 
@@ -36,6 +46,9 @@ export class Socket {
     private readonly on: SocketHandlers,
     /** Frame decoder (ChatClientOptions.decodeFrame). */
     private readonly decode: (data: string) => ServerEvent[] = decodeServerFrame,
+    /** The reply probe (0: off) and the ping frame it sends. */
+    private readonly probeMs = 0,
+    private readonly probeFrame: () => ClientFrame = () => ({ type: 'ping', id: 'probe' }),
   ) {
     this.heartbeatMs = heartbeatMs;
   }
@@ -63,6 +76,7 @@ export class Socket {
     if (!this.ws) return false;
     try {
       this.ws.send(JSON.stringify(frame));
+      if ('id' in frame && this.probeMs > 0 && this.probe === undefined) this.armProbe();
       return true;
     } catch {
       return false;
@@ -76,6 +90,7 @@ export class Socket {
     this.ws = null;
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
+    this.endProbe();
     if (!ws) return;
     try {
       ws.close(code, reason);
@@ -94,6 +109,27 @@ export class Socket {
     }, this.heartbeatMs * 2 + this.graceMs);
   }
 
+  private armProbe(): void {
+    const gen = this.gen;
+    this.probe = setTimeout(() => {
+      if (gen !== this.gen) return;
+      if (!this.probed) {
+        this.probed = true;
+        this.send(this.probeFrame());
+        this.armProbe();
+        return;
+      }
+      this.drop(CloseCode.heartbeatTimeout, 'no reply from the server');
+      this.on.lost(CloseCode.heartbeatTimeout, 'watchdog (no reply)');
+    }, this.probeMs);
+  }
+
+  private endProbe(): void {
+    clearTimeout(this.probe);
+    this.probe = undefined;
+    this.probed = false;
+  }
+
   private lost(code: number, reason: string): void {
     this.drop(CloseCode.normal, reason);
     this.on.lost(code, reason);
@@ -101,6 +137,7 @@ export class Socket {
 
   private onData(data: unknown): void {
     this.armWatchdog();
+    this.endProbe();
     if (typeof data !== 'string') return; // binary frames are not part of the protocol
     let events: ServerEvent[];
     try {

@@ -61,6 +61,12 @@ export interface ChatClientOptions {
   backoff?: Partial<BackoffOptions>;
   /** Watchdog: the connection is dead after heartbeatMs * 2 + watchdogGraceMs without any frame. Default 5000. */
   watchdogGraceMs?: number;
+  /**
+   * Reply probe: when a send or request has waited this many ms with no frame at all from the server, the
+   * client sends a `ping`; after as long again of silence the connection is dead (closed with 4502,
+   * reconnected, unacked sends resent with their ids). 0 turns it off. Default 5000.
+   */
+  replyProbeMs?: number;
   /** Heartbeat assumed before the first welcome tells the real one. Default 30000. */
   heartbeatMs?: number;
   /** Answer the server's app-level ping with a pong (default true). */

@@ -93,6 +93,8 @@ export const CloseCode = {
   tooLarge: 1009,
   /** Server is draining for restart/shutdown: reconnect (to another node) and resume. */
   serviceRestart: 1012,
+  /** This node reaches neither its store nor its bus (cut off from the cluster): reconnect (to another node) and resume. */
+  tryAgainLater: 1013,
 
   // 4000-4499: do not reconnect without user action
   protocolError: 4000,

@@ -14,6 +14,7 @@ import { LoginThrottle } from './auth/throttle.js';
 import { TokenSigner } from './auth/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { createBus, createClusterState, createStore } from './engines.js';
+import { IsolationGuard } from './cluster/isolation.js';
 import type { ClusterState } from './cluster/state.js';
 import type { Config } from './config.js';
 import { ADMIN_PREFIX, bannedCheck, createAdmin, ReadOnlyRooms } from './admin/index.js';
@@ -153,9 +154,35 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   await bus.start(hub.deliver, () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed')));
   metrics.bufferedBytes = () => gateway.bufferedBytes();
 
+  // A node cut off from both its store and its bus sends its clients to the other nodes (cluster/isolation.ts).
+  const busPing = bus.ping?.bind(bus);
+  const isolation =
+    config.isolationMs > 0 && busPing && store.kind === 'postgres'
+      ? new IsolationGuard({
+          probes: [
+            { name: 'store', check: () => store.getSetting('token_secret') },
+            { name: 'bus', check: busPing },
+          ],
+          everyMs: 1000,
+          timeoutMs: 2000,
+          afterMs: config.isolationMs,
+          onIsolated: (failing) => {
+            log.error({ failing, connections: gateway.connectionCount }, 'isolated: neither the store nor the bus answers; refusing connections and sending clients to other nodes (1013)');
+            metrics.isolations.inc();
+            gateway.isolated = true;
+            gateway.closeConnections(CloseCode.tryAgainLater, 'node cut off from the cluster');
+          },
+          onRecovered: () => {
+            log.warn('isolation over: taking connections again');
+            gateway.isolated = false;
+          },
+        })
+      : null;
+  isolation?.start();
+
   let ready = false;
   const onRequest = createHttpHandler({
-    ready: () => ready && !gateway.draining,
+    ready: () => ready && !gateway.draining && !gateway.isolated,
     // Under --workers, every worker's registry in one answer (the scrape lands on any worker).
     metrics: config.workers > 1 && isWorkerProcess() ? clusterMetricsSource(metrics.registry) : async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     webDir: config.webDir,
@@ -204,6 +231,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         const bound = config.drainTimeoutMs;
         log.info({ connections: gateway.connectionCount }, 'draining');
         ready = false;
+        isolation?.stop();
         server.close();
         gateway.closeAll(CloseCode.serviceRestart, 'server restarting');
         await gateway.waitClosed(Math.max(0, bound / 2));

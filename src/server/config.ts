@@ -76,6 +76,11 @@ export interface Config {
   tlsKey: string;
   /** Upper bound for a graceful drain on SIGTERM/SIGINT before the process exits anyway. */
   drainTimeoutMs: number;
+  /**
+   * With Redis and PostgreSQL: a node that reaches neither for this long is isolated (cluster/isolation.ts):
+   * it refuses new connections and closes its clients with 1013 so they move to another node. 0: off.
+   */
+  isolationMs: number;
   /** Presence diffs are coalesced and sent at most this often per room. */
   presenceIntervalMs: number;
   /** A room with more online users than this is large: its members get `presence_count` events instead of
@@ -161,6 +166,7 @@ export const defaults: Config = {
   tlsCert: '',
   tlsKey: '',
   drainTimeoutMs: 10_000,
+  isolationMs: 5000,
   presenceIntervalMs: 500,
   presenceLargeRoom: 100,
   maxConnections: 19_000,
@@ -231,6 +237,7 @@ function validate(c: Config): void {
   if (!(LOG_LEVELS as readonly string[]).includes(c.logLevel)) throw new Error(`config logLevel: one of ${LOG_LEVELS.join('|')}`);
   if (!Number.isInteger(c.port) || c.port > 65535) throw new Error('config port: 0-65535');
   if (c.heartbeatMs < 100) throw new Error('config heartbeatMs: at least 100');
+  if (c.isolationMs !== 0 && !(c.isolationMs >= 1000)) throw new Error('config isolationMs: 0 (off) or at least 1000');
   if (c.maxFrameBytes < 1024) throw new Error('config maxFrameBytes: at least 1024');
   if (c.ratePerSec <= 0 || c.rateBurst < 1) throw new Error('config ratePerSec/rateBurst: positive');
   if (c.historyPageBytes < 64 * 1024) throw new Error('config historyPageBytes: at least 65536');
@@ -303,6 +310,7 @@ export const configHelp: Record<keyof Config, string> = {
   tlsCert: 'TLS certificate file (with tlsKey: serve https/wss)',
   tlsKey: 'TLS private key file',
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',
+  isolationMs: 'with Redis and PostgreSQL: a node that reaches neither for this long refuses connections and closes its clients with 1013 so they move to another node (0: off)',
   presenceIntervalMs: 'presence diffs are coalesced per room over this interval',
   presenceLargeRoom: 'rooms with more users online than this get online counts instead of presence diffs; diffs only for connections that subscribe to the member list',
   maxConnections: 'most open connections (more: close 4501)',

@@ -65,6 +65,7 @@ export class Metrics {
   readonly slowConsumers = new Counter({ name: 'scalechat_slow_consumer_closes_total', help: 'Connections closed because their unsent backlog passed maxOutboxBytes', registers: [this.registry] });
   readonly readPauses = new Counter({ name: 'scalechat_read_pauses_total', help: 'Times a connection stopped being read because more than half of maxOutboxBytes was unsent (backpressure)', registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'scalechat_rate_limited_total', help: 'Frames refused by the per-connection rate limit', registers: [this.registry] });
+  readonly isolations = new Counter({ name: 'scalechat_isolations_total', help: 'Times this node found itself cut off from both its store and its bus and sent its clients elsewhere (1013)', registers: [this.registry] });
   readonly heartbeatTimeouts = new Counter({ name: 'scalechat_heartbeat_timeouts_total', help: 'Connections terminated for missing heartbeats', registers: [this.registry] });
   /** Set by the app: bytes handed to sockets but not yet sent, over all connections. */
   bufferedBytes: () => number = () => 0;

@@ -28,8 +28,8 @@ export function deployNginxConf(): string {
 }
 
 /** Rewrites deploy/nginx.conf for a test prefix: listen port, upstreams, logs, pid, temp paths. */
-export function renderNginxConf(template: string, opts: { port: number; upstreams: number[]; prefix: string }): string {
-  const servers = opts.upstreams.map((p) => `    server 127.0.0.1:${p} max_fails=0;`).join('\n');
+export function renderNginxConf(template: string, opts: { port: number; upstreams: readonly (number | string)[]; prefix: string }): string {
+  const servers = opts.upstreams.map((p) => `    server ${typeof p === 'number' ? `127.0.0.1:${p}` : p} max_fails=0;`).join('\n');
   let conf = template;
   const swap = (re: RegExp, to: string) => {
     if (!re.test(conf)) throw new Error(`deploy/nginx.conf: expected ${re} (the test renders this file)`);
@@ -58,7 +58,8 @@ export interface TestNginx {
   stop(): Promise<void>;
 }
 
-export async function startNginx(upstreams: number[]): Promise<TestNginx> {
+/** `upstreams`: ports on 127.0.0.1, or "host:port". */
+export async function startNginx(upstreams: readonly (number | string)[]): Promise<TestNginx> {
   const bin = findBinary('nginx');
   if (!bin) throw new Error(nginxMissing()!);
   const prefix = mkdtempSync(path.join(tmpdir(), 'scale-chat-nginx-'));

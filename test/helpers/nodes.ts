@@ -37,8 +37,13 @@ async function ready(http: string): Promise<boolean> {
   return res.status === 200;
 }
 
-/** Starts one node with `flags` (e.g. {redisUrl, postgresUrl}) as CLI flags; waits for /readyz. */
-export async function startNode(flags: Record<string, string | number>, opts: { port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeProcess> {
+/**
+ * Starts one node with `flags` (e.g. {redisUrl, postgresUrl}) as CLI flags; waits for /readyz.
+ * `netns` + `host`: runs it inside that network namespace (`ip netns exec`, which keeps the pid: signals
+ * reach the node itself), listening on `host` there (the chaos lab's test hosts, bench/lib/chaos-net.ts).
+ */
+export async function startNode(flags: Record<string, string | number>, opts: { port?: number; env?: NodeJS.ProcessEnv; netns?: string; host?: string } = {}): Promise<NodeProcess> {
+  const host = opts.host ?? '127.0.0.1';
   const dataDir = mkdtempSync(path.join(tmpdir(), 'scale-chat-node-'));
   let port = opts.port ?? (await freePort());
   let child: ChildProcess | null = null;
@@ -60,19 +65,20 @@ export async function startNode(flags: Record<string, string | number>, opts: { 
   };
   let started = false;
   const launchOnce = async (): Promise<void> => {
-    const args = [cliPath(), 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir];
+    const args = [cliPath(), 'serve', '--port', String(port), '--host', host, '--data-dir', dataDir];
     // Every test client comes from 127.0.0.1: the per-address limits on new identities are off unless set.
     for (const [k, v] of Object.entries({ logLevel: process.env.SCALE_CHAT_TEST_LOG ?? 'warn', guestsPerMinute: 0, registrationsPerHour: 0, ...flags })) {
       args.push(`--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`, String(v));
     }
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const [bin, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, process.execPath, ...args]] : [process.execPath, args];
+    const p = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     output = captureOutput(p, 200_000);
     let dead = false;
     p.once('exit', () => (dead = true));
     try {
       await waitUntil(async () => {
         if (dead) throw new Error(`node exited (${p.exitCode ?? p.signalCode})`);
-        return ready(`http://127.0.0.1:${port}`);
+        return ready(`http://${host}:${port}`);
       }, 30_000, `scale-chat node on port ${port}`, 100);
     } catch (err) {
       await stopChild(p, 'SIGKILL');
@@ -88,10 +94,10 @@ export async function startNode(flags: Record<string, string | number>, opts: { 
       return port;
     },
     get url() {
-      return `ws://127.0.0.1:${port}/ws`;
+      return `ws://${host}:${port}/ws`;
     },
     get http() {
-      return `http://127.0.0.1:${port}`;
+      return `http://${host}:${port}`;
     },
     get running() {
       return child !== null && child.exitCode === null && child.signalCode === null;

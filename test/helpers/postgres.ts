@@ -10,7 +10,7 @@
  *   await pg.cleanup();
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -54,7 +54,8 @@ export interface TestPostgres {
 
 let dbCounter = 0;
 
-export async function startPostgres(opts: { maxConnections?: number } = {}): Promise<TestPostgres> {
+/** `listen`: one more address to listen on beside 127.0.0.1, and the network allowed from it (the chaos lab's bridge). */
+export async function startPostgres(opts: { maxConnections?: number; listen?: { addr: string; cidr: string } } = {}): Promise<TestPostgres> {
   const missing = postgresMissing();
   if (missing) throw new Error(missing);
   const bin = postgresBinDir()!;
@@ -81,6 +82,7 @@ export async function startPostgres(opts: { maxConnections?: number } = {}): Pro
     rmSync(root, { recursive: true, force: true });
     throw new Error(`initdb failed (${init.status}): ${init.stderr || init.stdout}`);
   }
+  if (opts.listen) appendFileSync(path.join(dataDir, 'pg_hba.conf'), `host all all ${opts.listen.cidr} trust\n`);
 
   let port = 0;
   let child: ChildProcess | null = null;
@@ -90,7 +92,7 @@ export async function startPostgres(opts: { maxConnections?: number } = {}): Pro
     '-D', dataDir,
     '-p', String(port),
     '-k', sockDir,
-    '-c', 'listen_addresses=127.0.0.1',
+    '-c', `listen_addresses=${['127.0.0.1', ...(opts.listen ? [opts.listen.addr] : [])].join(',')}`,
     '-c', `max_connections=${opts.maxConnections ?? 200}`,
     '-c', 'fsync=off',
     '-c', 'synchronous_commit=off',

@@ -47,21 +47,21 @@ async function ping(port: number): Promise<boolean> {
   }
 }
 
-function spawnRedis(dir: string, port: number, extra: string[] = []): { child: ChildProcess; output: () => string } {
+function spawnRedis(dir: string, port: number, extra: string[] = [], bind: readonly string[] = []): { child: ChildProcess; output: () => string } {
   const bin = findBinary('redis-server');
   if (!bin) throw new Error(redisMissing()!);
   const child = spawn(
     bin,
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--loglevel', 'warning', ...extra],
+    ['--port', String(port), '--bind', '127.0.0.1', ...bind, ...(bind.length ? ['--protected-mode', 'no'] : []), '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--dir', dir, '--loglevel', 'warning', ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
   );
   return { child, output: captureOutput(child) };
 }
 
-async function launch(dir: string, fixedPort: number | null, extra: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+async function launch(dir: string, fixedPort: number | null, extra: string[] = [], bind: readonly string[] = []): Promise<{ child: ChildProcess; port: number }> {
   for (let attempt = 1; ; attempt++) {
     const port = fixedPort ?? (await freePort());
-    const { child, output } = spawnRedis(dir, port, extra);
+    const { child, output } = spawnRedis(dir, port, extra, bind);
     let dead = false;
     child.once('exit', () => (dead = true));
     try {
@@ -78,11 +78,13 @@ async function launch(dir: string, fixedPort: number | null, extra: string[] = [
   }
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `bind`: more addresses to listen on beside 127.0.0.1 (the chaos lab's bridge; protected mode, which refuses all but loopback without a password, is then off). */
+export async function startRedis(opts: { bind?: readonly string[] } = {}): Promise<TestRedis> {
   const missing = redisMissing();
   if (missing) throw new Error(missing);
   const dir = mkdtempSync(path.join(tmpdir(), 'scale-chat-redis-'));
-  let { child, port } = await launch(dir, null);
+  const bind = opts.bind ?? [];
+  let { child, port } = await launch(dir, null, [], bind);
   let running = true;
   return {
     port,
@@ -96,7 +98,7 @@ export async function startRedis(): Promise<TestRedis> {
     },
     async start() {
       if (running) return;
-      ({ child } = await launch(dir, port));
+      ({ child } = await launch(dir, port, [], bind));
       running = true;
     },
     async cleanup() {

@@ -49,6 +49,11 @@ export interface Bus {
    * state from the store, so nothing committed after that read can be missed.
    */
   ready?(topic: string): Promise<void>;
+  /**
+   * Resolves when the link to the other nodes answers (Redis: a PING on the publishing connection, so it
+   * waits behind publications a silent link holds). Absent = no link to lose (memory).
+   */
+  ping?(): Promise<void>;
   /** Idempotent. */
   unsubscribe(topic: string): void;
   publish(topic: string, msg: BusMessage): void;

@@ -99,6 +99,8 @@ export class Gateway {
   private seq = 0;
   private beatTick = 0;
   draining = false;
+  /** Cut off from the store and the bus (cluster/isolation.ts): new connections are refused with 503 until it ends. */
+  isolated = false;
 
   constructor(
     private readonly config: Config,
@@ -150,7 +152,7 @@ export class Gateway {
     const target = parseRequestTarget(req.url);
     if (!target.ok) return reject(target.status, STATUS_TEXT.get(target.status) ?? 'Bad Request');
     if (target.target.path !== WS_PATH) return reject(404, 'Not Found');
-    if (this.draining) return reject(503, 'Service Unavailable');
+    if (this.draining || this.isolated) return reject(503, 'Service Unavailable');
     const origin = req.headers.origin;
     if (origin && this.config.origins.length && !this.config.origins.includes(origin)) {
       this.log.warn({ origin }, 'upgrade refused: origin not allowed');
@@ -429,6 +431,11 @@ export class Gateway {
   /** Drain: refuse new connections and close every open one with 1012 so clients reconnect elsewhere. */
   closeAll(code: number, reason: string): void {
     this.draining = true;
+    this.closeConnections(code, reason);
+  }
+
+  /** Closes every open connection with `code` (new ones are still taken unless draining or isolated). */
+  closeConnections(code: number, reason: string): void {
     for (const conn of this.conns.keys()) conn.close(code, reason);
   }
 

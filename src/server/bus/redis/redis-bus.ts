@@ -250,6 +250,11 @@ export class RedisBus implements Bus {
     (this.sharded ? sub.sunsubscribe(ch) : sub.unsubscribe(ch)).catch(() => {});
   }
 
+  async ping(): Promise<void> {
+    if (!this.pub || this.closed) throw new Error('bus: not connected');
+    await this.pub.ping();
+  }
+
   publish(topic: string, msg: BusMessage): void {
     if (this.closed) return;
     if (this.topics.has(topic)) this.dispatch(topic, msg);
