@@ -56,7 +56,8 @@ import { benchArgs } from './cli-args.js';
 import { chaosChart } from './lib/chaos-chart.js';
 import { check, expectedOnline } from './lib/chaos-check.js';
 import { ChaosClient } from './lib/chaos-client.js';
-import { clusterMissing, killDescendants, startCluster } from './lib/chaos-cluster.js';
+import { startCluster } from './lib/chaos-cluster.js';
+import { clusterMissing, guardClusterExit } from './lib/cluster-procs.js';
 import { netemMissing, netMissing } from './lib/chaos-net.js';
 import { inject, waitAllLive, type Topology } from './lib/chaos-faults.js';
 import { CLUSTER_FAULT_KINDS, FAULT_KINDS, NET_FAULT_KINDS, SINGLE_FAULT_KINDS, type ChaosRecord, type FaultKind, type FaultRecord, type PresenceRecord } from './lib/chaos-history.js';
@@ -302,20 +303,7 @@ async function main(): Promise<number> {
   }
 }
 
-if (cluster) {
-  // The cluster's processes are the helpers' (not lab.ts-tracked) and stop asynchronously: on a signal
-  // they get a bounded cleanup first; on any exit whatever is left is killed by pid.
-  process.on('exit', killDescendants);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.removeAllListeners(sig);
-    process.once(sig, () => {
-      console.error(`chaos: ${sig}, stopping the cluster`);
-      const done = () => process.exit(130);
-      setTimeout(done, 20_000).unref();
-      void (topology?.cleanup() ?? Promise.resolve()).finally(done);
-    });
-  }
-}
+if (cluster) guardClusterExit('chaos', () => topology?.cleanup());
 
 main().then(
   (code) => process.exit(code),

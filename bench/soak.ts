@@ -1,51 +1,86 @@
 /**
- * `npm run soak`: a long steady run at moderate load on one scale-chat node, sampling the server every
- * few seconds (RSS and open file descriptors from /proc, heap and event-loop delay from its /metrics,
- * the size of its database files), then a chart and two verdicts: memory is flat once warm (no growth
- * beyond the tolerance between the first and last thirds of the warm window), and latency does not
- * drift (the last third's per-second p99 within 1.5x + 5 ms of the first third's).
+ * `npm run soak`: a long steady run at moderate load on one scale-chat node (--mode single) or on a
+ * cluster (--mode cluster), sampling every few seconds each server process (RSS and open file
+ * descriptors from /proc, heap and event-loop delay from its /metrics) and the database size, then a
+ * chart and the verdicts: memory is flat once warm (no growth beyond the tolerance between the first and
+ * last thirds of the warm window), per node, and latency does not drift (the last third's per-second
+ * p99 within 1.5x + 5 ms of the first third's), and nothing was lost.
  *
  *   npx tsc -p . && npm run soak                       # 30 minutes, 500 clients, 0.5 msg/s each
  *   npm run soak -- --duration 3m --clients 200        # a short one
+ *   npm run soak -- --mode cluster --duration 3m --clients 200 --rooms 20
  *
- * The server (SQLite on a temp data dir) is pinned to core 0 and `scale-chat loadtest` to core 1, as in
- * the other benchmarks (bench/lib/lab.ts, bench/lib/perf-loadtest.ts). The verdicts are in
- * bench/lib/soak-trend.ts. Exit code 1 when a verdict fails or the load test lost messages.
+ * Single mode: the server (SQLite on a temp data dir) is pinned to core 0 and `scale-chat loadtest` to
+ * core 1, as in the other benchmarks (bench/lib/lab.ts, bench/lib/perf-loadtest.ts); the database size
+ * is that of its database and WAL files. Cluster mode: --nodes nodes on Redis and PostgreSQL behind
+ * nginx running deploy/nginx.conf (bench/lib/soak-cluster.ts, the multi-node tests' helpers, nothing
+ * pinned), the loadtest connecting through nginx; the database size is PostgreSQL's pg_database_size,
+ * and Redis's used memory (INFO memory) is sampled beside. Every node gets its own verdicts and its own
+ * line in the chart. (runLoadtest scrapes the first node, for its CPU window, every 2 s besides: its
+ * event-loop delay, which each scrape resets, covers shorter intervals than the other nodes'.)
+ * The verdicts are in bench/lib/soak-trend.ts. Exit code 1 when a verdict fails or the load test lost
+ * messages.
  *
- * Flags: --duration 30m  --clients 500  --rooms 50  --rate 0.5 (msgs/s per client)  --sample 5s
- *        --warm (default: 10% of the duration, at least 60 s, excluded from the verdicts)
+ * Flags: --mode single|cluster  --nodes 3 (cluster mode)  --duration 30m  --clients 500  --rooms 50
+ *        --rate 0.5 (msgs/s per client)  --sample 5s
+ *        --warm (default: 10% of the duration, at least 60 s but at most half of it; excluded from the verdicts)
  *        --rss-tolerance 16 (MB between the thirds; or 5% of the first third, whichever is larger)
- *        --heap-tolerance 8 (MB)  --gen-cpus 1  --out <dir> (default: a new temp dir)
+ *        --heap-tolerance 8 (MB)  --gen-cpus (the loadtest's cores; default 1 in single mode, unpinned
+ *        in cluster mode)  --out <dir> (default: a new temp dir)
  *        --help
  * Writes <out>/soak.json (every sample and the verdicts) and <out>/soak.png (the chart).
- * Not yet: the cluster mode (3 nodes behind nginx with Redis and PostgreSQL), issue 13.
  */
 import { readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { specToPng } from '../src/loadtest/report/render.js';
 import { benchArgs } from './cli-args.js';
+import { clusterMissing, guardClusterExit } from './lib/cluster-procs.js';
 import { dropTemp, rssBytes, startServer, stop, tempDir } from './lib/lab.js';
 import { counterOf } from './lib/perf-sampler.js';
-import { FlagReader } from './lib/perf-flags.js';
-import { runLoadtest } from './lib/perf-loadtest.js';
-import { drift, trend, type SoakSample, type Trend } from './lib/soak-trend.js';
+import { FlagReader, usageExit } from './lib/perf-flags.js';
+import { runLoadtest, type LoadTarget } from './lib/perf-loadtest.js';
+import { startSoakCluster } from './lib/soak-cluster.js';
+import { drift, nodeVerdicts, type ProcSample, type SoakSample, type Trend } from './lib/soak-trend.js';
 
-const a = benchArgs(import.meta.url, ['duration', 'clients', 'rooms', 'rate', 'sample', 'warm', 'rss-tolerance', 'heap-tolerance', 'gen-cpus', 'out']);
-const f = new FlagReader('soak', a.str);
+const NAME = 'soak';
+const a = benchArgs(import.meta.url, ['mode', 'nodes', 'duration', 'clients', 'rooms', 'rate', 'sample', 'warm', 'rss-tolerance', 'heap-tolerance', 'gen-cpus', 'out']);
+const f = new FlagReader(NAME, a.str);
+const mode = f.str('mode', 'single');
+if (mode !== 'single' && mode !== 'cluster') usageExit(NAME, `--mode: single or cluster, got "${mode}"`);
+const cluster = mode === 'cluster';
+if (!cluster && a.str('nodes') !== undefined) usageExit(NAME, '--nodes is for --mode cluster');
+const nodeCount = cluster ? f.int('nodes', 3, 2, 8) : 1;
 const durationS = f.seconds('duration', 30 * 60, 30, 24 * 3600);
 const clients = f.int('clients', 500, 2, 18_000);
 const rooms = f.int('rooms', 50, 1, 10_000);
 const rate = f.num('rate', 0.5, 0.01, 100);
 const sampleS = f.seconds('sample', 5, 1, 600);
-const warmS = f.seconds('warm', Math.max(60, Math.round(durationS * 0.1)), 0, durationS);
+// At most half the run: a short run's warm-up of 60 s would leave no samples to judge.
+const warmS = f.seconds('warm', Math.min(Math.round(durationS / 2), Math.max(60, Math.round(durationS * 0.1))), 0, durationS);
 const rssTolMb = f.num('rss-tolerance', 16, 0, 100_000);
 const heapTolMb = f.num('heap-tolerance', 8, 0, 100_000);
-const genCpus = f.str('gen-cpus', '1');
+const genCpus = f.str('gen-cpus', cluster ? '' : '1');
+if (cluster) {
+  const missing = clusterMissing();
+  if (missing) usageExit(NAME, `--mode cluster: ${missing}`);
+}
 const out = a.str('out') ? path.resolve(a.str('out')!) : tempDir('scale-chat-soak-');
 mkdirSync(out, { recursive: true });
 
 const MB = 1024 * 1024;
+const where = cluster ? `${nodeCount} nodes behind nginx (Redis, PostgreSQL)` : 'one node (SQLite)';
+
+/** What the soak runs against: the load's target, the server processes it samples, and the stores. */
+interface Rig {
+  target: LoadTarget;
+  /** The server processes, by node (single mode: one). */
+  nodes: { name: string; http: string; pid(): number | undefined }[];
+  stores(): Promise<Omit<SoakSample, 't' | 'nodes'>>;
+  /** The database panel's title and series, and what the end-of-run line calls it. */
+  db: { panel: string; series: string; what: string };
+  close(): Promise<void>;
+}
 
 function dbMb(dir: string): number {
   let bytes = 0;
@@ -53,11 +88,69 @@ function dbMb(dir: string): number {
   return bytes / MB;
 }
 
+async function singleRig(): Promise<Rig> {
+  const server = await startServer('scale-chat');
+  return {
+    target: server,
+    nodes: [{ name: 'server', http: server.http, pid: () => server.pid }],
+    stores: async () => {
+      try {
+        return { dbMb: dbMb(server.dataDir!) };
+      } catch {
+        return { dbMb: NaN };
+      }
+    },
+    db: { panel: 'database files (MB)', series: 'db + wal', what: 'database files' },
+    async close() {
+      await stop(server.proc);
+      dropTemp(server.dataDir!);
+    },
+  };
+}
+
+let stopCluster: (() => Promise<void>) | null = null;
+
+async function clusterRig(): Promise<Rig> {
+  const c = await startSoakCluster({ nodes: nodeCount, flags: { maxConnections: clients + 1000 }, log: (m) => console.log(`soak: ${m}`) });
+  stopCluster = c.cleanup;
+  return {
+    target: c.target,
+    nodes: c.nodes.map((n, i) => ({ name: `node ${i + 1}`, http: n.http, pid: () => n.pid })),
+    stores: async () => {
+      const s = await c.stores();
+      return { dbMb: s.pgMb, redisMb: s.redisMb, redisRssMb: s.redisRssMb };
+    },
+    db: { panel: 'PostgreSQL database (MB)', series: 'pg_database_size', what: 'PostgreSQL database' },
+    close: c.cleanup,
+  };
+}
+
+if (cluster) guardClusterExit('soak', () => stopCluster?.());
+
 function openFds(pid: number): number {
   try {
     return readdirSync(`/proc/${pid}/fd`).length;
   } catch {
     return NaN;
+  }
+}
+
+/** One server process now; null when its /metrics did not answer within 3 s or it is gone. */
+async function probe(n: Rig['nodes'][number]): Promise<ProcSample | null> {
+  try {
+    const body = await (await fetch(`${n.http}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
+    const pid = n.pid();
+    if (pid === undefined) return null;
+    return {
+      rssMb: rssBytes(pid) / MB,
+      heapUsedMb: counterOf(body, 'scalechat_nodejs_heap_size_used_bytes') / MB,
+      lagP99Ms: counterOf(body, 'scalechat_nodejs_eventloop_lag_p99_seconds') * 1000,
+      lagMaxMs: counterOf(body, 'scalechat_nodejs_eventloop_lag_max_seconds') * 1000,
+      openFds: openFds(pid),
+      connections: counterOf(body, 'scalechat_connections'),
+    };
+  } catch {
+    return null;
   }
 }
 
@@ -71,24 +164,39 @@ function loadSeconds(dir: string): { lat: { t: number; p99Ms: number }[]; sendEn
   return { lat: parsed.filter((p) => Number.isFinite(p.p99Ms) && p.p99Ms > 0).map(({ t, p99Ms }) => ({ t, p99Ms })), sendEndS };
 }
 
-function chart(samples: SoakSample[], lat: { t: number; p99Ms: number }[]): TopLevelSpec {
-  const rows = [
-    ...samples.flatMap((s) => [
-      { panel: 'memory (MB)', series: 'RSS', t: s.t / 60, v: s.rssMb },
-      { panel: 'memory (MB)', series: 'heap used', t: s.t / 60, v: s.heapUsedMb },
-      { panel: 'event-loop delay (ms)', series: 'p99', t: s.t / 60, v: s.lagP99Ms },
-      { panel: 'open files', series: 'fds', t: s.t / 60, v: s.openFds },
-      { panel: 'database files (MB)', series: 'db + wal', t: s.t / 60, v: s.dbMb },
-    ]),
-    ...lat.map((p) => ({ panel: 'delivery latency p99 per second (ms)', series: 'p99', t: p.t / 60, v: p.p99Ms })),
-  ];
+const PROC_PANELS: [string, (p: ProcSample) => number][] = [
+  ['RSS (MB)', (p) => p.rssMb],
+  ['heap used (MB)', (p) => p.heapUsedMb],
+  ['event-loop p99 (ms)', (p) => p.lagP99Ms],
+  ['open files', (p) => p.openFds],
+];
+const LAT_PANEL = 'delivery p99 per s (ms)';
+const REDIS_PANEL = 'Redis memory (MB)';
+
+function chart(rig: Rig, samples: SoakSample[], lat: { t: number; p99Ms: number }[]): TopLevelSpec {
+  const rows: { panel: string; series: string; t: number; v: number }[] = [];
+  // A missed value (a node or store that did not answer in time) is left out of its line.
+  const put = (panel: string, series: string, t: number, v: number | undefined) => {
+    if (v !== undefined && Number.isFinite(v)) rows.push({ panel, series, t: t / 60, v });
+  };
+  for (const s of samples) {
+    s.nodes.forEach((n, i) => {
+      if (n) for (const [panel, v] of PROC_PANELS) put(panel, rig.nodes[i].name, s.t, v(n));
+    });
+    put(rig.db.panel, rig.db.series, s.t, s.dbMb);
+    put(REDIS_PANEL, 'used_memory', s.t, s.redisMb);
+    put(REDIS_PANEL, 'used_memory_rss', s.t, s.redisRssMb);
+  }
+  for (const p of lat) put(LAT_PANEL, 'p99', p.t, p.p99Ms);
+  const [rss, heap, lag, fds] = PROC_PANELS.map(([p]) => p);
+  const panels = [rss, heap, lag, LAT_PANEL, fds, rig.db.panel, REDIS_PANEL].filter((p) => rows.some((r) => r.panel === p));
   return {
-    title: { text: `Soak: ${clients} clients, ${rate} msg/s each, ${durationS >= 300 ? `${Math.round(durationS / 60)} min` : `${durationS} s`}`, subtitle: `warm-up (excluded from the verdicts): ${warmS} s` },
+    title: { text: `Soak: ${clients} clients, ${rate} msg/s each, ${durationS >= 300 ? `${Math.round(durationS / 60)} min` : `${durationS} s`}`, subtitle: `${where}; warm-up (excluded from the verdicts): ${warmS} s` },
     data: { values: rows },
-    facet: { row: { field: 'panel', type: 'nominal', title: null, sort: null } },
+    facet: { row: { field: 'panel', type: 'nominal', title: null, sort: panels } },
     spec: {
       width: 760,
-      height: 140,
+      height: 130,
       mark: { type: 'line', strokeWidth: 1.2 },
       encoding: {
         x: { field: 't', type: 'quantitative', title: 'minutes' },
@@ -100,12 +208,14 @@ function chart(samples: SoakSample[], lat: { t: number; p99Ms: number }[]): TopL
   } as TopLevelSpec;
 }
 
+const mark = (ok: boolean) => (ok ? 'ok  ' : 'FAIL');
 const fmtTrend = (name: string, t: Trend, unit: string) =>
-  `${t.ok ? 'ok  ' : 'FAIL'} ${name}: first third ${t.first.toFixed(1)} ${unit}, last third ${t.last.toFixed(1)} ${unit} (growth ${t.growth.toFixed(1)}, slope ${t.perHour.toFixed(1)} ${unit}/h)`;
+  `${mark(t.ok)} ${name}: first third ${t.first.toFixed(1)} ${unit}, last third ${t.last.toFixed(1)} ${unit} (growth ${t.growth.toFixed(1)}, slope ${t.perHour.toFixed(1)} ${unit}/h)`;
+const lastOf = (samples: SoakSample[], v: (s: SoakSample) => number | undefined) => samples.map(v).filter((x): x is number => x !== undefined && Number.isFinite(x)).at(-1) ?? NaN;
 
 async function main(): Promise<void> {
-  console.log(`soak: ${clients} clients in ${rooms} rooms, ${rate} msg/s each, ${durationS} s, sample every ${sampleS} s, warm-up ${warmS} s; files in ${out}`);
-  const server = await startServer('scale-chat');
+  console.log(`soak: ${where}; ${clients} clients in ${rooms} rooms, ${rate} msg/s each, ${durationS} s, sample every ${sampleS} s, warm-up ${warmS} s; files in ${out}`);
+  const rig = cluster ? await clusterRig() : await singleRig();
   const samples: SoakSample[] = [];
   let t0 = 0;
   let sampling = false;
@@ -113,19 +223,9 @@ async function main(): Promise<void> {
     if (sampling || !t0) return;
     sampling = true;
     try {
-      const body = await (await fetch(`${server.http}/metrics`, { signal: AbortSignal.timeout(3000) })).text();
-      samples.push({
-        t: (performance.now() - t0) / 1000,
-        rssMb: rssBytes(server.pid) / MB,
-        heapUsedMb: counterOf(body, 'scalechat_nodejs_heap_size_used_bytes') / MB,
-        lagP99Ms: counterOf(body, 'scalechat_nodejs_eventloop_lag_p99_seconds') * 1000,
-        lagMaxMs: counterOf(body, 'scalechat_nodejs_eventloop_lag_max_seconds') * 1000,
-        openFds: openFds(server.pid),
-        connections: counterOf(body, 'scalechat_connections'),
-        dbMb: dbMb(server.dataDir!),
-      });
-    } catch {
-      /* a missed sample (the server busy past 3 s) shows as a hole in the chart */
+      const t = (performance.now() - t0) / 1000;
+      const [nodes, stores] = await Promise.all([Promise.all(rig.nodes.map(probe)), rig.stores()]);
+      samples.push({ t, nodes, ...stores });
     } finally {
       sampling = false;
     }
@@ -133,7 +233,7 @@ async function main(): Promise<void> {
   const timer = setInterval(() => void sample(), sampleS * 1000);
   try {
     t0 = performance.now();
-    const run = await runLoadtest(server, {
+    const run = await runLoadtest(rig.target, {
       dir: path.join(out, 'load'),
       durationS,
       cpus: genCpus,
@@ -145,30 +245,33 @@ async function main(): Promise<void> {
     const { lat: allLat, sendEndS } = loadSeconds(run.dir);
     const steady = samples.filter((s) => s.t <= sendEndS);
     const lat = allLat.filter((p) => p.t <= sendEndS);
-    const rss = trend(steady, warmS, (s) => s.rssMb, rssTolMb);
-    const heap = trend(steady, warmS, (s) => s.heapUsedMb, heapTolMb);
-    const fds = trend(steady, warmS, (s) => s.openFds, 10, 0);
+    const perNode = nodeVerdicts(steady, rig.nodes.length, warmS, rssTolMb, heapTolMb);
     const latency = drift(lat, warmS);
     const m = run.summary.messages;
     const lossFree = m.lost === 0 && m.duplicates === 0 && m.acked === m.sent;
-    const verdicts = { rss, heap, fds, latency, lossFree };
-    const passed = rss.ok && heap.ok && fds.ok && latency.ok && lossFree;
-    writeFileSync(path.join(out, 'soak.json'), JSON.stringify({ command: process.argv.slice(2), clients, rooms, rate, durationS, warmS, sendEndS, passed, verdicts, summary: run.summary, samples, latency: lat }, null, 2) + '\n');
-    writeFileSync(path.join(out, 'soak.png'), await specToPng(chart(samples, allLat)));
-    const last = samples.at(-1);
+    const verdicts = { nodes: perNode.map((v, i) => ({ name: rig.nodes[i].name, ...v })), latency, lossFree };
+    const passed = perNode.every((v) => v.rss.ok && v.heap.ok && v.fds.ok) && latency.ok && lossFree;
+    writeFileSync(
+      path.join(out, 'soak.json'),
+      JSON.stringify({ command: process.argv.slice(2), mode, nodes: nodeCount, clients, rooms, rate, durationS, warmS, sendEndS, passed, verdicts, summary: run.summary, samples, latency: lat }, null, 2) + '\n',
+    );
+    writeFileSync(path.join(out, 'soak.png'), await specToPng(chart(rig, samples, allLat)));
     console.log(`${samples.length} samples; messages: ${m.sent} sent, ${m.acked} acked, ${m.delivered} delivered, ${m.lost} lost, ${m.duplicates} duplicates`);
-    console.log(fmtTrend('RSS', rss, 'MB'));
-    console.log(fmtTrend('heap used', heap, 'MB'));
-    console.log(fmtTrend('open fds', fds, ''));
-    console.log(`${latency.ok ? 'ok  ' : 'FAIL'} latency drift: per-second p99 ${latency.first.toFixed(1)} ms in the first third, ${latency.last.toFixed(1)} ms in the last`);
-    console.log(`${lossFree ? 'ok  ' : 'FAIL'} no loss: every send acked, delivered once`);
-    if (last) console.log(`database files at the end: ${last.dbMb.toFixed(1)} MB for ${m.acked} messages`);
+    // One line per node per verdict; single mode names no node.
+    const who = (i: number) => (cluster ? `${rig.nodes[i].name} ` : '');
+    for (const [key, label, unit] of [['rss', 'RSS', 'MB'], ['heap', 'heap used', 'MB'], ['fds', 'open fds', '']] as const) {
+      perNode.forEach((v, i) => console.log(fmtTrend(`${who(i)}${label}`, v[key], unit)));
+    }
+    console.log(`${mark(latency.ok)} latency drift: per-second p99 ${latency.first.toFixed(1)} ms in the first third, ${latency.last.toFixed(1)} ms in the last`);
+    console.log(`${mark(lossFree)} no loss: every send acked, delivered once`);
+    const db = lastOf(samples, (s) => s.dbMb);
+    if (Number.isFinite(db)) console.log(`${rig.db.what} at the end: ${db.toFixed(1)} MB for ${m.acked} messages`);
+    if (cluster) console.log(`Redis at the end: used_memory ${lastOf(samples, (s) => s.redisMb).toFixed(1)} MB, used_memory_rss ${lastOf(samples, (s) => s.redisRssMb).toFixed(1)} MB`);
     console.log(`${passed ? 'PASSED' : 'FAILED'}: ${path.join(out, 'soak.json')}, ${path.join(out, 'soak.png')}`);
     process.exitCode = passed ? 0 : 1;
   } finally {
     clearInterval(timer);
-    await stop(server.proc);
-    dropTemp(server.dataDir!);
+    await rig.close();
   }
 }
 

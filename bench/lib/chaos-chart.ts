@@ -7,7 +7,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { SERIES_COLORS } from '../../src/loadtest/report/chart-kit.js';
 import { specToPng } from '../../src/loadtest/report/render.js';
-import type { ChaosRecord } from './chaos-history.js';
+import { FAULT_KINDS, type ChaosRecord, type FaultKind } from './chaos-history.js';
 import { pct } from './lab.js';
 
 export interface TimelineSecond {
@@ -54,16 +54,34 @@ export function timeline(rec: ChaosRecord): TimelineSecond[] {
   }));
 }
 
+/** One color per fault kind, the same in every chart (tableau20's darker and lighter pairs, far apart). */
+const FAULT_COLORS: Record<FaultKind, string> = {
+  kill9: '#d62728',
+  sigstop: '#9467bd',
+  drop: '#17becf',
+  slow: '#7f7f7f',
+  redis: '#2ca02c',
+  'redis-outage': '#8c564b',
+  pg: '#1f77b4',
+  rolling: '#ff7f0e',
+  'partition-backends': '#e377c2',
+  'partition-clients': '#bcbd22',
+  loss: '#98df8a',
+  delay: '#c5b0d5',
+};
+
 export function chaosSpec(rec: ChaosRecord, title: string, subtitle: string[]): TopLevelSpec {
   const rows = timeline(rec);
   const faults = rec.faults.map((f) => ({
     kind: f.kind,
     label: `#${f.n} ${f.kind}`,
+    // Labels on three rows (px from the top), so that faults close in time do not overwrite each other.
+    row: 2 + ((f.n - 1) % 3) * 12,
     from: (f.at - rec.startAt) / 1000,
     // A band at least a second wide, so an instant fault (drop) shows.
     to: Math.max((f.end - rec.startAt) / 1000, (f.at - rec.startAt) / 1000 + 1),
   }));
-  const kinds = [...new Set(faults.map((f) => f.kind))];
+  const kinds = FAULT_KINDS.filter((k) => faults.some((f) => f.kind === k));
   // One explicit domain for every layer of every panel: a panel's own data (latency has no point for a
   // second without sends) must not shift its axis against the bands and the other panels.
   const xScale = { nice: false, domain: [0, rows.length] };
@@ -73,7 +91,7 @@ export function chaosSpec(rec: ChaosRecord, title: string, subtitle: string[]): 
     encoding: {
       x: { field: 'from', type: 'quantitative', scale: xScale },
       x2: { field: 'to' },
-      color: { field: 'kind', type: 'nominal', title: 'fault', scale: { domain: kinds, range: SERIES_COLORS.slice(1) } },
+      color: { field: 'kind', type: 'nominal', title: 'fault', scale: { domain: kinds, range: kinds.map((k) => FAULT_COLORS[k]) }, legend: { orient: 'top', columns: 6 } },
     },
   };
   const x = { field: 't', type: 'quantitative', title: 'seconds since the load started', scale: xScale };
@@ -85,8 +103,8 @@ export function chaosSpec(rec: ChaosRecord, title: string, subtitle: string[]): 
   });
   const labels = {
     data: { values: faults },
-    mark: { type: 'text', align: 'left', baseline: 'top', dx: 2, dy: 2, fontSize: 10, color: '#333' },
-    encoding: { x: { field: 'from', type: 'quantitative', scale: xScale }, y: { value: 0 }, text: { field: 'label' } },
+    mark: { type: 'text', align: 'left', baseline: 'top', dx: 2, fontSize: 10, color: '#333' },
+    encoding: { x: { field: 'from', type: 'quantitative', scale: xScale }, y: { field: 'row', type: 'quantitative', scale: null }, text: { field: 'label' } },
   };
   return {
     title: { text: title, subtitle },

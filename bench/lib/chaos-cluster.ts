@@ -20,14 +20,11 @@
  *    packets dropped) and delay (netem, where the kernel has it).
  * At the end the nodes stop and the `messages` table is read from PostgreSQL.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { startNginx, nginxMissing, type TestNginx } from '../../test/helpers/nginx.js';
-import { startNode, type NodeProcess } from '../../test/helpers/nodes.js';
-import { postgresMissing, startPostgres, type TestPostgres } from '../../test/helpers/postgres.js';
-import { redisMissing, startRedis, type TestRedis } from '../../test/helpers/redis.js';
+import type { TestNginx } from '../../test/helpers/nginx.js';
+import type { NodeProcess } from '../../test/helpers/nodes.js';
 import type { Topology } from './chaos-faults.js';
 import type { ServerFaultKind } from './chaos-history.js';
-import { createNet, type LabNet } from './chaos-net.js';
+import { startClusterProcs } from './cluster-procs.js';
 import { readPgStore } from './chaos-store.js';
 import { sleep } from './lab.js';
 import { counterOf } from './perf-sampler.js';
@@ -52,10 +49,6 @@ async function busiest(nodes: readonly NodeProcess[], rnd: () => number): Promis
   return best[Math.floor(pick * best.length)];
 }
 
-export function clusterMissing(): string | null {
-  return redisMissing() ?? postgresMissing() ?? nginxMissing();
-}
-
 export interface ClusterOptions {
   nodes: number;
   /** More `serve` flags for every node, camelCase or kebab-case names (the helper passes them as --flags). */
@@ -68,42 +61,14 @@ export interface ClusterOptions {
 }
 
 export async function startCluster(o: ClusterOptions): Promise<Topology> {
-  let redis: TestRedis | null = null;
-  let pg: TestPostgres | null = null;
-  let lb: TestNginx | null = null;
-  const nodes: NodeProcess[] = [];
-  let net: LabNet | null = null;
-  let cleaned: Promise<void> | null = null;
-  const cleanup = () =>
-    (cleaned ??= (async () => {
-      await lb?.stop().catch(() => {});
-      await Promise.all(nodes.map((x) => x.cleanup().catch(() => {})));
-      await redis?.cleanup().catch(() => {});
-      await pg?.cleanup().catch(() => {});
-      net?.cleanup();
-    })());
+  const c = await startClusterProcs({ nodes: o.nodes, flags: o.flags, db: 'chaos', net: o.net, log: o.log });
+  const { nodes, cleanup } = c;
+  const lan = c.net;
+  let lb: TestNginx | null = c.lb;
   try {
-    if (o.net) {
-      net = createNet(o.nodes);
-      // The lab's namespaces go on any exit (after chaos.ts's handler killed what runs in them).
-      process.once('exit', net.cleanup);
-    }
-    const lan = net;
-    redis = await startRedis(lan ? { bind: [lan.hostAddr] } : {});
-    pg = await startPostgres(lan ? { listen: { addr: lan.hostAddr, cidr: lan.cidr } } : {});
-    const db = 'chaos';
-    await pg.createDatabase(db);
-    const reach = lan?.hostAddr ?? '127.0.0.1';
-    const flags = { redisUrl: `redis://${reach}:${redis.port}`, postgresUrl: `postgres://postgres@${reach}:${pg.port}/${db}`, ratePerSec: 1000, rateBurst: 2000, maxConnectionsPerAddress: 0, logLevel: 'warn', ...o.flags };
-    // One at a time: each runs the store's migrations on start, and the first creates the schema.
-    for (let i = 0; i < o.nodes; i++) nodes.push(await startNode(flags, lan ? { netns: lan.hosts[i].ns, host: lan.hosts[i].addr, port: 8080 } : {}));
-    lb = await startNginx(nodes.map((x) => (lan ? `${lan.hosts[nodes.indexOf(x)].addr}:${x.port}` : x.port)));
-    o.log(
-      `cluster: redis :${redis.port}, postgres :${pg.port}, nodes ${nodes.map((x) => `${x.http.replace('http://', '')} (pid ${x.pid})`).join(', ')}${lan ? ` in namespaces ${lan.hosts.map((h) => h.ns).join(', ')} on ${lan.cidr}` : ''}, nginx ${lb.url}`,
-    );
-    const r = redis;
-    const p = pg;
-    const nodeName = (i: number) => `node ${i + 1} (:${nodes[i].port})`;
+    const r = c.redis;
+    const p = c.pg;
+    const nodeName = c.nodeName;
     return {
       url: lb.url,
       kinds: ['kill9', 'sigstop', 'redis', 'redis-outage', 'pg', 'rolling', ...(lan ? o.netKinds : [])],
@@ -189,7 +154,7 @@ export async function startCluster(o: ClusterOptions): Promise<Topology> {
         await lb?.stop();
         lb = null;
         await Promise.all(nodes.map((x) => x.kill()));
-        const rows = await readPgStore(p.urlFor(db));
+        const rows = await readPgStore(c.pgUrl);
         await cleanup();
         return rows;
       },
@@ -198,40 +163,5 @@ export async function startCluster(o: ClusterOptions): Promise<Topology> {
   } catch (err) {
     await cleanup();
     throw err;
-  }
-}
-
-/**
- * Last resort on exit (a signal, a crash): SIGKILL, by pid, every live descendant of this process,
- * deepest first; they are the processes this run started (the helpers' redis-server, postgres and its
- * backends, nginx and its workers, the nodes), whose own cleanup is asynchronous and cannot run in an
- * 'exit' handler.
- */
-export function killDescendants(): void {
-  const children = new Map<number, number[]>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      (children.get(ppid) ?? children.set(ppid, []).get(ppid)!).push(Number(d));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const order: number[] = [];
-  const walk = (pid: number) => {
-    for (const c of children.get(pid) ?? []) {
-      walk(c);
-      order.push(c);
-    }
-  };
-  walk(process.pid);
-  for (const pid of order) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
   }
 }

@@ -115,6 +115,8 @@ export interface Server {
   http: string;
   dataDir?: string;
   stderr: string[];
+  /** Null while the server runs; once it exited, that in words (its exit code and first stderr lines). */
+  gone(): string | null;
 }
 
 /** The flags that lift scale-chat's per-client abuse limits for a load generator on loopback. */
@@ -158,7 +160,8 @@ export async function startServer(target: Target, o: ServerOptions = {}): Promis
   proc.on('exit', () => children.delete(proc));
   if (quota !== null && !cgroup!.pids().includes(proc.pid ?? -1)) throw new Error(`${target}: the server (pid ${proc.pid}) is not in ${cgroup!.dir}`);
   const pathPart = target === 'socketio' ? '' : '/ws';
-  return { target, proc, pid: proc.pid ?? -1, port, url: `ws://127.0.0.1:${port}${pathPart}`, http: `http://127.0.0.1:${port}`, dataDir, stderr };
+  const gone = () => (proc.exitCode === null ? null : `the server exited (${proc.exitCode}): ${stderr.join(' | ')}`);
+  return { target, proc, pid: proc.pid ?? -1, port, url: `ws://127.0.0.1:${port}${pathPart}`, http: `http://127.0.0.1:${port}`, dataDir, stderr, gone };
 }
 
 /** `kill -9` the server and wait for it to be gone. */

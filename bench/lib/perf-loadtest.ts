@@ -1,15 +1,15 @@
 /**
- * One `scale-chat loadtest` run against a server started by bench/lib/lab.ts, as a child process
- * (pinned with `taskset -c`, or unpinned), while a ServerSampler (./perf-sampler.ts) measures the server
- * pid's CPU over the sending window. Returns the generator's summary.json (the fields these
- * benchmarks read) and that window. The loadtest does not scrape /metrics itself (`--metrics-url
- * none`): the sampler is the one scraper. Bounded: the child is killed after its own timeouts plus
- * a margin.
+ * One `scale-chat loadtest` run against a target (a server started by bench/lib/lab.ts, or a cluster
+ * behind nginx, bench/lib/soak-cluster.ts) as a child process (pinned with `taskset -c`, or unpinned),
+ * while a ServerSampler (./perf-sampler.ts) measures the server pid's CPU (a cluster: one node's) over
+ * the sending window. Returns the generator's summary.json (the fields these benchmarks read) and that
+ * window. The loadtest does not scrape /metrics itself (`--metrics-url none`): the sampler is the one
+ * scraper. Bounded: the child is killed after its own timeouts plus a margin.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAIN, track, type Server } from './lab.js';
+import { MAIN, track } from './lab.js';
 import { ServerSampler, type SendWindow } from './perf-sampler.js';
 
 /** The fields of summary.json (docs/loadtest.md) read here. */
@@ -45,11 +45,22 @@ export interface LoadRunOptions {
   connectS?: number;
 }
 
-export async function runLoadtest(server: Server, o: LoadRunOptions): Promise<LoadRun> {
-  const node = [process.execPath, MAIN, 'loadtest', '--quiet', '--url', server.url, '--metrics-url', 'none', '--out', o.dir, ...o.args];
+/** What a load run drives; a lab `Server` is one. */
+export interface LoadTarget {
+  /** The WebSocket URL the clients connect to. */
+  url: string;
+  /** The process whose CPU and accepted messages make the sending window, and its http://host:port (its /metrics). */
+  pid: number;
+  http: string;
+  /** Null while the target runs; why it does not, in words (checked after the run). */
+  gone(): string | null;
+}
+
+export async function runLoadtest(target: LoadTarget, o: LoadRunOptions): Promise<LoadRun> {
+  const node = [process.execPath, MAIN, 'loadtest', '--quiet', '--url', target.url, '--metrics-url', 'none', '--out', o.dir, ...o.args];
   // taskset execs node (same pid), so the child tracked and killed is the generator itself.
   const argv = o.cpus ? ['taskset', '-c', o.cpus, ...node] : node;
-  const sampler = new ServerSampler(server.pid, `${server.http}/metrics`);
+  const sampler = new ServerSampler(target.pid, `${target.http}/metrics`);
   sampler.start();
   const child = track(spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }));
   let tail = '';
@@ -68,7 +79,8 @@ export async function runLoadtest(server: Server, o: LoadRunOptions): Promise<Lo
   const window = await sampler.stop();
   const file = path.join(o.dir, 'summary.json');
   if (!existsSync(file)) throw new Error(`loadtest exited ${exitCode} without a summary: ${tail.trim().split('\n').slice(-4).join(' / ')}`);
-  if (server.proc.exitCode !== null) throw new Error(`the server exited (${server.proc.exitCode}) during the run: ${server.stderr.join(' | ')}`);
+  const gone = target.gone();
+  if (gone) throw new Error(`during the run, ${gone}`);
   if (!window) throw new Error(`the server accepted no message during the run (${sampler.samples.length} samples, ${sampler.failures} failed scrapes)`);
   return { summary: JSON.parse(readFileSync(file, 'utf8')) as LoadSummary, window, dir: o.dir, exitCode };
 }

@@ -1,7 +1,7 @@
-/** The soak's verdicts: a saw-tooth that stays level is flat, a steady climb is not, latency drift is caught. */
+/** The soak's verdicts: a saw-tooth that stays level is flat, a steady climb is not, latency drift is caught, per node. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { drift, trend } from './soak-trend.js';
+import { drift, nodeSeries, nodeVerdicts, trend, type ProcSample, type SoakSample } from './soak-trend.js';
 
 const series = (n: number, f: (t: number) => number) => Array.from({ length: n }, (_, i) => ({ t: i * 5, v: f(i * 5) }));
 
@@ -28,4 +28,18 @@ test('latency drift: level p99 passes, a p99 that triples fails', () => {
   assert.ok(drift(level, 30).ok);
   const worse = Array.from({ length: 300 }, (_, i) => ({ t: i, p99Ms: 10 + i / 10 }));
   assert.equal(drift(worse, 30).ok, false);
+});
+
+test('per node: one leaking node of three fails alone; a node missing samples keeps its others', () => {
+  const proc = (rssMb: number, openFds = 500): ProcSample => ({ rssMb, heapUsedMb: 30, lagP99Ms: 2, lagMaxMs: 3, openFds, connections: 100 });
+  const samples: SoakSample[] = Array.from({ length: 360 }, (_, i) => {
+    const t = i * 5;
+    return { t, nodes: [proc(150), proc(150 + t / 30), i % 4 === 0 ? null : proc(140, 400)], dbMb: 10 + t / 100 };
+  });
+  assert.equal(nodeSeries(samples, 2).length, 270);
+  assert.deepEqual(nodeSeries(samples, 2)[0], { t: 5, ...proc(140, 400) });
+  const v = nodeVerdicts(samples, 3, 120, 16, 8);
+  assert.deepEqual(v.map((n) => n.rss.ok), [true, false, true]);
+  assert.ok(v.every((n) => n.heap.ok && n.fds.ok));
+  assert.equal(v[2].fds.first, 400);
 });

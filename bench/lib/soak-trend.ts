@@ -7,9 +7,8 @@
 import { fitLine } from './perf-cost-chart.js';
 import { median } from './lab.js';
 
-export interface SoakSample {
-  /** Seconds since the load started. */
-  t: number;
+/** One server process at one sampling instant: RSS and fds from /proc, the rest from its /metrics. */
+export interface ProcSample {
   rssMb: number;
   heapUsedMb: number;
   /** Event-loop delay over the last sample interval (prom-client resets it at each scrape). */
@@ -17,8 +16,27 @@ export interface SoakSample {
   lagMaxMs: number;
   openFds: number;
   connections: number;
-  /** The data dir's database and WAL files. */
+}
+
+/** One sampling instant: each node (single mode: the one server), and the stores. */
+export interface SoakSample {
+  /** Seconds since the load started. */
+  t: number;
+  /** By node; null where the node did not answer in time (a hole in its series). */
+  nodes: (ProcSample | null)[];
+  /** Database size: single mode the data dir's database and WAL files, cluster mode PostgreSQL's pg_database_size. */
   dbMb: number;
+  /** Cluster mode: Redis `INFO memory` used_memory and used_memory_rss. */
+  redisMb?: number;
+  redisRssMb?: number;
+}
+
+/** Node `i`'s samples, each with its instant (the ones where it answered). */
+export function nodeSeries(samples: readonly SoakSample[], i: number): (ProcSample & { t: number })[] {
+  return samples.flatMap((s) => {
+    const n = s.nodes[i];
+    return n ? [{ t: s.t, ...n }] : [];
+  });
 }
 
 export interface Trend {
@@ -57,4 +75,18 @@ export function trend<T extends { t: number }>(samples: readonly T[], warmS: num
 export function drift(points: readonly { t: number; p99Ms: number }[], warmS: number, factor = 1.5, slackMs = 5): Trend {
   const t = trend(points, warmS, (p) => p.p99Ms, 0, 0);
   return { ...t, ok: !Number.isNaN(t.first) && t.last <= t.first * factor + slackMs };
+}
+
+export interface NodeVerdicts {
+  rss: Trend;
+  heap: Trend;
+  fds: Trend;
+}
+
+/** The memory verdicts of each of `nodes` nodes: RSS and heap within their tolerances (MB), open fds within 10. */
+export function nodeVerdicts(samples: readonly SoakSample[], nodes: number, warmS: number, rssTolMb: number, heapTolMb: number): NodeVerdicts[] {
+  return Array.from({ length: nodes }, (_, i) => {
+    const s = nodeSeries(samples, i);
+    return { rss: trend(s, warmS, (x) => x.rssMb, rssTolMb), heap: trend(s, warmS, (x) => x.heapUsedMb, heapTolMb), fds: trend(s, warmS, (x) => x.openFds, 10, 0) };
+  });
 }
