@@ -138,6 +138,7 @@ before(async () => {
   await ok(s.account.c, { type: 'join', room: ro }, 'joined');
   const dm = (await ok<JoinedFrame>(s.dm_partner.c, { type: 'dm', user: 'dmb' }, 'joined')).room.id;
   await ok(s.dm_partner.c, { type: 'send', room: dm, text: 'between us' }, 'ack');
+  await ok(s.dm_peer.c, { type: 'send', room: dm, text: 'peer words' }, 'ack');
   assert.equal((await api(srv, 'POST', `rooms/${ro}/read-only`, admin.token, { readOnly: true })).status, 200);
   // The banned user: banned while online (closed 4013), its token refused from then on.
   assert.equal((await api(srv, 'POST', 'ban', admin.token, { user: 'bann', reason: 'matrix' })).status, 200);
@@ -186,6 +187,19 @@ function roomRow(frame: (room: string) => Record<string, unknown>, expect: Parti
   return row;
 }
 
+/** A change row: like a room row (ack for members of a writable room), with the author checks as `extra`. */
+function changeRow(frame: (room: string, a: Live) => Record<string, unknown>, extra: Partial<Record<Live, string>>): Row {
+  const row = roomRow((room) => ({ room }), { ok: 'ack', denied: 'error:not_member', account: 'error:read_only', ...extra });
+  for (const a of LIVE) {
+    const cell = row[a];
+    row[a] = () => {
+      const c = cell();
+      return { ...c, frame: frame(c.frame.room as string, a) };
+    };
+  }
+  return row;
+}
+
 /** Replies must not reveal the private room or the DM to someone outside them. */
 const hides = (what: () => string[]) => (r: ServerEvent) => {
   const text = JSON.stringify(r);
@@ -197,6 +211,11 @@ const hidesPrivate = hides(() => [w.priv, w.dm, 'private words', 'between us']);
 const FRAME_ROWS: Record<ClientFrameType, Row> = {
   hello: Object.fromEntries(LIVE.map((a) => [a, () => ({ frame: { type: 'hello', v: 1, auth: { kind: 'guest', name: 'again' } }, expect: 'error:already_authenticated' })])) as unknown as Row,
   send: roomRow((room) => ({ type: 'send', room, text: 'matrix says hi' }), { ok: 'ack', denied: 'error:not_member', account: 'error:read_only' }),
+  // Message changes: seq 1 of priv is 'private words' and seq 2 the send row's, both by the member; in the
+  // DM seq 2 is the peer's (not the partner's); in pub seq 1 is the guest's own, from the send row.
+  edit: changeRow((room, a) => ({ type: 'edit', room, target: a === 'dm_partner' ? 2 : a === 'guest' ? 1 : 2, text: 'edited by the matrix' }), { dm_partner: 'error:not_author' }),
+  remove: changeRow((room, a) => ({ type: 'remove', room, target: a === 'guest' ? 1 : 2 }), { dm_partner: 'error:not_author' }),
+  react: changeRow((room, a) => ({ type: 'react', room, target: a === 'guest' ? 1 : a === 'dm_partner' ? 2 : 1, emoji: '👍', on: true }), { guest: 'error:no_such_message' }),
   join: {
     outsider: () => ({ frame: { type: 'join', room: w.priv }, expect: 'error:no_such_room', check: hidesPrivate }),
     member: () => ({ frame: { type: 'join', room: w.priv }, expect: 'joined' }),

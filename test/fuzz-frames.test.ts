@@ -203,7 +203,10 @@ const BASES: { [T in ClientFrameType]: (c: Ctx) => Record<string, unknown> } = {
     if (c.rng.chance(0.3)) f.presence = c.rng.chance(0.5);
     return f;
   },
-  send: (c) => ({ type: 'send', id: c.nextId(), room: room(c), text: text(c) }),
+  send: (c) => ({ type: 'send', id: c.nextId(), room: room(c), text: text(c), ...(c.rng.chance(0.3) ? { replyTo: seq(c) } : {}) }),
+  edit: (c) => ({ type: 'edit', id: c.nextId(), room: room(c), target: seq(c), text: text(c) }),
+  remove: (c) => ({ type: 'remove', id: c.nextId(), room: room(c), target: seq(c) }),
+  react: (c) => ({ type: 'react', id: c.nextId(), room: room(c), target: seq(c), emoji: c.rng.pick(['👍', ':+1:', '🇫🇷', '1️⃣', 'x', '', '👍👍', ':nope:', c.rng.pick(WEIRD_STRINGS)]), on: c.rng.chance(0.7) }),
   join: (c) => ({ type: 'join', id: c.nextId(), room: room(c) }),
   leave: (c) => ({ type: 'leave', id: c.nextId(), room: room(c) }),
   create: (c) => ({ type: 'create', id: c.nextId(), room: c.rng.chance(0.7) ? `r${c.rng.int(40)}` : room(c), visibility: c.rng.pick(['public', 'private', 'public', 'secret']) }),

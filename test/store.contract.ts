@@ -452,6 +452,116 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       });
     });
 
+    describe('message changes (replies, edits, removals, reactions: docs/protocol.md 6.15)', () => {
+      const change = (m: NewMessage, c: NonNullable<NewMessage['change']>, extra: Partial<NewMessage> = {}): NewMessage => ({ ...m, text: '', change: c, ...extra });
+      const at = async (r: string, seq: number) => (await store.history(r, { after: seq - 1, limit: 1 }))[0];
+      beforeEach(async () => {
+        await store.createRoom(room('c'), []);
+        await store.append([msg('c', 'u1', 'orig', 'helo', T0 + 10), msg('c', 'u2', 'other', 'hi', T0 + 11)]);
+      });
+
+      it('a reply references a message of its room; a reply to nothing is refused alone, using no seq', async () => {
+        const res = await store.append([{ ...msg('c', 'u2', 'r1', 'yes', T0 + 20), replyTo: 1 }, { ...msg('c', 'u2', 'r2', 'no', T0 + 21), replyTo: 99 }, msg('c', 'u2', 'r3', 'after')]);
+        assert.equal(res[0].message.seq, 3);
+        assert.equal(res[0].message.replyTo, 1);
+        assert.equal(res[1].refused?.code, 'no_such_message');
+        assert.equal(res[2].message.seq, 4, 'the refused reply took no seq');
+        assert.equal((await at('c', 3)).replyTo, 1);
+        assert.equal((await store.getRoom('c'))!.lastSeq, 4);
+      });
+
+      it('an edit is a change event with its own seq; the target keeps its seq with the new text, edited and v', async () => {
+        const [r] = await store.append([change(msg('c', 'u1', 'e1', '', T0 + 30), { kind: 'edit', target: 1, text: 'hello' })]);
+        assert.equal(r.refused, undefined);
+        assert.equal(r.message.seq, 3);
+        assert.equal(r.message.deleted, true, 'a change event is a tombstone for clients that predate changes');
+        assert.deepEqual(r.message.change, { kind: 'edit', target: 1, text: 'hello' });
+        const page = await store.history('c', { after: 0, limit: 10 });
+        assert.deepEqual(seqs(page), [1, 2, 3]);
+        assert.deepEqual([page[0].text, page[0].edited, page[0].v], ['hello', T0 + 30, 3]);
+        assert.deepEqual(page[2].change, { kind: 'edit', target: 1, text: 'hello' });
+        assert.equal(page[2].text, '');
+      });
+
+      it('only the author edits, within the edit window; nothing refused is written', async () => {
+        const res = await store.append(
+          [change(msg('c', 'u2', 'e2', '', T0 + 30), { kind: 'edit', target: 1, text: 'not mine' }), change(msg('c', 'u1', 'e3', '', T0 + 10 + 5000), { kind: 'edit', target: 1, text: 'late' })],
+          { editWindowMs: 1000 },
+        );
+        assert.deepEqual(res.map((x) => x.refused?.code), ['not_author', 'edit_window_passed']);
+        assert.equal((await at('c', 1)).text, 'helo');
+        assert.equal((await store.getRoom('c'))!.lastSeq, 2);
+      });
+
+      it('a change is idempotent by (uid, id) like a send; the original send stays its id’s fingerprint after an edit', async () => {
+        const e = change(msg('c', 'u1', 'e4', '', T0 + 40), { kind: 'edit', target: 1, text: 'hello' });
+        const [first] = await store.append([e]);
+        const [again] = await store.append([{ ...e, ts: T0 + 99 }]);
+        assert.deepEqual([again.duplicate, again.conflict, again.message.seq], [true, false, first.message.seq]);
+        const [other] = await store.append([change(msg('c', 'u1', 'e4', '', T0 + 41), { kind: 'edit', target: 1, text: 'something else' })]);
+        assert.deepEqual([other.duplicate, other.conflict], [true, true]);
+        const [resend] = await store.append([msg('c', 'u1', 'orig', 'helo', T0 + 50)]);
+        assert.deepEqual([resend.duplicate, resend.conflict, resend.message.seq], [true, false, 1], 'a late resend of the edited send is no conflict');
+        assert.equal((await store.getRoom('c'))!.lastSeq, 3);
+      });
+
+      it('the author or an administrator removes a message: a tombstone; it cannot be edited, reacted to or answered afterwards', async () => {
+        const res = await store.append([
+          change(msg('c', 'u2', 'x1'), { kind: 'remove', target: 1 }),
+          change(msg('c', 'u1', 'x2'), { kind: 'remove', target: 1 }),
+          change(msg('c', 'u9', 'x3'), { kind: 'remove', target: 2 }, { admin: true }),
+          change(msg('c', 'u1', 'x4'), { kind: 'edit', target: 1, text: 'back?' }),
+          change(msg('c', 'u2', 'x5'), { kind: 'react', target: 1, emoji: '👍', on: true }),
+          { ...msg('c', 'u2', 'x6'), replyTo: 1 },
+        ]);
+        assert.deepEqual(res.map((x) => x.refused?.code ?? x.message.seq), ['not_author', 3, 4, 'no_such_message', 'no_such_message', 'no_such_message']);
+        const [one, two] = await store.history('c', { after: 0, limit: 2 });
+        assert.deepEqual([one.text, one.deleted, one.v], ['', true, 3]);
+        assert.deepEqual([two.text, two.deleted, two.v], ['', true, 4]);
+        const [resend] = await store.append([msg('c', 'u1', 'orig', 'helo')]);
+        assert.deepEqual([resend.duplicate, resend.conflict], [true, false], 'a removed message’s id keeps its fingerprint');
+      });
+
+      it('reactions: toggled per user and emoji, counted, listed in the order they came; at most 20 distinct emoji', async () => {
+        const react = (uid: string, id: string, emoji: string, on = true) => change(msg('c', uid, id), { kind: 'react', target: 1, emoji, on });
+        await store.append([react('u1', 'a1', '👍'), react('u2', 'a2', '👍'), react('u1', 'a3', '🎉'), react('u1', 'a4', '👍')]);
+        let m = await at('c', 1);
+        assert.deepEqual(m.reactions, [
+          { emoji: '👍', count: 2, uids: ['u1', 'u2'] },
+          { emoji: '🎉', count: 1, uids: ['u1'] },
+        ]);
+        assert.equal(m.v, 6);
+        await store.append([react('u1', 'a5', '👍', false), react('u1', 'a6', '🎉', false)]);
+        m = await at('c', 1);
+        assert.deepEqual(m.reactions, [{ emoji: '👍', count: 1, uids: ['u2'] }]);
+        const many = Array.from({ length: 20 }, (_, i) => react('u3', `b${i}`, String.fromCodePoint(0x1f600 + i)));
+        const res = await store.append(many);
+        assert.deepEqual(res.map((x) => x.refused?.code ?? 'ok'), [...Array(19).fill('ok'), 'too_many_reactions'], '👍 and 19 more make 20');
+        const [more] = await store.append([react('u4', 'c1', '👍')]);
+        assert.equal(more.refused, undefined, 'an emoji already there is always allowed');
+      });
+
+      it('a change cannot target a change event, and may target a message of the same batch', async () => {
+        const [e] = await store.append([change(msg('c', 'u1', 'y1'), { kind: 'edit', target: 1, text: 'x' })]);
+        const res = await store.append([
+          change(msg('c', 'u1', 'y2'), { kind: 'edit', target: e.message.seq, text: 'y' }),
+          msg('c', 'u1', 'y3', 'new one'),
+          change(msg('c', 'u1', 'y4'), { kind: 'edit', target: e.message.seq + 1, text: 'new one, fixed' }),
+        ]);
+        assert.equal(res[0].refused?.code, 'no_such_message');
+        assert.equal(res[2].refused, undefined);
+        assert.equal((await at('c', e.message.seq + 1)).text, 'new one, fixed');
+      });
+
+      it('changes persist across a reopen', async () => {
+        await store.append([change(msg('c', 'u1', 'z1', '', T0 + 60), { kind: 'edit', target: 1, text: 'hello' }), change(msg('c', 'u2', 'z2'), { kind: 'react', target: 1, emoji: ':+1:', on: true }), { ...msg('c', 'u2', 'z3', 'ok'), replyTo: 1 }]);
+        store = await h.reopen();
+        const page = await store.history('c', { after: 0, limit: 10 });
+        assert.deepEqual([page[0].text, page[0].edited, page[0].v, page[0].reactions], ['hello', T0 + 60, 4, [{ emoji: ':+1:', count: 1, uids: ['u2'] }]]);
+        assert.equal(page[4].replyTo, 1);
+      });
+    });
+
     describe('history', () => {
       beforeEach(async () => {
         await store.createRoom(room('h'), []);

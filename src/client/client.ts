@@ -42,7 +42,8 @@ import { Emitter, type Listener } from './emitter.js';
 import { ChatError } from './errors.js';
 import { createIdFactory } from './ids.js';
 import { resumeMap, toRecord } from './keys.js';
-import { SendQueue } from './send-queue.js';
+import { MessageStates } from './messages.js';
+import { SendQueue, type AckedFrame } from './send-queue.js';
 import { RoomBook } from './rooms.js';
 import { StateMachine, type ConnectionState } from './state.js';
 import { Socket } from './socket.js';
@@ -51,9 +52,11 @@ import type { ChatClientEvents, ChatClientOptions, SessionSnapshot } from './typ
 
 type Timer = ReturnType<typeof setTimeout>;
 type RequestKind = keyof ReplyMap & ClientFrame['type'];
+/** Requests answered by `ack` (./send-queue.ts: resent with their id until acked). */
+type AckedKind = 'send' | 'edit' | 'remove' | 'react';
 
 /** The reply type each request expects (anything else is a protocol error). */
-const REPLY_TYPE: Record<Exclude<RequestKind, 'send'>, ServerEvent['type']> = {
+const REPLY_TYPE: Record<Exclude<RequestKind, AckedKind>, ServerEvent['type']> = {
   join: 'joined',
   create: 'joined',
   dm: 'joined',
@@ -73,6 +76,8 @@ export class ChatClient {
   private readonly events: Emitter<ChatClientEvents>;
   private readonly machine: StateMachine;
   private readonly sendQueue: SendQueue;
+  /** Messages in their current state (./messages.ts). */
+  private readonly states: MessageStates;
   private readonly sync: RoomSync;
   private readonly book: RoomBook;
   private readonly backoff: BackoffOptions;
@@ -118,6 +123,7 @@ export class ChatClient {
     }, opts.decodeFrame, opts.replyProbeMs ?? 5000, () => ({ type: 'ping', id: this.newId() }));
     if (opts.auth.kind === 'token') this.sessionToken = opts.auth.token;
     this.initialResume = resumeMap(opts.resume);
+    this.states = new MessageStates(opts.keepMessages ?? 1000);
     this.sendQueue = new SendQueue({
       transmit: (frame) => this.transmit(frame),
       now: this.now,
@@ -354,6 +360,12 @@ export class ChatClient {
 
   private deliver(msg: MsgEvent): void {
     this.book.delivered(msg.room, msg.seq);
+    const updated = this.states.take(msg);
+    if (msg.change) {
+      this.events.emit('change', msg);
+      if (updated) this.events.emit('updated', updated);
+      return;
+    }
     this.events.emit('message', msg);
   }
 
@@ -367,7 +379,7 @@ export class ChatClient {
     return this.ready && this.rawSend(frame);
   }
 
-  private async call<K extends Exclude<RequestKind, 'send'>>(
+  private async call<K extends Exclude<RequestKind, AckedKind>>(
     kind: K,
     frame: ClientFrameOf<K> & { id: string },
     retry: boolean,
@@ -380,10 +392,35 @@ export class ChatClient {
     return reply as ReplyMap[K];
   }
 
-  /** Sends a message; resolves with its ack (seq, ts). Resent with the same id until acked. */
-  send(room: string, text: string, opts: { id?: string } = {}): Promise<AckFrame> {
-    if (this.state === 'closed') return Promise.reject(this.machine.error ?? new ChatError('closed', 'client is closed'));
+  /** Sends a message (`replyTo`: the seq of the message it answers); resolves with its ack (seq, ts). Resent with the same id until acked. */
+  send(room: string, text: string, opts: { id?: string; replyTo?: number } = {}): Promise<AckFrame> {
     const frame: ClientFrameOf<'send'> = { type: 'send', id: opts.id ?? this.newId(), room, text };
+    if (opts.replyTo !== undefined) frame.replyTo = opts.replyTo;
+    return this.acked(frame);
+  }
+
+  /** Edits your message `seq` of `room` (docs/protocol.md 6.15); resolves with the ack of the change. */
+  edit(room: string, seq: number, text: string, opts: { id?: string } = {}): Promise<AckFrame> {
+    return this.acked({ type: 'edit', id: opts.id ?? this.newId(), room, target: seq, text });
+  }
+
+  /** Removes message `seq` of `room` (yours; anyone's for an administrator). */
+  remove(room: string, seq: number, opts: { id?: string } = {}): Promise<AckFrame> {
+    return this.acked({ type: 'remove', id: opts.id ?? this.newId(), room, target: seq });
+  }
+
+  /** Turns your reaction `emoji` on message `seq` on (default) or off. */
+  react(room: string, seq: number, emoji: string, on = true, opts: { id?: string } = {}): Promise<AckFrame> {
+    return this.acked({ type: 'react', id: opts.id ?? this.newId(), room, target: seq, emoji, on });
+  }
+
+  /** The current state of a message this client has seen (edits, removal, reactions applied), if it still holds it. */
+  message(room: string, seq: number): MsgEvent | undefined {
+    return this.states.get(room, seq);
+  }
+
+  private acked(frame: AckedFrame): Promise<AckFrame> {
+    if (this.state === 'closed') return Promise.reject(this.machine.error ?? new ChatError('closed', 'client is closed'));
     return this.sendQueue.send(frame, this.opts.ackTimeoutMs ?? 15_000);
   }
 
@@ -443,6 +480,9 @@ export class ChatClient {
     if (opts.after !== undefined) frame.after = opts.after;
     if (opts.limit !== undefined) frame.limit = opts.limit;
     const r = await this.call('history', frame, true);
+    // Messages in their current state; the page's change events also reach messages held from before.
+    for (const m of r.messages) if (!m.change) this.states.take(m);
+    for (const m of r.messages) if (m.change) this.states.take(m);
     return { messages: r.messages, hasMore: r.hasMore };
   }
 

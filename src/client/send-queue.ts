@@ -7,7 +7,7 @@
  *   ready. When a connection drops after a request was sent, idempotent requests (`retry: true`)
  *   are resent on the next connection; the others are rejected with 'disconnected' (they may or may
  *   not have been carried out). Each has a deadline (requestTimeoutMs from the call) => 'timeout'.
- * - Sends (`send`) carry the client-chosen message id and are answered by `ack {id}` (or an error
+ * - Sends (`send`, and the changes `edit`, `remove`, `react`) carry the client-chosen message id and are answered by `ack {id}` (or an error
  *   with `re` = id). The server dedupes by id, so an unacked send is resent with the same id on
  *   every new connection until acked or its deadline (ackTimeoutMs) passes. `rate_limited` and
  *   `unavailable` errors schedule a resend after `retryAfterMs` instead of failing.
@@ -19,6 +19,9 @@ import type { AckFrame, ClientFrame, ClientFrameOf, ServerEvent } from '../proto
 import { ChatError } from './errors.js';
 
 type Timer = ReturnType<typeof setTimeout>;
+
+/** Frames the server answers with `ack {id}`: a send and the message changes (all deduplicated by id). */
+export type AckedFrame = ClientFrameOf<'send'> | ClientFrameOf<'edit'> | ClientFrameOf<'remove'> | ClientFrameOf<'react'>;
 
 interface Entry {
   key: string;
@@ -73,8 +76,8 @@ export class SendQueue {
     return this.add('r:' + frame.id, frame, false, opts.retry, opts.timeoutMs, opts.onSent);
   }
 
-  /** Queues a message send; a second send() with a pending id returns the same promise. */
-  send(frame: ClientFrameOf<'send'>, timeoutMs: number): Promise<AckFrame> {
+  /** Queues a message send or change (answered by `ack`); a second send() with a pending id returns the same promise. */
+  send(frame: AckedFrame, timeoutMs: number): Promise<AckFrame> {
     const existing = this.entries.get('s:' + frame.id);
     if (existing) return existing.promise as Promise<AckFrame>;
     return this.add('s:' + frame.id, frame, true, true, timeoutMs) as Promise<AckFrame>;

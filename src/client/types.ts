@@ -69,6 +69,8 @@ export interface ChatClientOptions {
   replyProbeMs?: number;
   /** Heartbeat assumed before the first welcome tells the real one. Default 30000. */
   heartbeatMs?: number;
+  /** Messages per room whose current state the client keeps (`message(room, seq)`, the `updated` event): the newest seqs. Default 1000. */
+  keepMessages?: number;
   /** Answer the server's app-level ping with a pong (default true). */
   answerPings?: boolean;
   /** Random source for backoff jitter (default Math.random). */
@@ -104,7 +106,12 @@ export interface ChatClientEvents {
   /** Every successful handshake (the first one and each reconnect). */
   welcome: WelcomeFrame;
   /** Chat messages: exactly once, in seq order per room (live, replayed and gap-filled alike). */
+  /** A new message (not a change), once per seq, in seq order per room. */
   message: MsgEvent;
+  /** A change event (an edit, a removal, a reaction: `change` says which and its target), once per seq, in order. */
+  change: MsgEvent;
+  /** A message this client holds changed: its new state (text, edited, deleted, reactions, v). */
+  updated: MsgEvent;
   presence: PresenceEvent;
   /** Users online in a large room (instead of diffs; `large: false`: small again, fetch `members`). */
   presenceCount: PresenceCountEvent;

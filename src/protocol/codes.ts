@@ -61,6 +61,16 @@ export const ErrorCode = {
   id_conflict: 'id_conflict',
   /** Message text is empty or longer than the limit. */
   text_invalid: 'text_invalid',
+  /** `target` (or `replyTo`) is not a message of that room: never sent, deleted, or a change event. */
+  no_such_message: 'no_such_message',
+  /** Only the author may edit a message (and only the author or an administrator remove it). */
+  not_author: 'not_author',
+  /** The server's edit window (`editWindowMs`) is over for this message. */
+  edit_window_passed: 'edit_window_passed',
+  /** Not an allowed reaction: one emoji (a single grapheme cluster) or a shortcode of the fixed set. */
+  reaction_invalid: 'reaction_invalid',
+  /** The message already has the most distinct reactions allowed (20). */
+  too_many_reactions: 'too_many_reactions',
   /** Too many frames: slow down for `retryAfterMs`. Sustained abuse closes with 4010. */
   rate_limited: 'rate_limited',
   /** The store is unavailable: the request was not carried out (a send was NOT acknowledged). Retry. */

@@ -6,7 +6,8 @@
  * Key order is part of the wire format: `msgEvent` builds the `msg` object with a fixed key order, and
  * the load generator's fast decoder (src/loadtest/fastframe.ts) reads `msg`, `ack` and `ping` events and
  * `batch` frames by position. src/loadtest/fastframe.test.ts fails when this encoder and that decoder drift.
- *   {"type":"msg","room":R,"seq":N,"id":S,"uid":S,"user":S,"text":S,"ts":N}            (+ ,"deleted":true)
+ *   {"type":"msg","room":R,"seq":N,"id":S,"uid":S,"user":S,"text":S,"ts":N}            (+ ,"deleted":true, then
+ *     the optional fields of message changes: ,"replyTo":N ,"edited":N ,"v":N ,"reactions":[...] ,"change":{...})
  *   {"type":"ack","id":S,"room":R,"seq":N,"ts":N}
  *   {"type":"ping","ts":N}
  *   {"type":"batch","events":[e1,e2,...]}
@@ -24,6 +25,12 @@ export type MessageRecord = Omit<MsgEvent, 'type' | 'deleted'> & { deleted?: boo
 export function msgEvent(m: MessageRecord): MsgEvent {
   const ev: MsgEvent = { type: 'msg', room: m.room, seq: m.seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts };
   if (m.deleted) ev.deleted = true;
+  // The fields of message changes (./changes.ts), after the fixed head, in this order.
+  if (m.replyTo !== undefined) ev.replyTo = m.replyTo;
+  if (m.edited !== undefined) ev.edited = m.edited;
+  if (m.v !== undefined) ev.v = m.v;
+  if (m.reactions?.length) ev.reactions = m.reactions;
+  if (m.change) ev.change = m.change;
   return ev;
 }
 

@@ -1,3 +1,4 @@
+export * from './changes.js';
 export * from './codes.js';
 export * from './codec.js';
 export * from './encode.js';

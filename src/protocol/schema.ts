@@ -26,7 +26,12 @@ export const helloSchema = z.object({
   presence: z.boolean().optional(),
 });
 
-export const sendSchema = z.object({ type: z.literal('send'), id: reqId, room, text: z.string() });
+/** `replyTo`: the seq of a message of the same room this one answers. */
+export const sendSchema = z.object({ type: z.literal('send'), id: reqId, room, text: z.string(), replyTo: seq.min(1).optional() });
+/** Message changes (docs/protocol.md 6.15): each is acked like a send, with the seq of the change. */
+export const editSchema = z.object({ type: z.literal('edit'), id: reqId, room, target: seq.min(1), text: z.string() });
+export const removeSchema = z.object({ type: z.literal('remove'), id: reqId, room, target: seq.min(1) });
+export const reactSchema = z.object({ type: z.literal('react'), id: reqId, room, target: seq.min(1), emoji: z.string().min(1).max(64), on: z.boolean() });
 export const joinSchema = z.object({ type: z.literal('join'), id: reqId, room });
 export const leaveSchema = z.object({ type: z.literal('leave'), id: reqId, room });
 export const createSchema = z.object({
@@ -57,6 +62,9 @@ export const pongSchema = z.object({ type: z.literal('pong') });
 export const clientFrameSchemas = {
   hello: helloSchema,
   send: sendSchema,
+  edit: editSchema,
+  remove: removeSchema,
+  react: reactSchema,
   join: joinSchema,
   leave: leaveSchema,
   create: createSchema,

@@ -66,11 +66,35 @@ export interface MsgEvent {
   /** Server time (ms since epoch) when the message was accepted. */
   ts: number;
   /**
-   * The message was deleted by an administrator: a tombstone that keeps its seq (so seqs stay contiguous),
-   * with `text` empty. History and resume replay return tombstones; clients show or hide them.
+   * The message was deleted (by its author or an administrator): a tombstone that keeps its seq (so seqs
+   * stay contiguous), with `text` empty. History and resume replay return tombstones; clients show or hide
+   * them. A change event (`change` below) is a tombstone too, for clients that predate changes.
    */
   deleted?: true;
+  /** The seq of the message of the same room this one answers. */
+  replyTo?: number;
+  /** When the text was last edited (ms since epoch); absent = never edited. */
+  edited?: number;
+  /** The seq of the last change applied to this message (a change with a seq <= v is already in it). */
+  v?: number;
+  /** Reactions, in the order they first came; absent = none. */
+  reactions?: Reaction[];
+  /** This event changes the earlier message `change.target` (./changes.ts): it is not a message to show. */
+  change?: MessageChange;
 }
+
+/** One emoji on a message: how many reacted, and who (the first MAX_REACTION_UIDS of them). */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  uids: string[];
+}
+
+/** What a change event does to its target (docs/protocol.md 6.15). */
+export type MessageChange =
+  | { kind: 'edit'; target: number; text: string }
+  | { kind: 'remove'; target: number }
+  | { kind: 'react'; target: number; emoji: string; on: boolean };
 
 export interface AckFrame {
   type: 'ack';
@@ -290,4 +314,7 @@ export interface ReplyMap {
   members_unsubscribe: MembersUnsubscribedFrame;
   history: HistoryFrame;
   ping: PongFrame;
+  edit: AckFrame;
+  remove: AckFrame;
+  react: AckFrame;
 }

@@ -132,12 +132,17 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   });
   const pacer = new FlushPacer(config.flushCoalesceMaxMs);
   const scheduler = new FlushScheduler(config.maxOutboxBytes, pacer);
-  const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler);
+  const pipeline = new MessagePipeline(store, bus, metrics, log, scheduler, { editWindowMs: config.editWindowMs });
   // Login throttles and abuse limits: counters in Redis (cluster-wide) when configured, else in memory.
   const limiterStore = opts.limiterStore ?? createLimiterStore(config, nodeId, log);
   await limiterStore.start();
   const limits = new Limits(limiterStore, config);
-  const handlers = createHandlers(hub, pipeline, cluster, config, limits, presenceFanout);
+  // Removing someone else's message takes an administrator (the admin module decides who is one).
+  const isAdmin = async (uid: string): Promise<boolean> => {
+    const u = await store.getUser(uid);
+    return u ? admin.authz.isAdmin(u) : false;
+  };
+  const handlers = createHandlers(hub, pipeline, cluster, config, limits, presenceFanout, isAdmin);
   const auth = new Authenticator(
     store,
     names,

@@ -76,6 +76,8 @@ export interface Config {
   tlsKey: string;
   /** Upper bound for a graceful drain on SIGTERM/SIGINT before the process exits anyway. */
   drainTimeoutMs: number;
+  /** How long after sending a message its author may edit it (`edit_window_passed` after); 0: any time. */
+  editWindowMs: number;
   /**
    * With Redis and PostgreSQL: a node that reaches neither for this long is isolated (cluster/isolation.ts):
    * it refuses new connections and closes its clients with 1013 so they move to another node. 0: off.
@@ -166,6 +168,7 @@ export const defaults: Config = {
   tlsCert: '',
   tlsKey: '',
   drainTimeoutMs: 10_000,
+  editWindowMs: 0,
   isolationMs: 5000,
   presenceIntervalMs: 500,
   presenceLargeRoom: 100,
@@ -310,6 +313,7 @@ export const configHelp: Record<keyof Config, string> = {
   tlsCert: 'TLS certificate file (with tlsKey: serve https/wss)',
   tlsKey: 'TLS private key file',
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',
+  editWindowMs: 'how long after sending its author may edit a message (0: any time)',
   isolationMs: 'with Redis and PostgreSQL: a node that reaches neither for this long refuses connections and closes its clients with 1013 so they move to another node (0: off)',
   presenceIntervalMs: 'presence diffs are coalesced per room over this interval',
   presenceLargeRoom: 'rooms with more users online than this get online counts instead of presence diffs; diffs only for connections that subscribe to the member list',

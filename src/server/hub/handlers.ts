@@ -4,7 +4,9 @@
  * Membership is checked on the connection's in-memory room set: a user never reads, lists or sends
  * to a room or DM they are not a member of.
  */
+import { isValidReaction, REACTION_SHORTCODES } from '../../protocol/changes.js';
 import { ErrorCode } from '../../protocol/codes.js';
+import type { NewMessage } from '../store/store.js';
 import { GLOBAL_ROOM, dmRoomId, isValidRoomName } from '../../protocol/rules.js';
 import { nameKey } from '../common/name-key.js';
 import type { ClientFrameOf, ClientFrameType } from '../../protocol/schema.js';
@@ -60,6 +62,8 @@ export function createHandlers(
   config: Config,
   limits?: Limits,
   presence?: Pick<PresenceFanout, 'subscribe' | 'unsubscribe' | 'isLarge'>,
+  /** Whether a user is an administrator (may remove anyone's message); absent: nobody is. */
+  isAdmin?: (uid: string) => Promise<boolean>,
 ): HandlerMap {
   const { store, bus } = hub;
   const names = cluster.names;
@@ -108,15 +112,44 @@ export function createHandlers(
     return store.findUserByName(key);
   };
 
+  const checkText = (text: string): void => {
+    const problem = textProblem(text, config.maxTextLength);
+    if (problem) throw new Refusal(ErrorCode.text_invalid, `${problem}: text must be 1-${config.maxTextLength} characters, well-formed and not blank`);
+  };
+  /** Sends and changes: a member of a writable room; into the pipeline (seq, commit, ack, fan-out). */
+  const submit = (conn: HubConn, room: string, id: string, extra: Pick<NewMessage, 'text' | 'replyTo' | 'change' | 'admin'>): void => {
+    requireMember(conn, room);
+    if (hub.isReadOnly(room)) throw new Refusal(ErrorCode.read_only, `"${room}" is read-only`);
+    const u = conn.user!;
+    const ok = pipeline.submit(conn, { room, id, uid: u.id, user: u.name, ts: Date.now(), ...extra });
+    if (!ok) throw new Refusal(ErrorCode.unavailable, 'server busy: message not accepted, retry');
+  };
+
   return {
     send(conn, f) {
       requireMember(conn, f.room);
-      if (hub.isReadOnly(f.room)) throw new Refusal(ErrorCode.read_only, `"${f.room}" is read-only`);
-      const problem = textProblem(f.text, config.maxTextLength);
-      if (problem) throw new Refusal(ErrorCode.text_invalid, `${problem}: text must be 1-${config.maxTextLength} characters, well-formed and not blank`);
-      const u = conn.user!;
-      const ok = pipeline.submit(conn, { room: f.room, id: f.id, uid: u.id, user: u.name, text: f.text, ts: Date.now() });
-      if (!ok) throw new Refusal(ErrorCode.unavailable, 'server busy: message not accepted, retry');
+      checkText(f.text);
+      submit(conn, f.room, f.id, f.replyTo === undefined ? { text: f.text } : { text: f.text, replyTo: f.replyTo });
+    },
+
+    // Message changes (docs/protocol.md 6.15): the store checks the target and the author in the commit.
+    edit(conn, f) {
+      requireMember(conn, f.room);
+      checkText(f.text);
+      submit(conn, f.room, f.id, { text: '', change: { kind: 'edit', target: f.target, text: f.text } });
+    },
+
+    async remove(conn, f) {
+      requireMember(conn, f.room);
+      // Only asked when needed by the store's check (someone else's message): one small read.
+      const admin = isAdmin ? await isAdmin(conn.user!.id) : false;
+      submit(conn, f.room, f.id, { text: '', change: { kind: 'remove', target: f.target }, ...(admin ? { admin } : {}) });
+    },
+
+    react(conn, f) {
+      requireMember(conn, f.room);
+      if (!isValidReaction(f.emoji)) throw new Refusal(ErrorCode.reaction_invalid, `a reaction is one emoji or one of ${REACTION_SHORTCODES.length} shortcodes (${REACTION_SHORTCODES.slice(0, 4).join(' ')} ...)`);
+      submit(conn, f.room, f.id, { text: '', change: { kind: 'react', target: f.target, emoji: f.emoji, on: f.on } });
     },
 
     async join(conn, f) {

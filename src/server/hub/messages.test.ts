@@ -88,6 +88,7 @@ function setup(opts: { maxPending?: number; maxBatch?: number } = {}) {
     new Metrics(false),
     createLogger('silent'),
     scheduler,
+    undefined,
     opts.maxPending,
     opts.maxBatch,
   );

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { ackFrame, encodeMsg } from '../../protocol/encode.js';
 import { roomTopic, type Bus } from '../bus/bus.js';
 import type { Metrics } from '../metrics.js';
-import type { ChatStore, NewMessage } from '../store/store.js';
+import type { AppendPolicy, ChatStore, NewMessage } from '../store/store.js';
 import type { AfterFlush, HubConn } from './conn.js';
 
 interface Pending {
@@ -32,6 +32,8 @@ export class MessagePipeline {
     private readonly log: Logger,
     private readonly scheduler: AfterFlush,
     /** Bound of the queue: beyond it sends are refused with `unavailable` (the store is not keeping up). */
+    /** The rules for message changes (the edit window). */
+    private readonly policy: AppendPolicy = { editWindowMs: 0 },
     private readonly maxPending = 50_000,
     private readonly maxBatch = 2_000,
   ) {}
@@ -78,7 +80,10 @@ export class MessagePipeline {
     const started = performance.now();
     let results;
     try {
-      results = await this.store.append(batch.map((p) => p.msg));
+      results = await this.store.append(
+        batch.map((p) => p.msg),
+        this.policy,
+      );
     } catch (err) {
       const ref = randomUUID().slice(0, 8);
       this.log.error({ err, ref, messages: batch.length }, 'store append failed: messages refused, not acknowledged');
@@ -99,6 +104,11 @@ export class MessagePipeline {
     for (let i = 0; i < batch.length; i++) {
       const { message: m, duplicate } = results[i];
       const sent = batch[i].msg;
+      const refused = results[i].refused;
+      if (refused) {
+        batch[i].conn.error(refused.code, refused.message, sent.id);
+        continue;
+      }
       if (results[i].conflict) {
         batch[i].conn.error('id_conflict', `message id "${sent.id}" was already used for another message: use a new id`, sent.id);
         continue;
@@ -106,7 +116,7 @@ export class MessagePipeline {
       batch[i].conn.send(ackFrame(m));
       if (duplicate) continue;
       this.metrics.messagesAccepted.inc();
-      // The hot path: one object for the bus (no options object to merge). A new message is never a tombstone.
+      // The hot path: one object for the bus (no options object to merge). A change event is a tombstone carrying its change.
       this.bus.publish(roomTopic(m.room), { json: encodeMsg(m), seq: m.seq });
     }
   }

@@ -3,6 +3,7 @@
  * with its original; the repeat is a conflict (`id_conflict`) when it is not the same message.
  */
 import { createHash } from 'node:crypto';
+import { fingerprint } from './changes.js';
 import type { NewMessage, StoredMessage } from './store.js';
 
 /**
@@ -26,6 +27,8 @@ export interface Original {
 /** True when a repeat of a client id is not the same message (another room or another text): `id_conflict`. */
 export function isConflict(o: Original, sent: NewMessage): boolean {
   if (o.message.room !== sent.room) return true;
+  // A change event is never edited or removed: its row is the original.
+  if (o.message.change || sent.change) return fingerprint(o.message) !== fingerprint(sent);
   if (o.hash === undefined) return o.message.text !== sent.text;
   return o.hash !== null && !o.hash.equals(textHash(sent.text));
 }

@@ -3,8 +3,9 @@
  * ./postgres/migrations.ts) and their mapping to the Store's records. Flags are 0/1 in SQLite and
  * booleans in PostgreSQL; BIGINT columns arrive as numbers (./postgres/chat.ts parses them).
  */
+import { MAX_REACTION_UIDS } from '../../protocol/changes.js';
 import { DM_PREFIX } from '../../protocol/rules.js';
-import type { RoomKind } from '../../protocol/types.js';
+import type { MessageChange, Reaction, RoomKind } from '../../protocol/types.js';
 import type { AuditEntry, BanRecord, RoomRecord, StoredMessage, UserRecord } from './store.js';
 
 /** A boolean column: 0/1 in SQLite, a boolean in PostgreSQL. */
@@ -37,6 +38,11 @@ export interface MessageRow {
   text: string;
   ts: number;
   deleted: Flag;
+  reply_to: number | null;
+  edited_at: number | null;
+  v: number | null;
+  /** JSON of the MessageChange on a change event. */
+  change: string | null;
 }
 
 export interface BanRow {
@@ -60,7 +66,7 @@ export interface AuditRow {
 /** The columns `toUser`, `toRoom` and `toMessage` read. */
 export const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
 export const ROOM_COLS = 'id, kind, created_by, created_at, last_seq, read_only';
-export const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted';
+export const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted, reply_to, edited_at, v, change';
 
 export function toUser(r: UserRow): UserRecord {
   return { id: r.id, name: r.name, nameKey: r.name_key, account: Boolean(r.account), passwordHash: r.password_hash, createdAt: r.created_at };
@@ -78,11 +84,42 @@ export function toListedRoom(r: RoomRow & { members: number }): RoomRecord & { m
   return { ...toRoom(r), readOnly: Boolean(r.read_only), members: r.members };
 }
 
-/** `deleted` only on tombstones. */
+/** `deleted` only on tombstones; the fields of changes only when set (reactions are read apart: withReactions). */
 export function toMessage(r: MessageRow): StoredMessage {
   const m: StoredMessage = { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user, text: r.text, ts: r.ts };
   if (r.deleted) m.deleted = true;
+  if (r.reply_to !== null && r.reply_to !== undefined) m.replyTo = Number(r.reply_to);
+  if (r.edited_at !== null && r.edited_at !== undefined) m.edited = Number(r.edited_at);
+  if (r.v !== null && r.v !== undefined) m.v = Number(r.v);
+  if (r.change) m.change = JSON.parse(r.change) as MessageChange;
   return m;
+}
+
+/** One reactions row, in the order they came (per message). */
+export interface ReactionRow {
+  seq: number;
+  emoji: string;
+  uid: string;
+}
+
+/** Attaches the reaction summaries of `rows` (any order of messages, reactions in arrival order) to `messages`. */
+export function withReactions(messages: StoredMessage[], rows: readonly ReactionRow[]): StoredMessage[] {
+  if (!rows.length) return messages;
+  const bySeq = new Map<number, Reaction[]>();
+  for (const r of rows) {
+    const seq = Number(r.seq);
+    let list = bySeq.get(seq);
+    if (!list) bySeq.set(seq, (list = []));
+    let x = list.find((e) => e.emoji === r.emoji);
+    if (!x) list.push((x = { emoji: r.emoji, count: 0, uids: [] }));
+    x.count++;
+    if (x.uids.length < MAX_REACTION_UIDS) x.uids.push(r.uid);
+  }
+  for (const m of messages) {
+    const list = bySeq.get(m.seq);
+    if (list && !m.deleted) m.reactions = list;
+  }
+  return messages;
 }
 
 export function toBan(r: BanRow): BanRecord {

@@ -9,7 +9,7 @@
  * (./rows.ts) and idempotency rules (./idempotency.ts); one contract suite runs against both
  * (test/store.contract.ts).
  */
-import type { RoomKind, UserRef } from '../../protocol/types.js';
+import type { MessageChange, Reaction, RoomKind, UserRef } from '../../protocol/types.js';
 import type { AdminAuditEntry, AdminBan } from '../../protocol/admin.js';
 
 export interface UserRecord {
@@ -49,14 +49,46 @@ export interface NewMessage {
   id: string;
   uid: string;
   user: string;
+  /** '' for a change. */
   text: string;
   ts: number;
+  /** A reply: the seq of a message of the same room (./changes.ts checks it). */
+  replyTo?: number;
+  /** A change of an earlier message (docs/protocol.md 6.15): stored as a tombstone with this `change`, and applied to its target. */
+  change?: MessageChange;
+  /** The author is an administrator (may remove anyone's message). */
+  admin?: boolean;
 }
 
-export interface StoredMessage extends NewMessage {
+export interface StoredMessage {
+  room: string;
   seq: number;
-  /** Deleted by an administrator: a tombstone (text ''), keeping its seq. Absent when not deleted. */
+  id: string;
+  uid: string;
+  user: string;
+  text: string;
+  ts: number;
+  /** A tombstone (text ''), keeping its seq: deleted by its author or an administrator, or a change event. Absent when not deleted. */
   deleted?: boolean;
+  replyTo?: number;
+  /** When the text was last edited. */
+  edited?: number;
+  /** The seq of the last change applied to it. */
+  v?: number;
+  reactions?: Reaction[];
+  change?: MessageChange;
+}
+
+/** Why a change or a reply was refused (nothing written for it, no seq used). */
+export interface Refusal {
+  code: 'no_such_message' | 'not_author' | 'edit_window_passed' | 'too_many_reactions';
+  message: string;
+}
+
+/** The server's rules for changes, passed to every append. */
+export interface AppendPolicy {
+  /** An edit later than this after the message is refused (`edit_window_passed`); 0 = any time. */
+  editWindowMs: number;
 }
 
 /** A banned name (bans are by name key: they block login, register, guest name and tokens of that name): as the admin API shows it. */
@@ -88,6 +120,8 @@ export interface AppendResult {
    * text fingerprint: only their room is compared.
    */
   conflict: boolean;
+  /** Set when a change or a reply was refused: nothing was written for it (`message` is then the sent one, without a seq: seq 0). */
+  refused?: Refusal;
 }
 
 /** A guest that may be forgotten (see Store.listStaleGuests). */
@@ -152,9 +186,12 @@ export interface ChatStore {
   /**
    * Appends messages atomically (one transaction: group commit). Seqs are assigned per room in array
    * order, strictly increasing without gaps. Idempotent by (uid, id): a repeat returns the original.
-   * Results are in the order of `batch`.
+   * Results are in the order of `batch`. A change (`change`) is stored as a tombstone carrying it and
+   * applied to its target in the same transaction (edit: text, edited, v; remove: a tombstone; react:
+   * the reactions table, v); a change or a reply that may not apply (./changes.ts) is refused alone
+   * (`refused`), the rest of the batch goes on. The default policy: edits at any time.
    */
-  append(batch: NewMessage[]): Promise<AppendResult[]>;
+  append(batch: NewMessage[], policy?: AppendPolicy): Promise<AppendResult[]>;
   /** Ascending by seq. */
   history(room: string, query: HistoryQuery): Promise<StoredMessage[]>;
 

@@ -10,15 +10,19 @@
  * back. Idempotency by (uid, id) is checked first (in messages, and in removed_messages for messages an
  * administrator tombstoned or reset away) and enforced by a unique index; a concurrent duplicate (the same
  * resend reaching two nodes at once) fails the index and the batch is retried, finding the original.
+ * A batch carrying message changes or replies (docs/protocol.md 6.15) takes a transaction instead
+ * (appendChanges): the same room locks in the same order, then each target is checked (../changes.ts) and
+ * each change applied as SQLite does it.
  *
  * BIGINT columns are parsed as JS numbers (seqs and millisecond timestamps stay far below 2^53).
  */
 import pg from 'pg';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../../protocol/types.js';
+import { changeEvent, refusal } from '../changes.js';
 import { isConflict, type Original } from '../idempotency.js';
-import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, type MessageRow, type RoomRow, type UserRow } from '../rows.js';
-import type { AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
+import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
+import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
 import { migratePostgres } from './migrations.js';
 import { rekeyPostgres } from './rekey.js';
@@ -34,31 +38,75 @@ export interface PostgresStoreOptions {
   onError?: (err: Error) => void;
 }
 
-/** A message with this (uid, id), or the idempotency record of one removed from history (then `text` is null). */
-interface OriginalRow {
-  uid: string;
-  id: string;
-  room: string;
-  seq: number;
-  ts: number;
+/**
+ * A message with this (uid, id) (MSG_COLS), or the idempotency record of one removed from history (then
+ * `text` and `user` are null, `deleted` true, the change columns null).
+ */
+interface OriginalRow extends Omit<MessageRow, 'user' | 'text'> {
   user: string | null;
   text: string | null;
-  deleted: boolean;
   /** From removed_messages: null when no record or no fingerprint. */
   text_hash: Buffer | null;
   /** A removed_messages row exists. */
   recorded: boolean;
 }
 
+/**
+ * The original as ../idempotency.ts compares a repeat with it (the same rules as SQLite's `original()`): a
+ * message in history as it is now; compared by its text while it is as sent, by its removal record's hash
+ * once it was tombstoned or edited (the text as first sent stays the id's fingerprint); a change event is
+ * its own original (compared by its change). A message reset away: a tombstone rebuilt from its record.
+ */
 function toOriginal(sent: NewMessage, r: OriginalRow): Original {
   if (r.text === null) {
     return { message: { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: sent.user, text: '', ts: r.ts, deleted: true }, hash: r.text_hash };
   }
-  const message: StoredMessage = { room: r.room, seq: r.seq, id: r.id, uid: r.uid, user: r.user!, text: r.text, ts: r.ts };
-  if (!r.deleted) return { message, hash: undefined };
-  message.deleted = true;
+  const message = toMessage({ ...r, user: r.user ?? sent.user, text: r.text });
+  if ((!r.deleted && r.edited_at === null) || r.change !== null) return { message, hash: undefined };
   return { message, hash: r.recorded ? r.text_hash : null };
 }
+
+/** The target of a change or a reply as the append transaction reads it, with the reaction counts a react that turns an emoji on needs. */
+interface TargetRow {
+  uid: string;
+  ts: number;
+  deleted: boolean;
+  is_change: boolean;
+  /** Distinct emoji on the target (null unless asked for). */
+  n: number | null;
+  /** The asked emoji is one of them (null unless asked for). */
+  has: boolean | null;
+}
+
+/** The columns a new row is inserted with ($1..$10 in this order: the change statements below reuse them). */
+const MSG_INSERT = 'INSERT INTO messages (room, seq, id, uid, "user", text, ts, deleted, reply_to, change) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
+
+/**
+ * The original text's fingerprint, recorded once (the first edit or the removal: ON CONFLICT keeps the
+ * first), hashed like ../idempotency.ts textHash. In the same statement as the change: it reads the row as
+ * it was before the statement ($1 room, $11 target seq).
+ */
+const RECORD_ORIGINAL = `INSERT INTO removed_messages (uid, id, room, seq, ts, text_hash)
+    SELECT uid, id, room, seq, ts, sha256(convert_to(text, 'UTF8')) FROM messages WHERE room = $1 AND seq = $11
+    ON CONFLICT (uid, id) DO NOTHING`;
+
+/**
+ * One statement per change, inserting the change event ($1..$10, MSG_INSERT) and applying it to its target
+ * ($11 the target's seq; $2, the event's seq, becomes the target's v; $7, its ts, the edit time).
+ */
+const APPLY = {
+  edit: `WITH ins AS (${MSG_INSERT}), rec AS (${RECORD_ORIGINAL})
+    UPDATE messages SET text = $12, edited_at = $7, v = $2 WHERE room = $1 AND seq = $11`,
+  remove: `WITH ins AS (${MSG_INSERT}), rec AS (${RECORD_ORIGINAL}), clr AS (DELETE FROM reactions WHERE room = $1 AND seq = $11)
+    UPDATE messages SET text = '', deleted = TRUE, edited_at = NULL, v = $2 WHERE room = $1 AND seq = $11`,
+  reactOn: `WITH ins AS (${MSG_INSERT}), r AS (INSERT INTO reactions (room, seq, emoji, uid) VALUES ($1, $11, $12, $4) ON CONFLICT DO NOTHING)
+    UPDATE messages SET v = $2 WHERE room = $1 AND seq = $11`,
+  reactOff: `WITH ins AS (${MSG_INSERT}), r AS (DELETE FROM reactions WHERE room = $1 AND seq = $11 AND emoji = $12 AND uid = $4)
+    UPDATE messages SET v = $2 WHERE room = $1 AND seq = $11`,
+} as const;
+
+/** The idempotency key of a message. */
+const key = (uid: string, id: string): string => `${uid}\u0000${id}`;
 
 const INT8_OID = 20;
 const types = {
@@ -325,12 +373,12 @@ export abstract class PostgresChatStore implements ChatStore {
 
   // ---- messages ----
 
-  async append(batch: NewMessage[]): Promise<AppendResult[]> {
+  async append(batch: NewMessage[], policy: AppendPolicy = { editWindowMs: 0 }): Promise<AppendResult[]> {
     this.check();
     if (batch.length === 0) return [];
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.appendOnce(batch);
+        return await this.appendOnce(batch, policy);
       } catch (err) {
         const e = err as { code?: string; message?: string };
         if (e.code === 'P0002') throw new Error(e.message);
@@ -342,11 +390,11 @@ export abstract class PostgresChatStore implements ChatStore {
 
   /**
    * 1. Finds which (uid, id) are already stored (no lock). 2. Writes the others with scalechat_insert_batch:
-   * one statement, in autocommit, that locks the rooms, numbers, inserts and commits (migration 2). A
+   * one statement, in autocommit, that locks the rooms, numbers, inserts and commits (migration 2); or, when
+   * one of them is a change or a reply, in a transaction that checks and applies them (appendChanges). A
    * concurrent duplicate slipping between 1 and 2 fails the unique index and the whole call is retried.
    */
-  private async appendOnce(batch: NewMessage[]): Promise<AppendResult[]> {
-    const key = (uid: string, id: string) => `${uid}\u0000${id}`;
+  private async appendOnce(batch: NewMessage[], policy: AppendPolicy): Promise<AppendResult[]> {
     const uids: string[] = [];
     const ids: string[] = [];
     const seen = new Set<string>();
@@ -357,22 +405,28 @@ export abstract class PostgresChatStore implements ChatStore {
       uids.push(m.uid);
       ids.push(m.id);
     }
-    // Messages with these ids, and records of those an administrator tombstoned or reset away: one
-    // statement, one snapshot (a reset moves a message from one to the other atomically).
+    // Messages with these ids, and records of those tombstoned, edited or reset away: one statement, one
+    // snapshot (a reset moves a message from one to the other atomically).
     const existing = new Map<string, OriginalRow>();
     for (const r of await this.q<OriginalRow>(
       `WITH k AS (SELECT * FROM unnest($1::text[], $2::text[]) AS k (uid, id))
-       SELECT m.uid, m.id, m.room, m.seq, m.ts, m."user", m.text, m.deleted, r.text_hash, r.uid IS NOT NULL AS recorded
+       SELECT m.room, m.seq, m.id, m.uid, m."user", m.text, m.ts, m.deleted, m.reply_to, m.edited_at, m.v, m.change,
+              r.text_hash, r.uid IS NOT NULL AS recorded
          FROM messages m LEFT JOIN removed_messages r ON r.uid = m.uid AND r.id = m.id
         WHERE (m.uid, m.id) IN (SELECT uid, id FROM k)
        UNION ALL
-       SELECT r.uid, r.id, r.room, r.seq, r.ts, NULL, NULL, TRUE, r.text_hash, TRUE
+       SELECT r.room, r.seq, r.id, r.uid, NULL, NULL, r.ts, TRUE, NULL, NULL, NULL, NULL, r.text_hash, TRUE
          FROM removed_messages r
         WHERE (r.uid, r.id) IN (SELECT uid, id FROM k)
           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.uid = r.uid AND m.id = r.id)`,
       [uids, ids],
     )) {
       existing.set(key(r.uid, r.id), r);
+    }
+
+    // Changes and replies are checked against their targets under the room locks: the transaction path.
+    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined) && !existing.has(key(m.uid, m.id)))) {
+      return this.appendChanges(batch, existing, policy);
     }
 
     // The first occurrence of each new (uid, id), in batch order.
@@ -416,22 +470,115 @@ export abstract class PostgresChatStore implements ChatStore {
     return results;
   }
 
+  /**
+   * A batch with changes or replies (docs/protocol.md 6.15), as SQLite appends it: one transaction that locks
+   * the batch's rooms in id order (like scalechat_insert_batch: two nodes never deadlock, a missing room
+   * fails the whole batch), then, in batch order, reads each target (rows inserted earlier in this
+   * transaction included), refuses what may not apply (../changes.ts: no seq used, nothing written), and
+   * inserts the others, applying each change to its target in the same statement; last_seq and last_active
+   * move at the end. The room locks are held across these round trips: only batches that carry a change or
+   * a reply pay for it.
+   */
+  private async appendChanges(batch: NewMessage[], existing: ReadonlyMap<string, OriginalRow>, policy: AppendPolicy): Promise<AppendResult[]> {
+    const roomIds = [...new Set(batch.filter((m) => !existing.has(key(m.uid, m.id))).map((m) => m.room))];
+    return this.tx(async (c) => {
+      const locked = await c.query<{ id: string; last_seq: number; last_active: number }>(
+        'SELECT id, last_seq, last_active FROM rooms WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE',
+        [roomIds],
+      );
+      const rooms = new Map(locked.rows.map((r) => [r.id, { lastSeq: r.last_seq, lastActive: r.last_active, wrote: false }]));
+      const missing = roomIds.find((id) => !rooms.has(id));
+      if (missing !== undefined) throw new Error(`append: no such room "${missing}"`);
+
+      const results: AppendResult[] = [];
+      const seen = new Map<string, Original>();
+      for (const m of batch) {
+        const k = key(m.uid, m.id);
+        let original = seen.get(k);
+        const rec = original ? undefined : existing.get(k);
+        if (rec) seen.set(k, (original = toOriginal(m, rec)));
+        if (original) {
+          results.push({ message: original.message, duplicate: true, conflict: isConflict(original, m) });
+          continue;
+        }
+        const state = rooms.get(m.room)!;
+        const c1 = m.change;
+        const at = c1?.target ?? m.replyTo;
+        if (at !== undefined) {
+          // The distinct emoji only for a react turning one on (the only check that needs them).
+          const emoji = c1?.kind === 'react' && c1.on ? c1.emoji : null;
+          const target = Number.isSafeInteger(at)
+            ? (
+                await c.query<TargetRow>(
+                  `SELECT uid, ts, deleted, change IS NOT NULL AS is_change,
+                          CASE WHEN $3::text IS NULL THEN NULL ELSE (SELECT count(DISTINCT x.emoji) FROM reactions x WHERE x.room = $1 AND x.seq = $2) END AS n,
+                          CASE WHEN $3::text IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM reactions x WHERE x.room = $1 AND x.seq = $2 AND x.emoji = $3) END AS has
+                     FROM messages WHERE room = $1 AND seq = $2`,
+                  [m.room, at, emoji],
+                )
+              ).rows[0]
+            : undefined;
+          const why = refusal(m, target ? { uid: target.uid, ts: target.ts, deleted: target.deleted, isChange: target.is_change } : null, policy, () => ({
+            count: target?.n ?? 0,
+            has: target?.has ?? false,
+          }));
+          if (why) {
+            results.push({ message: { ...m, seq: 0 }, duplicate: false, conflict: false, refused: why });
+            continue;
+          }
+        }
+        const seq = state.lastSeq + 1;
+        const message = changeEvent(m, seq);
+        const row = [m.room, seq, m.id, m.uid, m.user, message.text, m.ts, message.deleted ?? false, m.replyTo ?? null, c1 ? JSON.stringify(c1) : null];
+        if (!c1) await c.query(MSG_INSERT, row);
+        else if (c1.kind === 'edit') await c.query(APPLY.edit, [...row, c1.target, c1.text]);
+        else if (c1.kind === 'remove') await c.query(APPLY.remove, [...row, c1.target]);
+        else await c.query(c1.on ? APPLY.reactOn : APPLY.reactOff, [...row, c1.target, c1.emoji]);
+        state.lastSeq = seq;
+        if (m.ts > state.lastActive) state.lastActive = m.ts;
+        state.wrote = true;
+        seen.set(k, { message, hash: undefined });
+        results.push({ message, duplicate: false, conflict: false });
+      }
+      const moved = [...rooms].filter(([, st]) => st.wrote);
+      if (moved.length) {
+        await c.query(
+          `UPDATE rooms AS r SET last_seq = x.s, last_active = x.t
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS x (id, s, t) WHERE r.id = x.id`,
+          [moved.map(([id]) => id), moved.map(([, st]) => st.lastSeq), moved.map(([, st]) => st.lastActive)],
+        );
+      }
+      return results;
+    });
+  }
+
   async history(room: string, q: HistoryQuery): Promise<StoredMessage[]> {
     const limit = lim(q.limit);
     this.check();
     if (limit === 0) return [];
     const hasAfter = q.after !== undefined && q.after !== null;
     const hasBefore = q.before !== undefined && q.before !== null;
+    let rows: MessageRow[];
     if (hasAfter && hasBefore) {
-      return (await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq ASC LIMIT $4`, [room, q.after, q.before, limit])).map(toMessage);
+      rows = await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq > $2 AND seq < $3 ORDER BY seq ASC LIMIT $4`, [room, q.after, q.before, limit]);
+    } else if (hasAfter) {
+      rows = await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`, [room, q.after, limit]);
+    } else {
+      rows = (
+        hasBefore
+          ? await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [room, q.before, limit])
+          : await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 ORDER BY seq DESC LIMIT $2`, [room, limit])
+      ).reverse();
     }
-    if (hasAfter) {
-      return (await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`, [room, q.after, limit])).map(toMessage);
-    }
-    const rows = hasBefore
-      ? await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`, [room, q.before, limit])
-      : await this.q<MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE room = $1 ORDER BY seq DESC LIMIT $2`, [room, limit]);
-    return rows.reverse().map(toMessage);
+    const messages = rows.map(toMessage);
+    // Reactions only when a message of the page was ever changed (most pages: no second query).
+    if (!messages.some((m) => m.v !== undefined && !m.deleted)) return messages;
+    const reactions = await this.q<ReactionRow>('SELECT seq, emoji, uid FROM reactions WHERE room = $1 AND seq BETWEEN $2 AND $3 ORDER BY ord', [
+      room,
+      messages[0].seq,
+      messages[messages.length - 1].seq,
+    ]);
+    return withReactions(messages, reactions);
   }
 
   // ---- guest expiry ----

@@ -179,6 +179,36 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX users_guests_created ON users (created_at, id) WHERE NOT account;
     `,
   },
+  {
+    version: 5,
+    name: 'message changes: replies, edits, removals and reactions as room events',
+    // The same schema as SQLite's migration 4 (docs/protocol.md 6.15). Appends that carry a change or a
+    // reply run in a transaction of their own (./chat.ts), not in scalechat_insert_batch: the function of
+    // migration 2 stays as it is, for the plain sends that are nearly all of the traffic.
+    sql: `
+      -- A reply's target seq; a message's last edit time and the seq of the last change applied to it;
+      -- on a change event (a tombstone row with its own seq), the change as JSON. Nullable columns without
+      -- a default: only the catalog changes, the table is not rewritten (no long lock on a big history).
+      ALTER TABLE messages
+        ADD COLUMN reply_to  BIGINT,
+        ADD COLUMN edited_at BIGINT,
+        ADD COLUMN v         BIGINT,
+        ADD COLUMN change    TEXT;
+
+      -- Who reacted with what to which message. The unique index also serves the reads by message (its
+      -- (room, seq) prefix: the reactions of a history page, the distinct-emoji check) and the cascade when
+      -- messages are deleted (a room reset or delete). ord keeps the order reactions came in (SQLite: rowid).
+      CREATE TABLE reactions (
+        room  TEXT COLLATE "C" NOT NULL,
+        seq   BIGINT NOT NULL,
+        emoji TEXT NOT NULL,
+        uid   TEXT COLLATE "C" NOT NULL,
+        ord   BIGINT GENERATED ALWAYS AS IDENTITY,
+        UNIQUE (room, seq, emoji, uid),
+        FOREIGN KEY (room, seq) REFERENCES messages (room, seq) ON DELETE CASCADE
+      );
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */

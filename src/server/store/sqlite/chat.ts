@@ -10,9 +10,10 @@ import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../../protocol/types.js';
-import { isConflict, type Original } from '../idempotency.js';
-import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, type MessageRow, type RoomRow, type UserRow } from '../rows.js';
-import type { AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
+import { changeEvent, refusal } from '../changes.js';
+import { isConflict, textHash, type Original } from '../idempotency.js';
+import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
+import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
 import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { migrateSqlite } from './migrations.js';
@@ -32,7 +33,7 @@ interface RemovedRow {
   text_hash: Buffer | null;
 }
 
-const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts';
+const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts, deleted, reply_to, change';
 
 function prepareAll(db: Database.Database) {
   return {
@@ -92,8 +93,25 @@ function prepareAll(db: Database.Database) {
     findMessage: db.prepare<[string, string], MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE uid = ? AND id = ?`),
     // The idempotency record of a message tombstoned or reset away (./store.ts writes them).
     findRemoved: db.prepare<[string, string], RemovedRow>('SELECT room, seq, ts, text_hash FROM removed_messages WHERE uid = ? AND id = ?'),
-    insertMessage: db.prepare(
-      `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts)`,
+    insertMessage: db.prepare<[{ room: string; seq: number; id: string; uid: string; user: string; text: string; ts: number; deleted: number; reply_to: number | null; change: string | null }]>(
+      `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts, @deleted, @reply_to, @change)`,
+    ),
+    // Message changes (../changes.ts): the target as the checks read it, and what each kind writes.
+    target: db.prepare<[string, number], { uid: string; ts: number; text: string; id: string; deleted: number; is_change: number }>(
+      'SELECT uid, ts, text, id, deleted, change IS NOT NULL AS is_change FROM messages WHERE room = ? AND seq = ?',
+    ),
+    recordOriginal: db.prepare('INSERT OR IGNORE INTO removed_messages (uid, id, room, seq, ts, text_hash) VALUES (?, ?, ?, ?, ?, ?)'),
+    applyEdit: db.prepare('UPDATE messages SET text = ?, edited_at = ?, v = ? WHERE room = ? AND seq = ?'),
+    applyRemove: db.prepare("UPDATE messages SET text = '', deleted = 1, edited_at = NULL, v = ? WHERE room = ? AND seq = ?"),
+    applyVersion: db.prepare('UPDATE messages SET v = ? WHERE room = ? AND seq = ?'),
+    reactionsOf: db.prepare<[string, string, number], { n: number; has: number | null }>(
+      'SELECT COUNT(DISTINCT emoji) AS n, MAX(emoji = ?) AS has FROM reactions WHERE room = ? AND seq = ?',
+    ),
+    reactOn: db.prepare('INSERT OR IGNORE INTO reactions (room, seq, emoji, uid) VALUES (?, ?, ?, ?)'),
+    reactOff: db.prepare('DELETE FROM reactions WHERE room = ? AND seq = ? AND emoji = ? AND uid = ?'),
+    clearReactions: db.prepare('DELETE FROM reactions WHERE room = ? AND seq = ?'),
+    reactionsBetween: db.prepare<[string, number, number], ReactionRow>(
+      'SELECT seq, emoji, uid FROM reactions WHERE room = ? AND seq BETWEEN ? AND ? ORDER BY rowid',
     ),
     staleGuests: db.prepare<[number, number, number, string, number], { id: string; created_at: number }>(
       `SELECT id, created_at FROM users
@@ -151,7 +169,7 @@ export abstract class SqliteChatStore implements ChatStore {
   private readonly checkpointer: Checkpointer | null = null;
   private st: Statements | null = null;
   private closed = false;
-  private readonly appendTx: Database.Transaction<(batch: NewMessage[]) => AppendResult[]>;
+  private readonly appendTx: Database.Transaction<(batch: NewMessage[], policy: AppendPolicy) => AppendResult[]>;
   private readonly deleteGuestsTx: Database.Transaction<(uids: string[]) => number>;
   private readonly createRoomTx: Database.Transaction<(room: Omit<RoomRow, 'read_only'>, members: string[]) => boolean>;
   private readonly insertUsersTx: Database.Transaction<(users: UserRecord[]) => (StoreConflictError | null)[]>;
@@ -178,7 +196,7 @@ export abstract class SqliteChatStore implements ChatStore {
     this.db.pragma('temp_store = MEMORY');
     if (!memory && opts.checkpointer !== false) this.checkpointer = new Checkpointer(this.db, opts.checkpointer === true ? {} : opts.checkpointer);
 
-    this.appendTx = this.db.transaction((batch: NewMessage[]) => this.appendInTx(batch));
+    this.appendTx = this.db.transaction((batch: NewMessage[], policy: AppendPolicy) => this.appendInTx(batch, policy));
     this.insertUsersTx = this.db.transaction((users: UserRecord[]) => users.map((u) => this.insertUser(u)));
     this.deleteGuestsTx = this.db.transaction((uids: string[]) => {
       const s = this.s;
@@ -384,13 +402,13 @@ export abstract class SqliteChatStore implements ChatStore {
 
   // ---- messages ----
 
-  async append(batch: NewMessage[]): Promise<AppendResult[]> {
+  async append(batch: NewMessage[], policy: AppendPolicy = { editWindowMs: 0 }): Promise<AppendResult[]> {
     void this.s;
     if (batch.length === 0) return [];
-    return this.appendTx.immediate(batch);
+    return this.appendTx.immediate(batch, policy);
   }
 
-  private appendInTx(batch: NewMessage[]): AppendResult[] {
+  private appendInTx(batch: NewMessage[], policy: AppendPolicy): AppendResult[] {
     const s = this.s;
     const results: AppendResult[] = [];
     const inBatch = new Map<string, Original>();
@@ -413,16 +431,41 @@ export abstract class SqliteChatStore implements ChatStore {
         state = { lastSeq: row.last_seq, lastActive: row.last_active };
         rooms.set(m.room, state);
       }
-      const message: StoredMessage = {
-        room: m.room,
-        seq: state.lastSeq + 1,
-        id: m.id,
-        uid: m.uid,
-        user: m.user,
-        text: m.text,
-        ts: m.ts,
-      };
-      s.insertMessage.run(message);
+      const at = m.change?.target ?? m.replyTo;
+      const target = at === undefined ? undefined : s.target.get(m.room, at);
+      if (at !== undefined) {
+        const c = m.change;
+        const why = refusal(m, target ? { uid: target.uid, ts: target.ts, deleted: Boolean(target.deleted), isChange: Boolean(target.is_change) } : null, policy, () => {
+          const r = s.reactionsOf.get(c?.kind === 'react' ? c.emoji : '', m.room, at)!;
+          return { count: r.n, has: Boolean(r.has) };
+        });
+        if (why) {
+          results.push({ message: { ...m, seq: 0 }, duplicate: false, conflict: false, refused: why });
+          continue;
+        }
+      }
+      const seq = state.lastSeq + 1;
+      const message: StoredMessage = changeEvent(m, seq);
+      s.insertMessage.run({ room: m.room, seq, id: m.id, uid: m.uid, user: m.user, text: message.text, ts: m.ts, deleted: message.deleted ? 1 : 0, reply_to: m.replyTo ?? null, change: m.change ? JSON.stringify(m.change) : null });
+      const c = m.change;
+      if (c && target) {
+        switch (c.kind) {
+          case 'edit':
+            // The text as first sent stays the id's fingerprint (a late resend of the send is no conflict).
+            s.recordOriginal.run(target.uid, target.id, m.room, c.target, target.ts, textHash(target.text));
+            s.applyEdit.run(c.text, m.ts, seq, m.room, c.target);
+            break;
+          case 'remove':
+            s.recordOriginal.run(target.uid, target.id, m.room, c.target, target.ts, textHash(target.text));
+            s.applyRemove.run(seq, m.room, c.target);
+            s.clearReactions.run(m.room, c.target);
+            break;
+          case 'react':
+            (c.on ? s.reactOn : s.reactOff).run(m.room, c.target, c.emoji, m.uid);
+            s.applyVersion.run(seq, m.room, c.target);
+            break;
+        }
+      }
       state.lastSeq = message.seq;
       if (m.ts > state.lastActive) state.lastActive = m.ts;
       inBatch.set(key, { message, hash: undefined });
@@ -439,7 +482,7 @@ export abstract class SqliteChatStore implements ChatStore {
   private original(m: NewMessage): Original | null {
     const s = this.s;
     const row = s.findMessage.get(m.uid, m.id);
-    if (row && !row.deleted) return { message: toMessage(row), hash: undefined };
+    if (row && ((!row.deleted && row.edited_at === null) || row.change)) return { message: toMessage(row), hash: undefined };
     const rec = s.findRemoved.get(m.uid, m.id);
     if (row) return { message: toMessage(row), hash: rec?.text_hash ?? null };
     if (!rec) return null;
@@ -452,10 +495,14 @@ export abstract class SqliteChatStore implements ChatStore {
     if (limit === 0) return [];
     const hasAfter = q.after !== undefined && q.after !== null;
     const hasBefore = q.before !== undefined && q.before !== null;
-    if (hasAfter && hasBefore) return s.historyBetween.all(room, q.after!, q.before!, limit).map(toMessage);
-    if (hasAfter) return s.historyAfter.all(room, q.after!, limit).map(toMessage);
-    const rows = hasBefore ? s.historyBefore.all(room, q.before!, limit) : s.historyLatest.all(room, limit);
-    return rows.reverse().map(toMessage);
+    let rows: MessageRow[];
+    if (hasAfter && hasBefore) rows = s.historyBetween.all(room, q.after!, q.before!, limit);
+    else if (hasAfter) rows = s.historyAfter.all(room, q.after!, limit);
+    else rows = (hasBefore ? s.historyBefore.all(room, q.before!, limit) : s.historyLatest.all(room, limit)).reverse();
+    const messages = rows.map(toMessage);
+    // Reactions only when a message of the page was ever changed (most pages: no second query).
+    if (!messages.some((m) => m.v !== undefined && !m.deleted)) return messages;
+    return withReactions(messages, s.reactionsBetween.all(room, messages[0].seq, messages[messages.length - 1].seq));
   }
 
   // ---- guest expiry ----

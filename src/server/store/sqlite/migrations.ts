@@ -124,6 +124,28 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX users_guests_created ON users(created_at, id) WHERE account = 0;
     `,
   },
+  {
+    version: 4,
+    name: 'message changes: replies, edits, removals and reactions as room events',
+    sql: `
+      -- A reply's target seq; a message's last edit time and the seq of the last change applied to it;
+      -- on a change event (a tombstone row with its own seq), the change as JSON (docs/protocol.md 6.15).
+      ALTER TABLE messages ADD COLUMN reply_to INTEGER;
+      ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+      ALTER TABLE messages ADD COLUMN v INTEGER;
+      ALTER TABLE messages ADD COLUMN change TEXT;
+
+      -- Who reacted with what to which message; a row's rowid keeps the order reactions came in.
+      CREATE TABLE reactions (
+        room  TEXT NOT NULL,
+        seq   INTEGER NOT NULL,
+        emoji TEXT NOT NULL,
+        uid   TEXT NOT NULL,
+        UNIQUE (room, seq, emoji, uid),
+        FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
+      );
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied. */
