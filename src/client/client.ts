@@ -414,6 +414,11 @@ export class ChatClient {
     return this.acked({ type: 'react', id: opts.id ?? this.newId(), room, target: seq, emoji, on });
   }
 
+  /** The messages of `room` this client holds in their current state, ascending (at most keepMessages). */
+  messages(room: string): MsgEvent[] {
+    return this.states.list(room);
+  }
+
   /** The current state of a message this client has seen (edits, removal, reactions applied), if it still holds it. */
   message(room: string, seq: number): MsgEvent | undefined {
     return this.states.get(room, seq);

@@ -6,6 +6,7 @@
  * server's whatever the mix of live events, resumes, gap fills and history.
  */
 import { applyChange } from '../protocol/changes.js';
+import { msgEvent } from '../protocol/encode.js';
 import type { MsgEvent } from '../protocol/types.js';
 
 export class MessageStates {
@@ -23,6 +24,7 @@ export class MessageStates {
    * A message already held keeps whichever state is newer (a history page can be older than live changes).
    */
   take(ev: MsgEvent): MsgEvent | null {
+    if (this.perRoom <= 0) return null;
     let room = this.rooms.get(ev.room);
     if (!room) this.rooms.set(ev.room, (room = new Map()));
     if (ev.change) {
@@ -34,9 +36,16 @@ export class MessageStates {
       return next;
     }
     const held = room.get(ev.seq);
-    if (!held || (ev.v ?? 0) > (held.v ?? 0)) room.set(ev.seq, ev);
+    // A plain copy (a decoder may hand lazy objects whose fields are getters: a spread would lose them).
+    if (!held || (ev.v ?? 0) > (held.v ?? 0)) room.set(ev.seq, msgEvent(ev));
     if (room.size > this.perRoom) this.trim(room);
     return null;
+  }
+
+  /** The messages held for `room`, ascending by seq. */
+  list(room: string): MsgEvent[] {
+    const r = this.rooms.get(room);
+    return r ? [...r.values()].sort((a, b) => a.seq - b.seq) : [];
   }
 
   forget(room: string): void {

@@ -13,6 +13,7 @@
  *        <---------------------------- result (exact counters, histograms, tracks, acked seqs)
  */
 import type { TrackReport } from './accounting.js';
+import type { MessageStateReport } from './targets/types.js';
 import type { LoadOptions } from './options.js';
 
 export interface WorkerInit {
@@ -86,6 +87,8 @@ export interface WorkerResult {
   connect: string;
   acked_seqs: Record<string, number[]>;
   tracks: (TrackReport & { duplicates: number; outOfOrder: number })[];
+  /** Runs with edits or reactions: every changed message each live client holds, as it ended with it. */
+  states?: MessageStateReport[];
   eventRows: { sent: number; received: number };
   cpuUs: number;
   wallMs: number;

@@ -31,6 +31,9 @@ export interface LoadOptions {
   msgSize: number;
   /** Fraction of sends that go to the client's DM partner instead of a group room. */
   dmRatio: number;
+  /** Shares of sends that edit one of the client's recent messages, or toggle a reaction on one (scale-chat only). */
+  editRatio: number;
+  reactRatio: number;
   /** Sending time (without a ramp), or the total of the ramp stages. */
   durationMs: number;
   ramp: RampStage[] | null;
@@ -82,6 +85,8 @@ export const OPTION_DEFS: OptionDef[] = [
   { key: 'rate', flag: 'rate', arg: '<msgs/s>', help: 'messages per second per client (0: connect only)', default: '1' },
   { key: 'msgSize', flag: 'msg-size', arg: '<chars>', help: 'message text length in characters (min 16)', default: '64' },
   { key: 'dmRatio', flag: 'dm-ratio', arg: '<0..1>', help: 'fraction of sends that are DMs to a partner client', default: '0' },
+  { key: 'editRatio', flag: 'edit-ratio', arg: '<0..1>', help: 'fraction of sends that edit one of the client\'s recent messages (scale-chat; every member must end with the same state)', default: '0' },
+  { key: 'reactRatio', flag: 'react-ratio', arg: '<0..1>', help: 'fraction of sends that toggle a reaction on one of the client\'s recent messages (scale-chat)', default: '0' },
   { key: 'duration', flag: 'duration', arg: '<time>', help: 'sending time, e.g. 60s or 2m (ignored with --ramp)', default: '10s' },
   { key: 'ramp', flag: 'ramp', arg: '<stages>', help: 'k6-like stages <time>:<clients>,... e.g. 30s:1000,60s:1000,10s:0' },
   { key: 'connectRate', flag: 'connect-rate', arg: '<n/s>', help: 'new connections per second (all processes together)', default: '1000' },
@@ -215,6 +220,10 @@ export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.Proce
   const dmRatio = parseNumber(s('dmRatio')!, '--dm-ratio', 0, 1);
   if (rate > 0 && rooms === 0 && dmRatio === 0) throw new OptionError('--rooms 0 with --dm-ratio 0: there is nowhere to send (use --rate 0 for a connect-only run)');
   if (dmRatio > 0 && clients < 2) throw new OptionError('--dm-ratio needs at least 2 clients');
+  const editRatio = parseNumber(s('editRatio')!, '--edit-ratio', 0, 1);
+  const reactRatio = parseNumber(s('reactRatio')!, '--react-ratio', 0, 1);
+  if (editRatio + reactRatio > 1) throw new OptionError('--edit-ratio plus --react-ratio: at most 1');
+  if (editRatio + reactRatio > 0 && target !== 'scale-chat') throw new OptionError('--edit-ratio and --react-ratio need --target scale-chat (the peers have no message changes)');
   const durationMs = ramp ? totalMs(ramp) : parseDurationMs(s('duration')!, '--duration');
   if (durationMs <= 0) throw new OptionError('--duration: must be more than 0');
   const procs = parseInteger(s('procs')!, '--procs', 1, 64);
@@ -232,6 +241,8 @@ export function resolveOptions(flags: Record<string, unknown>, env: NodeJS.Proce
     rate,
     msgSize,
     dmRatio,
+    editRatio,
+    reactRatio,
     durationMs,
     ramp,
     connectRate: parseNumber(s('connectRate')!, '--connect-rate', 1, 1_000_000),
@@ -263,6 +274,8 @@ export function workloadOf(o: LoadOptions, eventsSample: number): Record<string,
     rate: o.rate,
     msgSize: o.msgSize,
     dmRatio: o.dmRatio,
+    editRatio: o.editRatio,
+    reactRatio: o.reactRatio,
     duration_s: o.durationMs / 1000,
     ramp: o.ramp ? formatRamp(o.ramp) : null,
     connectRate: o.connectRate,

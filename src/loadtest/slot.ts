@@ -8,9 +8,12 @@ import { sampled } from './events.js';
 import type { Histogram, LatencyRecorder } from './histograms.js';
 import type { EventLog } from './events.js';
 import type { LoadOptions } from './options.js';
-import { codeOf, type ClientState, type IncomingMsg, type LoadClient, type TargetAdapter } from './targets/types.js';
+import { codeOf, type ClientState, type IncomingMsg, type LoadClient, type MessageStateReport, type TargetAdapter } from './targets/types.js';
 
 /** Microseconds since the epoch (same clock in every process of this machine). */
+/** The reactions a load run toggles. */
+const REACTIONS = ['👍', '🎉', '❤️', '👀'];
+
 export function nowUs(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
@@ -87,6 +90,8 @@ export class Slot {
   failureCounted = false;
   private connectStart = 0;
   private readonly groupRooms: string[];
+  /** Per room, the seqs of this client's last few acked messages (what its edits and reactions change). */
+  private readonly mine = new Map<string, number[]>();
 
   constructor(
     private readonly host: SlotHost,
@@ -133,6 +138,7 @@ export class Slot {
         session: this.session,
         webSocket: h.webSocket,
         jsonDecoder: h.jsonDecoder,
+        keepStates: h.options.editRatio + h.options.reactRatio > 0,
       },
       {
         frame: () => {
@@ -292,13 +298,30 @@ export class Slot {
     const inSample = h.events !== null && sampled(this.index, n, h.eventsSample);
     const stamp = `${us.toString(36)} ${inSample ? 's' : '-'} `;
     const text = stamp + h.pad.slice(0, Math.max(0, o.msgSize - stamp.length));
+    // A change instead of a message, when asked for and there is a recent message of ours to change.
+    const recent = this.mine.get(room);
+    const pick = o.editRatio + o.reactRatio > 0 ? random() : 1;
+    const target = recent?.length ? recent[Math.floor(random() * recent.length)] : 0;
+    let op: Promise<number>;
+    let isMessage = false;
+    if (target && pick < o.editRatio && client.edit) op = client.edit(room, target, text, id);
+    else if (target && pick < o.editRatio + o.reactRatio && client.react) op = client.react(room, target, REACTIONS[Math.floor(random() * REACTIONS.length)], random() < 0.7, id);
+    else {
+      op = client.send(room, text, id);
+      isMessage = true;
+    }
     this.pending++;
     h.counters.sent++;
-    client.send(room, text, id).then(
+    op.then(
       (seq) => {
         this.pending--;
         h.counters.acked++;
         h.ackedSeqs(room).push(seq);
+        if (isMessage && o.editRatio + o.reactRatio > 0) {
+          const list = this.mine.get(room) ?? this.mine.set(room, []).get(room)!;
+          list.push(seq);
+          if (list.length > 4) list.shift();
+        }
         if (inSample) h.events!.sent(id, this.name, us, room, seq);
         if (this.leaving && this.pending === 0) this.closeLeaving();
       },
@@ -344,6 +367,11 @@ export class Slot {
   }
 
   /** Closes at the end of the run (tracks stay open: what was not delivered by now is lost). */
+  /** The changed messages this client holds, as it ends with them (runs with edits or reactions). */
+  changedStates(): MessageStateReport[] {
+    return this.client?.changedStates?.() ?? [];
+  }
+
   stop(): void {
     this.epoch++;
     clearTimeout(this.leaveTimer);

@@ -155,6 +155,7 @@ export function buildSummary(facts: RunFacts): { summary: Summary; loss: LossTot
       repeatedAcks: loss.repeatedAcks,
       clientRoomsWithLoss: loss.tracksWithLoss,
     },
+    ...(o.editRatio + o.reactRatio > 0 ? { changes: compareStates(results) } : {}),
     skippedSends: skipped,
     latencyMs: lat,
     latencyCdf: cdf(latency),
@@ -208,13 +209,48 @@ export function buildSummary(facts: RunFacts): { summary: Summary; loss: LossTot
     gen_cpu: Math.max(0, ...gen.perProcessCpuPct),
   };
   summary.thresholds = evaluate(checksOf(o), values);
-  summary.passed = !facts.aborted && summary.thresholds.every((t) => t.ok);
+  const changes = summary.changes as StateComparison | undefined;
+  const split = changes ? changes.disagreements : 0;
+  summary.passed = !facts.aborted && summary.thresholds.every((t) => t.ok) && split === 0;
   if (!summary.passed) {
     const counts = { expected: m.expectedDeliveries, clients: o.clients };
     summary.reasons = [
       ...(facts.aborted ? [`the run was aborted: ${facts.aborted}`] : []),
+      ...(split ? [`${split} changed messages ended in different states at different members (e.g. ${changes!.example})`] : []),
       ...summary.thresholds.filter((t) => !t.ok).map((t) => reasonOf(t, counts)),
     ];
   }
   return { summary, loss };
+}
+
+/** The end state of changed messages across members: every member that holds one must hold the same state. */
+export interface StateComparison {
+  /** Changed messages held by at least one member. */
+  messages: number;
+  /** (member, message) states compared. */
+  states: number;
+  /** Messages whose members disagree (a bug: the same changes in the same order give the same state). */
+  disagreements: number;
+  example?: string;
+}
+
+export function compareStates(results: readonly { states?: { room: string; seq: number; v: number; fp: string }[] }[]): StateComparison {
+  const by = new Map<string, Set<string>>();
+  let states = 0;
+  for (const r of results) {
+    for (const x of r.states ?? []) {
+      states++;
+      const key = `${x.room}#${x.seq}`;
+      const seen = by.get(key) ?? by.set(key, new Set()).get(key)!;
+      seen.add(`${x.v} ${x.fp}`);
+    }
+  }
+  let disagreements = 0;
+  let example: string | undefined;
+  for (const [key, seen] of by) {
+    if (seen.size <= 1) continue;
+    disagreements++;
+    example ??= `${key}: ${[...seen].slice(0, 2).join(' | ').slice(0, 200)}`;
+  }
+  return { messages: by.size, states, disagreements, ...(example ? { example } : {}) };
 }

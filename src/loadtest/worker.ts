@@ -378,6 +378,7 @@ export class Worker implements SlotHost {
       connect: encode(this.connectLatency),
       acked_seqs: Object.fromEntries(this.acked),
       tracks,
+      ...(this.options.editRatio + this.options.reactRatio > 0 ? { states: this.slots.flatMap((s) => s.changedStates()) } : {}),
       eventRows,
       cpuUs: cpu.user + cpu.system,
       wallMs: performance.now() - this.wallStart,

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { ChatClient, type MsgEvent, type SessionSnapshot, type WebSocketConstructor } from '../../client/index.js';
 import { decodeServerFrame } from '../../protocol/codec.js';
 import { FastDecoder, LazyMsg } from '../fastframe.js';
-import type { ClientHooks, ClientSpec, IncomingMsg, LoadClient, TargetAdapter } from './types.js';
+import type { ClientHooks, ClientSpec, IncomingMsg, LoadClient, MessageStateReport, TargetAdapter } from './types.js';
 import { joinOrCreate } from '../join-or-create.js';
 
 const ctorCache = new Map<string, WebSocketConstructor>();
@@ -71,6 +71,8 @@ class ScaleChatClient implements LoadClient {
       presence: false,
       ackTimeoutMs: spec.ackTimeoutMs,
       requestTimeoutMs: 30_000,
+      // Message states only for runs with changes (their end-of-run comparison): otherwise nothing is held.
+      keepMessages: spec.keepStates ? 200 : 0,
       decodeFrame: spec.jsonDecoder
         ? (data) => {
             hooks.frame();
@@ -83,6 +85,8 @@ class ScaleChatClient implements LoadClient {
     });
     const c = this.client;
     c.on('message', (m) => hooks.message(m instanceof LazyMsg ? m : new PlainMsg(m)));
+    // A change event is a room event with its seq too: delivered exactly once, in order, like a message.
+    c.on('change', (m) => hooks.message(m instanceof LazyMsg ? m : new PlainMsg(m)));
     c.on('roomAdded', (r) => hooks.roomAdded(r.id, c.lastSeq(r.id) ?? r.lastSeq, r.kind === 'dm'));
     c.on('welcome', () => {
       // The first welcome's rooms are not announced by roomAdded.
@@ -114,6 +118,25 @@ class ScaleChatClient implements LoadClient {
 
   async send(room: string, text: string, id: string): Promise<number> {
     return (await this.client.send(room, text, { id })).seq;
+  }
+
+  async edit(room: string, seq: number, text: string, id: string): Promise<number> {
+    return (await this.client.edit(room, seq, text, { id })).seq;
+  }
+
+  async react(room: string, seq: number, emoji: string, on: boolean, id: string): Promise<number> {
+    return (await this.client.react(room, seq, emoji, on, { id })).seq;
+  }
+
+  changedStates(): MessageStateReport[] {
+    const out: MessageStateReport[] = [];
+    for (const room of this.client.rooms.keys()) {
+      for (const m of this.client.messages(room)) {
+        if (m.v === undefined) continue;
+        out.push({ room, seq: m.seq, v: m.v, fp: JSON.stringify([m.text, m.deleted ?? false, m.edited ?? null, m.reactions ?? []]) });
+      }
+    }
+    return out;
   }
 
   session(): unknown {

@@ -39,7 +39,17 @@ export interface ClientHooks {
   error(code: string): void;
 }
 
+/** A changed message as one client ends with it: `fp` fingerprints text, deletion and reactions. */
+export interface MessageStateReport {
+  room: string;
+  seq: number;
+  v: number;
+  fp: string;
+}
+
 export interface ClientSpec {
+  /** Keep message states for the end-of-run comparison (runs with edits or reactions). */
+  keepStates?: boolean;
   /** Client index in the run. */
   index: number;
   /** Unique user name. */
@@ -66,6 +76,11 @@ export interface LoadClient {
   openDm(peerName: string): Promise<string>;
   /** Sends a message with a chosen id; resolves with its acknowledged seq; rejects with an error code in `code`. */
   send(room: string, text: string, id: string): Promise<number>;
+  /** Message changes (targets that have them): an edit of, or a reaction toggled on, message `seq`; resolve with the change's own seq. */
+  edit?(room: string, seq: number, text: string, id: string): Promise<number>;
+  react?(room: string, seq: number, emoji: string, on: boolean, id: string): Promise<number>;
+  /** The current state of every changed message the client holds, one fingerprint each (all members must agree). */
+  changedStates?(): MessageStateReport[];
   /** What to pass as `session` to resume this client later. */
   session(): unknown;
   /** Closes for good. */
