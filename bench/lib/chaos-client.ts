@@ -74,6 +74,8 @@ export class ChaosClient {
       if (!(r.id in this.h.joins)) this.h.joins[r.id] = r.lastSeq;
     });
     c.on('message', (m) => (this.h.received[m.room] ??= []).push([m.seq, m.id]));
+    // Change events (edits, removals, reactions) are room events with their seq: the checker expects them too.
+    c.on('change', (m) => (this.h.received[m.room] ??= []).push([m.seq, m.id]));
   }
 
   get open(): boolean {
