@@ -216,6 +216,16 @@ const FRAME_ROWS: Record<ClientFrameType, Row> = {
   edit: changeRow((room, a) => ({ type: 'edit', room, target: a === 'dm_partner' ? 2 : a === 'guest' ? 1 : 2, text: 'edited by the matrix' }), { dm_partner: 'error:not_author' }),
   remove: changeRow((room, a) => ({ type: 'remove', room, target: a === 'guest' ? 1 : 2 }), { dm_partner: 'error:not_author' }),
   react: changeRow((room, a) => ({ type: 'react', room, target: a === 'guest' ? 1 : a === 'dm_partner' ? 2 : 1, emoji: '👍', on: true }), { guest: 'error:no_such_message' }),
+  // Search: hits only from rooms the actor is in (the private words and the DM stay hidden from the others).
+  search: {
+    outsider: () => ({ frame: { type: 'search', query: 'private words' }, expect: 'search_results', check: hidesPrivate }),
+    member: () => ({ frame: { type: 'search', query: 'private words' }, expect: 'search_results', check: (r) => (JSON.stringify(r).includes('private words') ? null : 'the member does not find its own room') }),
+    dm_partner: () => ({ frame: { type: 'search', query: 'between' }, expect: 'search_results', check: (r) => (JSON.stringify(r).includes('between us') ? null : 'the partner does not find its DM') }),
+    dm_third: () => ({ frame: { type: 'search', query: 'between', room: w.dm }, expect: 'error:not_member' }),
+    guest: () => ({ frame: { type: 'search', query: 'between us private words' }, expect: 'search_results', check: hidesPrivate }),
+    account: () => ({ frame: { type: 'search', query: '!!!' }, expect: 'error:search_invalid' }),
+    admin: () => ({ frame: { type: 'search', query: 'private' }, expect: 'search_results', check: hidesPrivate }),
+  },
   join: {
     outsider: () => ({ frame: { type: 'join', room: w.priv }, expect: 'error:no_such_room', check: hidesPrivate }),
     member: () => ({ frame: { type: 'join', room: w.priv }, expect: 'joined' }),

@@ -133,3 +133,42 @@ describe('message changes with a real server', () => {
     }
   });
 });
+
+describe('search with a real server', () => {
+  it('finds what the user may read, with highlights and pages, following edits; refuses an empty query', async () => {
+    const srv = await startServer();
+    try {
+      const ann = client(srv.url, 'ann');
+      const ben = client(srv.url, 'ben');
+      await ann.c.connect();
+      await ben.c.connect();
+      await ann.c.create('secret', 'private');
+      await ann.c.send('secret', 'the launch code is rocket');
+      const pub = await ann.c.send('general', 'Rockets launch on Friday');
+      for (let i = 0; i < 3; i++) await ben.c.send('general', `rocket talk ${i}`);
+      const mine = await ann.c.search('rocket');
+      assert.equal(mine.results.length, 5);
+      const benHits = await ben.c.search('rocket');
+      assert.equal(benHits.results.length, 4, 'the private room stays out of the others’ results');
+      assert.ok(benHits.results.every((h) => h.room === 'general'));
+      const hit = benHits.results.find((h) => h.seq === pub.seq)!;
+      assert.deepEqual(hit.highlights.map(([a, b]) => hit.text.slice(a, b)), ['Rockets']);
+      const first = await ben.c.search('rocket', { limit: 2 });
+      assert.equal(first.results.length, 2);
+      const rest = await ben.c.search('rocket', { limit: 2, cursor: first.next });
+      assert.equal(rest.results.length, 2);
+      assert.equal(rest.next, undefined, 'the last page has no next');
+      assert.deepEqual(new Set([...first.results, ...rest.results].map((h) => h.seq)).size, 4);
+      await ann.c.edit('general', pub.seq, 'Launch moved to Monday');
+      assert.equal((await ben.c.search('rocket')).results.length, 3, 'an edited message is found by its new text only');
+      assert.equal((await ben.c.search('monday')).results[0].text, 'Launch moved to Monday');
+      await assert.rejects(ben.c.search('?!'), refusedWith('search_invalid'));
+      await assert.rejects(ben.c.search('rocket', { room: 'secret' }), refusedWith('not_member'));
+      await assert.rejects(ben.c.search('rocket', { cursor: 'bogus' }), refusedWith('search_invalid'));
+      ann.c.close();
+      ben.c.close();
+    } finally {
+      await srv.cleanup();
+    }
+  });
+});

@@ -206,6 +206,7 @@ const BASES: { [T in ClientFrameType]: (c: Ctx) => Record<string, unknown> } = {
   send: (c) => ({ type: 'send', id: c.nextId(), room: room(c), text: text(c), ...(c.rng.chance(0.3) ? { replyTo: seq(c) } : {}) }),
   edit: (c) => ({ type: 'edit', id: c.nextId(), room: room(c), target: seq(c), text: text(c) }),
   remove: (c) => ({ type: 'remove', id: c.nextId(), room: room(c), target: seq(c) }),
+  search: (c) => ({ type: 'search', id: c.nextId(), query: c.rng.pick(['hello', 'a b c', '"quoted" OR x', '*', 'NEAR(a b)', ':*&|!', text(c)]), ...(c.rng.chance(0.3) ? { room: room(c) } : {}), ...(c.rng.chance(0.2) ? { cursor: c.rng.pick(['x', 'WyJuIiwxLCJhIiwxXQ', c.rng.pick(WEIRD_STRINGS) || 'y']) } : {}), ...(c.rng.chance(0.2) ? { order: c.rng.pick(['best', 'newest', 'worst']) } : {}) }),
   react: (c) => ({ type: 'react', id: c.nextId(), room: room(c), target: seq(c), emoji: c.rng.pick(['👍', ':+1:', '🇫🇷', '1️⃣', 'x', '', '👍👍', ':nope:', c.rng.pick(WEIRD_STRINGS)]), on: c.rng.chance(0.7) }),
   join: (c) => ({ type: 'join', id: c.nextId(), room: room(c) }),
   leave: (c) => ({ type: 'leave', id: c.nextId(), room: room(c) }),

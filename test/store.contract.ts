@@ -17,7 +17,8 @@ import { describe, it, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { GLOBAL_ROOM, dmRoomId } from '../src/protocol/rules.js';
 import type { RoomKind } from '../src/protocol/types.js';
-import type { NewMessage, Store, StoredMessage, UserRecord } from '../src/server/store/store.js';
+import type { NewMessage, SearchQuery, Store, StoredMessage, UserRecord } from '../src/server/store/store.js';
+import { searchWords } from '../src/server/store/search.js';
 import { StoreConflictError } from '../src/server/store/store.js';
 
 export interface StoreHarness {
@@ -559,6 +560,77 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
         const page = await store.history('c', { after: 0, limit: 10 });
         assert.deepEqual([page[0].text, page[0].edited, page[0].v, page[0].reactions], ['hello', T0 + 60, 4, [{ emoji: ':+1:', count: 1, uids: ['u2'] }]]);
         assert.equal(page[4].replyTo, 1);
+      });
+    });
+
+    describe('search (docs/protocol.md 6.16)', () => {
+      const find = async (uid: string, query: string, extra: Partial<SearchQuery> = {}) =>
+        (await store.search(uid, { words: searchWords(query), order: 'newest', limit: 50, ...extra })).map((m) => `${m.room}:${m.seq}`);
+      beforeEach(async () => {
+        await store.createRoom(room('s1'), ['u1', 'u2']);
+        await store.createRoom(room('s2', 'private'), ['u2']);
+        await store.append([
+          msg('s1', 'u1', 'a1', 'Deploying the Rocket today', T0 + 1),
+          msg('s1', 'u2', 'a2', 'rockets are loud', T0 + 2),
+          msg('s2', 'u2', 'a3', 'secret rocket plans', T0 + 3),
+          msg(GLOBAL_ROOM, 'u3', 'a4', 'a rocket in general', T0 + 4),
+          msg('s1', 'u2', 'a5', 'nothing to see', T0 + 5),
+        ]);
+      });
+
+      it('finds the words as case-insensitive prefixes, all of them, newest first, only in the rooms of the user (general always)', async () => {
+        assert.deepEqual(await find('u1', 'ROCK'), [`${GLOBAL_ROOM}:1`, 's1:2', 's1:1']);
+        assert.deepEqual(await find('u2', 'rocket'), [`${GLOBAL_ROOM}:1`, 's2:1', 's1:2', 's1:1']);
+        assert.deepEqual(await find('u1', 'rocket today'), ['s1:1'], 'every word must match');
+        assert.deepEqual(await find('u9', 'rocket'), [`${GLOBAL_ROOM}:1`], 'a user in no room finds only general');
+      });
+
+      it('ignores accents and case on both sides (École, ecole, ÉCOLE)', async () => {
+        await store.append([msg('s1', 'u1', 'fr1', 'Rendez-vous à l’École ce soir', T0 + 20), msg('s1', 'u1', 'fr2', 'crème brûlée', T0 + 21)]);
+        for (const q of ['ecole', 'école', 'ECOLE', 'Éc']) assert.deepEqual(await find('u1', q), ['s1:4'], q);
+        assert.deepEqual(await find('u1', 'creme brulee'), ['s1:5']);
+      });
+
+      it('a room the user left is no longer searchable', async () => {
+        await store.removeMember('s1', 'u1');
+        assert.deepEqual(await find('u1', 'rocket'), [`${GLOBAL_ROOM}:1`]);
+      });
+
+      it('follows edits and removals; change events and tombstones never match', async () => {
+        await store.append([
+          { ...msg('s1', 'u1', 'e1', '', T0 + 10), change: { kind: 'edit', target: 1, text: 'Deploying the satellite today' } },
+          { ...msg('s1', 'u2', 'e2', '', T0 + 11), change: { kind: 'remove', target: 2 } },
+        ]);
+        assert.deepEqual(await find('u1', 'rocket'), [`${GLOBAL_ROOM}:1`]);
+        assert.deepEqual(await find('u1', 'satellite'), ['s1:1']);
+        const [hit] = await store.search('u1', { words: ['satellite'], order: 'newest', limit: 5 });
+        assert.deepEqual([hit.text, hit.v], ['Deploying the satellite today', 4], 'hits are in their current state');
+        await store.deleteMessage('s1', 1);
+        assert.deepEqual(await find('u1', 'satellite'), [], 'an admin tombstone leaves the index too');
+      });
+
+      it('filters by room, author name and time', async () => {
+        assert.deepEqual(await find('u2', 'rocket', { room: 's1' }), ['s1:2', 's1:1']);
+        assert.deepEqual(await find('u1', 'rocket', { room: 's2' }), [], 'a room filter never widens the permission');
+        assert.deepEqual(await find('u2', 'rocket', { fromName: 'NAME-U2' }), ['s2:1', 's1:2']);
+        assert.deepEqual(await find('u2', 'rocket', { after: T0 + 1, before: T0 + 4 }), ['s2:1', 's1:2']);
+      });
+
+      it('pages newest first with a cursor, complete and without repeats; best first finds the same hits', async () => {
+        const seen: string[] = [];
+        let cursor: SearchQuery['cursor'];
+        for (let i = 0; i < 10; i++) {
+          const page = await store.search('u2', { words: ['rocket'], order: 'newest', limit: 1, cursor });
+          if (!page.length) break;
+          seen.push(...page.map((m) => `${m.room}:${m.seq}`));
+          const last = page[page.length - 1];
+          cursor = { order: 'newest', ts: last.ts, room: last.room, seq: last.seq };
+        }
+        assert.deepEqual(seen, [`${GLOBAL_ROOM}:1`, 's2:1', 's1:2', 's1:1']);
+        const best = (await store.search('u2', { words: ['rocket'], order: 'best', limit: 10 })).map((m) => `${m.room}:${m.seq}`);
+        assert.deepEqual([...best].sort(), [...seen].sort());
+        const second = await store.search('u2', { words: ['rocket'], order: 'best', limit: 10, cursor: { order: 'best', offset: 3 } });
+        assert.equal(second.length, 1);
       });
     });
 

@@ -31,6 +31,7 @@ import {
   type Limits,
   type Member,
   type MsgEvent,
+  type SearchHit,
   type ReplyMap,
   type RoomInfo,
   type ServerEvent,
@@ -67,6 +68,7 @@ const REPLY_TYPE: Record<Exclude<RequestKind, AckedKind>, ServerEvent['type']> =
   members_unsubscribe: 'members_unsubscribed',
   history: 'history',
   ping: 'pong',
+  search: 'search_results',
 };
 
 /** History fill errors after which retrying is pointless (the room is gone for us). */
@@ -489,6 +491,20 @@ export class ChatClient {
     for (const m of r.messages) if (!m.change) this.states.take(m);
     for (const m of r.messages) if (m.change) this.states.take(m);
     return { messages: r.messages, hasMore: r.hasMore };
+  }
+
+  /**
+   * Full-text search over the rooms you are a member of (docs/protocol.md 6.16): every word of `query`
+   * as a prefix; newest first (default) or best first; pass the returned `next` as `cursor` for more.
+   */
+  async search(
+    query: string,
+    opts: { room?: string; from?: string; before?: number; after?: number; order?: 'newest' | 'best'; limit?: number; cursor?: string } = {},
+  ): Promise<{ results: SearchHit[]; next?: string }> {
+    const frame: ClientFrameOf<'search'> = { type: 'search', id: this.newId(), query };
+    for (const k of ['room', 'from', 'before', 'after', 'order', 'limit', 'cursor'] as const) if (opts[k] !== undefined) Object.assign(frame, { [k]: opts[k] });
+    const r = await this.call('search', frame, true);
+    return r.next === undefined ? { results: r.results } : { results: r.results, next: r.next };
   }
 
   /** Typing indicator (ephemeral: dropped when not connected). */

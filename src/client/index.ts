@@ -15,6 +15,7 @@ export { StateMachine, TRANSITIONS, canTransition, type ConnectionState, type St
 export { createIdFactory } from './ids.js';
 export { namesakes, shortId, type Author } from './identity.js';
 export { ownValue } from './keys.js';
+export { applyChange, isValidReaction, MAX_REACTIONS_PER_MESSAGE, REACTION_SHORTCODES } from '../protocol/changes.js';
 export type {
   ChatClientEvents,
   ChatClientOptions,
@@ -30,11 +31,14 @@ export type {
   ErrorFrame,
   Member,
   MemberEvent,
+  MessageChange,
   MsgEvent,
   PresenceCountEvent,
   PresenceEvent,
+  Reaction,
   ReadEvent,
   RoomInfo,
+  SearchHit,
   TypingEvent,
   UserRef,
   WelcomeFrame,

@@ -69,6 +69,8 @@ export const ErrorCode = {
   edit_window_passed: 'edit_window_passed',
   /** Not an allowed reaction: one emoji (a single grapheme cluster) or a shortcode of the fixed set. */
   reaction_invalid: 'reaction_invalid',
+  /** A search query without any word to look for, or a cursor that is not one this server gave. */
+  search_invalid: 'search_invalid',
   /** The message already has the most distinct reactions allowed (20). */
   too_many_reactions: 'too_many_reactions',
   /** Too many frames: slow down for `retryAfterMs`. Sustained abuse closes with 4010. */

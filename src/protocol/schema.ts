@@ -54,6 +54,22 @@ export const historySchema = z.object({
   limit: z.number().int().min(1).optional(),
 });
 export const dmSchema = z.object({ type: z.literal('dm'), id: reqId, user: name });
+/** Full-text search over the rooms you are a member of (docs/protocol.md 6.16). */
+export const searchSchema = z.object({
+  type: z.literal('search'),
+  id: reqId,
+  query: z.string().min(1).max(200),
+  room: room.optional(),
+  /** Author name (as shown on the messages, case-insensitive). */
+  from: name.optional(),
+  /** Only messages sent before / after these times (ms since epoch). */
+  before: z.number().int().min(0).optional(),
+  after: z.number().int().min(0).optional(),
+  order: z.enum(['newest', 'best']).optional(),
+  limit: z.number().int().min(1).max(50).optional(),
+  /** The `next` of the previous page. */
+  cursor: z.string().min(1).max(200).optional(),
+});
 export const typingSchema = z.object({ type: z.literal('typing'), room });
 export const readSchema = z.object({ type: z.literal('read'), room, seq });
 export const pingSchema = z.object({ type: z.literal('ping'), id: reqId });
@@ -74,6 +90,7 @@ export const clientFrameSchemas = {
   members_unsubscribe: membersUnsubscribeSchema,
   history: historySchema,
   dm: dmSchema,
+  search: searchSchema,
   typing: typingSchema,
   read: readSchema,
   ping: pingSchema,

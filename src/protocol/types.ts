@@ -168,6 +168,20 @@ export interface HistoryFrame {
   /** More messages exist in the direction asked. */
   hasMore: boolean;
 }
+/** One search hit: the message in its current state, and where the query's words are in its text. */
+export interface SearchHit extends MsgEvent {
+  /** [start, end) UTF-16 offsets into `text` of the words that matched, ascending. */
+  highlights: [number, number][];
+}
+
+export interface SearchResultsFrame {
+  type: 'search_results';
+  re: string;
+  results: SearchHit[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  next?: string;
+}
+
 export interface PongFrame {
   type: 'pong';
   re: string;
@@ -285,6 +299,7 @@ export type ServerEvent =
   | MembersUnsubscribedFrame
   | HistoryFrame
   | PongFrame
+  | SearchResultsFrame
   | PingEvent
   | PresenceEvent
   | PresenceCountEvent
@@ -317,4 +332,5 @@ export interface ReplyMap {
   edit: AckFrame;
   remove: AckFrame;
   react: AckFrame;
+  search: SearchResultsFrame;
 }

@@ -23,6 +23,7 @@ import type {
   RoomInfo,
   RoomRemovedEvent,
   RoomsFrame,
+  SearchResultsFrame,
   TypingEvent,
 } from '../../protocol/types.js';
 import { publishEvent, roomTopic, userTopic } from '../bus/bus.js';
@@ -30,7 +31,8 @@ import type { Config } from '../config.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { HubConn } from './conn.js';
 import { textProblem } from '../../protocol/text.js';
-import { encodeHistory, encodeMsg } from '../../protocol/encode.js';
+import { encodeHistory, encodeMsg, msgEvent } from '../../protocol/encode.js';
+import { decodeCursor, encodeCursor, highlights, searchWords } from '../store/search.js';
 import type { Hub } from './hub.js';
 import type { MessagePipeline } from './messages.js';
 import { MEMBER_SUBSCRIPTIONS_MAX, type PresenceFanout } from './presence-fanout.js';
@@ -54,6 +56,7 @@ export class Refusal extends Error {
 
 const MEMBER_LIST_MAX = 1000;
 const HISTORY_DEFAULT = 50;
+const SEARCH_DEFAULT = 20;
 
 export function createHandlers(
   hub: Hub,
@@ -150,6 +153,25 @@ export function createHandlers(
       requireMember(conn, f.room);
       if (!isValidReaction(f.emoji)) throw new Refusal(ErrorCode.reaction_invalid, `a reaction is one emoji or one of ${REACTION_SHORTCODES.length} shortcodes (${REACTION_SHORTCODES.slice(0, 4).join(' ')} ...)`);
       submit(conn, f.room, f.id, { text: '', change: { kind: 'react', target: f.target, emoji: f.emoji, on: f.on } });
+    },
+
+    async search(conn, f) {
+      const words = searchWords(f.query);
+      if (!words.length) throw new Refusal(ErrorCode.search_invalid, 'a search needs at least one word (letters or digits)');
+      if (f.room !== undefined) requireMember(conn, f.room);
+      const order = f.order ?? 'newest';
+      const cursor = f.cursor === undefined ? undefined : decodeCursor(f.cursor);
+      if (cursor === null || (cursor && cursor.order !== order)) throw new Refusal(ErrorCode.search_invalid, 'cursor: pass the `next` of the previous page of the same search');
+      const limit = f.limit ?? SEARCH_DEFAULT;
+      // One more than asked: whether a next page exists.
+      const hits = await store.search(conn.user!.id, { words, room: f.room, fromName: f.from, before: f.before, after: f.after, order, limit: limit + 1, cursor });
+      const page = hits.slice(0, limit);
+      const last = page[page.length - 1];
+      const reply: SearchResultsFrame = { type: 'search_results', re: f.id, results: page.map((m) => ({ ...msgEvent(m), highlights: highlights(m.text, words) })) };
+      if (hits.length > limit && last) {
+        reply.next = encodeCursor(order === 'newest' ? { order, ts: last.ts, room: last.room, seq: last.seq } : { order, offset: (cursor?.order === 'best' ? cursor.offset : 0) + limit });
+      }
+      conn.send(reply);
     },
 
     async join(conn, f) {

@@ -11,6 +11,7 @@
  */
 import type { MessageChange, Reaction, RoomKind, UserRef } from '../../protocol/types.js';
 import type { AdminAuditEntry, AdminBan } from '../../protocol/admin.js';
+import type { SearchCursor } from './search.js';
 
 export interface UserRecord {
   id: string;
@@ -130,6 +131,21 @@ export interface StaleGuest {
   createdAt: number;
 }
 
+/** A full-text search as the store runs it (./search.ts made `words` and the cursor). */
+export interface SearchQuery {
+  /** Folded words, each a required prefix. */
+  words: string[];
+  /** Only this room (still only when the user is a member). */
+  room?: string;
+  /** Only messages whose author name (as stored on them) is this one, case-insensitively. */
+  fromName?: string;
+  before?: number;
+  after?: number;
+  order: 'newest' | 'best';
+  limit: number;
+  cursor?: SearchCursor;
+}
+
 export interface HistoryQuery {
   /** Only messages with seq < before (the newest `limit` of them). */
   before?: number;
@@ -194,6 +210,12 @@ export interface ChatStore {
   append(batch: NewMessage[], policy?: AppendPolicy): Promise<AppendResult[]>;
   /** Ascending by seq. */
   history(room: string, query: HistoryQuery): Promise<StoredMessage[]>;
+  /**
+   * Messages matching every word, in rooms `uid` is a member of now (`general` always), in their current
+   * state (removed messages and change events never match; an edit is searched by its new text), newest
+   * first by (ts, room, seq) or best first (the index's rank), at most `limit`, after `cursor`.
+   */
+  search(uid: string, query: SearchQuery): Promise<StoredMessage[]>;
 
   /** Moves the user's read marker forward (never back); returns the marker now stored. */
   setReadMarker(uid: string, room: string, seq: number): Promise<number>;

@@ -20,9 +20,10 @@ import pg from 'pg';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../../protocol/types.js';
 import { changeEvent, refusal } from '../changes.js';
+import { tsQuery } from '../search.js';
 import { isConflict, type Original } from '../idempotency.js';
 import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
-import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
+import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, SearchQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
 import { migratePostgres } from './migrations.js';
 import { rekeyPostgres } from './rekey.js';
@@ -579,6 +580,61 @@ export abstract class PostgresChatStore implements ChatStore {
       messages[messages.length - 1].seq,
     ]);
     return withReactions(messages, reactions);
+  }
+
+  /**
+   * As SQLite's search, in one statement: the generated `tsv` column and its GIN index (migration 6) find
+   * the messages with every word as a prefix (`tsQuery`: words of letters and digits only, passed as a
+   * parameter), in rooms the user is a member of now (general always); newest first with a keyset cursor
+   * on (ts, room, seq), or best first by ts_rank with an offset cursor. Reactions of hits ever changed
+   * (`v`): one more query for all of them.
+   */
+  async search(uid: string, q: SearchQuery): Promise<StoredMessage[]> {
+    this.check();
+    if (!q.words.length) return [];
+    const p: unknown[] = [tsQuery(q.words), GLOBAL_ROOM, uid];
+    const $ = (v: unknown): string => `$${p.push(v)}`;
+    const where = ['m.tsv @@ query', '(m.room = $2 OR EXISTS (SELECT 1 FROM members mb WHERE mb.room = m.room AND mb.uid = $3))'];
+    if (q.room !== undefined) where.push(`m.room = ${$(q.room)}`);
+    if (q.fromName !== undefined) where.push(`lower(m."user") = lower(${$(q.fromName)}::text)`);
+    if (q.before !== undefined) where.push(`m.ts < ${$(q.before)}`);
+    if (q.after !== undefined) where.push(`m.ts > ${$(q.after)}`);
+    let order: string;
+    let offset = 0;
+    if (q.order === 'best') {
+      order = 'ORDER BY ts_rank(m.tsv, query) DESC, m.ts DESC, m.room ASC, m.seq DESC';
+      if (q.cursor?.order === 'best') offset = q.cursor.offset;
+    } else {
+      order = 'ORDER BY m.ts DESC, m.room ASC, m.seq DESC';
+      const c = q.cursor;
+      if (c?.order === 'newest') {
+        const [ts, room, seq] = [$(c.ts), $(c.room), $(c.seq)];
+        where.push(`(m.ts < ${ts} OR (m.ts = ${ts} AND (m.room > ${room} OR (m.room = ${room} AND m.seq < ${seq}))))`);
+      }
+    }
+    const rows = await this.q<MessageRow>(
+      `SELECT ${MSG_COLS.split(', ').map((c) => `m.${c}`).join(', ')}
+         FROM messages m, to_tsquery('simple', $1) AS query
+        WHERE ${where.join(' AND ')} ${order} LIMIT ${$(lim(q.limit))} OFFSET ${$(offset)}`,
+      p,
+    );
+    const out = rows.map(toMessage);
+    const changed = out.filter((m) => m.v !== undefined && !m.deleted);
+    if (!changed.length) return out;
+    const reactions = await this.q<ReactionRow & { room: string }>(
+      `SELECT x.room, x.seq, x.emoji, x.uid FROM reactions x
+        WHERE (x.room, x.seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[])) ORDER BY x.ord`,
+      [changed.map((m) => m.room), changed.map((m) => m.seq)],
+    );
+    // withReactions matches by seq: one call per room of the hits.
+    const byRoom = new Map<string, ReactionRow[]>();
+    for (const r of reactions) {
+      let list = byRoom.get(r.room);
+      if (!list) byRoom.set(r.room, (list = []));
+      list.push(r);
+    }
+    for (const [room, list] of byRoom) withReactions(changed.filter((m) => m.room === room), list);
+    return out;
   }
 
   // ---- guest expiry ----

@@ -209,6 +209,32 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'full-text search of messages',
+    // The same contract as SQLite's migration 5 (docs/protocol.md 6.16), with PostgreSQL's own index.
+    sql: `
+      -- The words of a message as the search index sees them. Generated (STORED): PostgreSQL recomputes
+      -- it on every write of the row, so it is always in step with sends, edits, removals (tombstones)
+      -- and resets or room deletes (the row goes), with no trigger or side table to maintain. Only
+      -- messages count: a tombstone or a change event has NULL, which never matches. 'simple': no
+      -- stemming and no stop words, language-neutral (each word as written, lowercased), which is what
+      -- prefix matching of any script wants. Accents are removed first (NFD, then the combining marks
+      -- dropped), as SQLite's tokenizer (unicode61 remove_diacritics 2) and the query's own folding do
+      -- (../search.ts fold): "École" is indexed as "ecole", and "ecole" or "école" find it. Case folding
+      -- of non-ASCII letters follows the database's locale (a UTF-8 locale folds "ΑΒΓ"; the C locale
+      -- only ASCII): docs/deploy.md asks for a UTF-8 locale. Punctuation outside ASCII (’ « » “ — …)
+      -- becomes a space first: under some locales the parser takes it for a letter ("l’École" one word).
+      -- Adding a stored generated column rewrites the table once, under its lock, at this migration.
+      ALTER TABLE messages ADD COLUMN tsv tsvector
+        GENERATED ALWAYS AS (CASE WHEN deleted OR change IS NOT NULL THEN NULL
+          ELSE to_tsvector('simple', regexp_replace(regexp_replace(normalize(text, NFD),
+            '[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]', '', 'g'),
+            '[\u00a0-\u00bf\u2000-\u206f\u2e00-\u2e7f\u3000-\u303f]', ' ', 'g')) END) STORED;
+      -- GIN serves @@ with prefix terms ('word:*'), the only kind search asks for (../search.ts tsQuery).
+      CREATE INDEX messages_tsv ON messages USING GIN (tsv);
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */

@@ -11,9 +11,10 @@ import type { Logger } from 'pino';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import type { RoomKind, UserRef } from '../../../protocol/types.js';
 import { changeEvent, refusal } from '../changes.js';
+import { ftsMatch } from '../search.js';
 import { isConflict, textHash, type Original } from '../idempotency.js';
 import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
-import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
+import type { AppendPolicy, AppendResult, SearchQuery, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
 import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
 import { migrateSqlite } from './migrations.js';
@@ -503,6 +504,50 @@ export abstract class SqliteChatStore implements ChatStore {
     // Reactions only when a message of the page was ever changed (most pages: no second query).
     if (!messages.some((m) => m.v !== undefined && !m.deleted)) return messages;
     return withReactions(messages, s.reactionsBetween.all(room, messages[0].seq, messages[messages.length - 1].seq));
+  }
+
+  async search(uid: string, q: SearchQuery): Promise<StoredMessage[]> {
+    this.check();
+    if (!q.words.length) return [];
+    const where: string[] = ['messages_fts MATCH @match', `(m.room = @general OR EXISTS (SELECT 1 FROM members mb WHERE mb.room = m.room AND mb.uid = @uid))`];
+    const p: Record<string, unknown> = { match: ftsMatch(q.words), uid, general: GLOBAL_ROOM, limit: lim(q.limit) };
+    if (q.room !== undefined) {
+      where.push('m.room = @room');
+      p.room = q.room;
+    }
+    if (q.fromName !== undefined) {
+      where.push('lower(m.user) = @from');
+      p.from = q.fromName.toLowerCase();
+    }
+    if (q.before !== undefined) {
+      where.push('m.ts < @before');
+      p.before = q.before;
+    }
+    if (q.after !== undefined) {
+      where.push('m.ts > @after');
+      p.after = q.after;
+    }
+    let order: string;
+    let offset = 0;
+    if (q.order === 'best') {
+      order = 'ORDER BY bm25(messages_fts), m.ts DESC, m.room, m.seq DESC';
+      if (q.cursor?.order === 'best') offset = q.cursor.offset;
+    } else {
+      order = 'ORDER BY m.ts DESC, m.room ASC, m.seq DESC';
+      const c = q.cursor;
+      if (c?.order === 'newest') {
+        where.push('(m.ts < @cts OR (m.ts = @cts AND (m.room > @croom OR (m.room = @croom AND m.seq < @cseq))))');
+        Object.assign(p, { cts: c.ts, croom: c.room, cseq: c.seq });
+      }
+    }
+    p.offset = offset;
+    const sql = `SELECT ${MSG_COLS.split(', ').map((c) => `m.${c}`).join(', ')}
+                   FROM messages_fts JOIN search_map x ON x.id = messages_fts.rowid JOIN messages m ON m.room = x.room AND m.seq = x.seq
+                  WHERE ${where.join(' AND ')} ${order} LIMIT @limit OFFSET @offset`;
+    const rows = this.db.prepare<[Record<string, unknown>], MessageRow>(sql).all(p);
+    const out = rows.map(toMessage);
+    for (const m of out) if (m.v !== undefined) withReactions([m], this.s.reactionsBetween.all(m.room, m.seq, m.seq));
+    return out;
   }
 
   // ---- guest expiry ----

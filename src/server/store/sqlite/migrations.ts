@@ -146,6 +146,42 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'full-text search of messages',
+    sql: `
+      -- FTS5 wants integer rowids and messages has none (WITHOUT ROWID): search_map gives each searchable
+      -- message one. The index is contentless (the text is not stored twice) with contentless_delete, so a
+      -- row can be dropped by rowid when its message is edited, removed or reset away. Only messages count:
+      -- not tombstones, not change events. The triggers keep it in step with every write to messages.
+      CREATE TABLE search_map (
+        id   INTEGER PRIMARY KEY,
+        room TEXT NOT NULL,
+        seq  INTEGER NOT NULL,
+        UNIQUE (room, seq)
+      );
+      CREATE VIRTUAL TABLE messages_fts USING fts5(text, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2');
+
+      CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages WHEN NEW.deleted = 0 AND NEW.change IS NULL BEGIN
+        INSERT INTO search_map (room, seq) VALUES (NEW.room, NEW.seq);
+        INSERT INTO messages_fts (rowid, text) VALUES (last_insert_rowid(), NEW.text);
+      END;
+      CREATE TRIGGER messages_fts_update AFTER UPDATE OF text, deleted ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = (SELECT id FROM search_map WHERE room = OLD.room AND seq = OLD.seq);
+        INSERT INTO messages_fts (rowid, text)
+          SELECT id, NEW.text FROM search_map WHERE room = NEW.room AND seq = NEW.seq AND NEW.deleted = 0;
+        DELETE FROM search_map WHERE room = NEW.room AND seq = NEW.seq AND NEW.deleted = 1;
+      END;
+      CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        DELETE FROM messages_fts WHERE rowid = (SELECT id FROM search_map WHERE room = OLD.room AND seq = OLD.seq);
+        DELETE FROM search_map WHERE room = OLD.room AND seq = OLD.seq;
+      END;
+
+      -- The messages stored before this version.
+      INSERT INTO search_map (room, seq) SELECT room, seq FROM messages WHERE deleted = 0 AND change IS NULL ORDER BY room, seq;
+      INSERT INTO messages_fts (rowid, text) SELECT x.id, m.text FROM search_map x JOIN messages m ON m.room = x.room AND m.seq = x.seq;
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied. */
