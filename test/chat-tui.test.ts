@@ -116,6 +116,11 @@ class Pane {
     await this.tmux('resize-window', '-t', 'chat', '-x', String(cols), '-y', String(rows));
   }
 
+  /** Whether the pane's window got a bell (BEL) since it started (tmux keeps the flag until the window is viewed). */
+  async bell(): Promise<boolean> {
+    return (await this.tmux('display-message', '-p', '-t', 'chat', '#{window_bell_flag}')).stdout.trim() === '1';
+  }
+
   async title(): Promise<string> {
     return (await this.tmux('display-message', '-p', '-t', 'chat', '#{pane_title}')).stdout.trim();
   }
@@ -141,9 +146,9 @@ function sdkUser(url: string, name: string): { c: ChatClient; got: MsgEvent[]; t
   return { c, got, typing };
 }
 
-async function until(pred: () => boolean, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
+async function until(pred: () => boolean | Promise<boolean>, what: string | (() => string), timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!pred()) {
+  while (!(await pred())) {
     if (Date.now() > end) assert.fail(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(20);
   }
@@ -222,6 +227,88 @@ describe('scale-chat chat in a terminal (tmux)', { skip: SKIP_TMUX }, () => {
     } finally {
       bob.c.close();
       await pane.close();
+      await srv.cleanup();
+    }
+  });
+
+  it('replies, edits, reactions and deletions between two terminals; refusals in words; @name rings the bell', async () => {
+    const srv = await startServer();
+    const a = new Pane();
+    const b = new Pane();
+    try {
+      await a.start(['--url', srv.url, '--name', 'alice', '--no-session']);
+      await b.start(['--url', srv.url, '--name', 'bob', '--no-session']);
+      await a.waitText('signed in as alice');
+      await b.waitText('signed in as bob');
+
+      // A sends; both screens show its seq before the time.
+      await a.enter('first draft of the plan');
+      let s = await a.waitFor((x) => /#\d+ \d\d:\d\d <alice> first draft of the plan\n/.test(x), 'own message with its seq');
+      const seq = Number(/#(\d+) \d\d:\d\d <alice> first draft of the plan/.exec(s)![1]);
+      await b.waitText(`#${seq} `);
+      assert.match(await b.screen(), new RegExp(`#${seq} \\d\\d:\\d\\d <alice> first draft of the plan\\n`));
+
+      // /edit (no seq: the last message) and /react: B sees the new text in place, with (edited) and the reaction.
+      await a.enter('/edit final plan: ship on friday');
+      await a.enter(`/react ${seq} 👍`);
+      s = await b.waitText('final plan: ship on friday (edited) [👍 1]');
+      assert.match(s, new RegExp(`#${seq} \\d\\d:\\d\\d <alice> final plan: ship on friday \\(edited\\) \\[👍 1\\]\\n`));
+      assert.ok(!s.includes('first draft'), 'changed in place, not added');
+      await b.enter(`/react #${seq} 👍`);
+      await b.enter(`/react ${seq} :tada:`);
+      await a.waitText('(edited) [👍 2 :tada: 1]');
+      await b.enter(`/unreact ${seq} :tada:`);
+      await a.waitFor((x) => x.includes('(edited) [👍 2]\n'), 'the reaction taken back');
+
+      // Refusals and bad input, in words.
+      await b.enter(`/edit ${seq} not mine to change`);
+      await b.waitText(`#${seq} is not your message: you can only change your own [not_author]`);
+      await b.enter('/delete');
+      await b.waitText('you have no message in #general to delete');
+      await b.enter(`/react ${seq} thumbsup`);
+      await b.waitText('"thumbsup" is not a reaction');
+      await b.enter('/react 99999 👍');
+      await b.waitText('there is no message #99999 in this room (or it was deleted) [no_such_message]');
+
+      // B asks; A replies: the reply quotes the original on both screens.
+      await b.enter('question from bob: which friday @ALICE?');
+      s = await a.waitFor((x) => /#\d+ \d\d:\d\d <bob> question from bob/.test(x), 'bob\'s question');
+      const q = Number(/#(\d+) \d\d:\d\d <bob> question from bob/.exec(s)![1]);
+      await until(async () => a.bell(), 'the bell rang for @ALICE');
+      assert.equal(await b.bell(), false, 'no bell for your own message');
+      await a.enter(`/reply ${q} the next one`);
+      s = await b.waitFor((x) => /<alice> ↪ bob: question from bob: which friday @ALICE\?\n +the next one\n/.test(x), 'the reply with its quote');
+
+      // /delete (no seq: A's last message is the reply) and with a seq: B shows both deleted.
+      await a.enter('/delete');
+      await a.enter(`/del ${seq}`);
+      s = await b.waitFor((x) => count(x, '<alice> (message deleted)') === 2, 'both deleted');
+      assert.ok(!s.includes('final plan') && !s.includes('the next one'));
+      assert.match(s, new RegExp(`#${seq} \\d\\d:\\d\\d <alice> \\(message deleted\\)\\n`));
+      // A reply to a deleted message is refused; the pending line says why.
+      await a.enter(`/reply ${seq} too late`);
+      s = await a.waitText(`too late [not sent: there is no message #${seq} in this room`);
+      assert.match(s, /\[no_such_message\]\]/);
+      await a.enter('/edit nothing left');
+      await a.waitText('you have no message in #general to edit');
+
+      // A client started later gets the current state from history: deleted, edited, reactions.
+      await b.enter('/quit');
+      await b.waitText('EXIT=0');
+      const c = new Pane();
+      try {
+        await c.start(['--url', srv.url, '--name', 'carol', '--no-session']);
+        s = await c.waitFor((x) => x.includes('<bob> question from bob') && count(x, '<alice> (message deleted)') === 2, 'history in current state');
+        assert.ok(!s.includes('first draft') && !s.includes('final plan'));
+        assert.match(s, new RegExp(`#${seq} \\d\\d:\\d\\d <alice> \\(message deleted\\)`));
+      } finally {
+        await c.close();
+      }
+      await a.enter('/quit');
+      await a.waitText('EXIT=0');
+    } finally {
+      await a.close();
+      await b.close();
       await srv.cleanup();
     }
   });

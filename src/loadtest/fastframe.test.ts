@@ -176,3 +176,27 @@ test('fastframe: tombstones the encoder writes decode with deleted: true (their 
     for (let k = 0; k < n; k++) assert.equal((got[k] as MsgEvent).deleted, recs[k].deleted, frame);
   }
 });
+
+test('fastframe: messages with the fields of changes (change events, replies, edits, reactions) decode whole, like JSON.parse', () => {
+  const dec = new FastDecoder();
+  const r = rng(11);
+  const extras: Partial<MessageRecord>[] = [
+    { text: '', deleted: true, change: { kind: 'edit', target: 1, text: 'new "text", with } and {"type":"msg"' } },
+    { text: '', deleted: true, change: { kind: 'react', target: 2, emoji: '👍', on: true } },
+    { replyTo: 3 },
+    { edited: 1_700_000_000_999, v: 9 },
+    { v: 12, reactions: [{ emoji: '🎉', count: 2, uids: ['u1', 'u2'] }] },
+  ];
+  for (let i = 0; i < 300; i++) {
+    const n = 1 + Math.floor(r() * 4);
+    const recs = Array.from({ length: n }, (_, k) => {
+      const base = record(r, i * 10 + k, r() < 0.3, false);
+      return r() < 0.6 ? { ...base, ...extras[Math.floor(r() * extras.length)] } : base;
+    });
+    const parts = recs.map(encodeMsg);
+    const frame = parts.length === 1 ? parts[0] : joinBatch(parts);
+    const got = dec.decode(frame);
+    assert.deepEqual(plain(got), decodeServerFrame(frame), frame);
+    for (let k = 0; k < n; k++) assert.deepEqual((got[k] as MsgEvent).change, msgEvent(recs[k]).change, frame);
+  }
+});

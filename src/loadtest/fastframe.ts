@@ -20,8 +20,8 @@
  * read eagerly is checked; a frame holding any other event type, or any deviation from the layout,
  * goes to JSON.parse whole, and a lazy field that does not match the layout is taken from
  * JSON.parse of that one event: results are those of the reference decoder (the unit test compares
- * both on random and hostile frames). A tombstone (`"ts":N,"deleted":true}`, only in resume
- * replays; history replies are JSON.parse'd anyway) sends its frame to JSON.parse whole.
+ * both on random and hostile frames). A msg with any field after `ts` (a tombstone, a change event,
+ * a reply, an edited or reacted message: ../protocol/changes.ts) sends its frame to JSON.parse whole.
  * What is not checked eagerly is the tail of a msg event
  * (after seq): it is read when a lazy field is; a nested object there would have to start with
  * `{"type":"` right after a comma and look like a msg, ack or ping to be mistaken for an event.
@@ -40,8 +40,19 @@ const COMMA = BATCH_SEP.charCodeAt(0);
 const BACKSLASH = 92;
 const CLOSE_BRACE = 125;
 const CLOSE_BRACKET = BATCH_TAIL.charCodeAt(0);
-/** How the encoder ends a tombstone (`msgEvent` writes `deleted` last, only when true). */
-const DELETED_END = ',"deleted":true}';
+const TS_KEY = ',"ts":';
+
+/** Whether the event ending at `end` (exclusive, after its `}`) ends with `,"ts":<digits>}`: `msgEvent` writes every optional field after ts. */
+function endsWithTs(text: string, end: number): boolean {
+  let i = end - 2;
+  const last = i;
+  while (i >= 0) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    i--;
+  }
+  return i < last && text.startsWith(TS_KEY, i - TS_KEY.length + 1);
+}
 
 /** Thrown internally when the layout is not the expected one: the caller falls back to JSON.parse. */
 const MISMATCH = Symbol('mismatch');
@@ -247,8 +258,9 @@ export class FastDecoder {
       const seq = int(text);
       expect(text, ',');
       if (cur.p >= end) throw MISMATCH;
-      // A tombstone is not lazy (LazyMsg has no `deleted`): its frame is parsed whole.
-      if (text.startsWith(DELETED_END, end - DELETED_END.length)) throw MISMATCH;
+      // Only a plain message is lazy: one that ends with its `"ts":N}` (a tombstone, a reply, an edited or
+      // reacted message and a change event have fields after ts: LazyMsg has none of them): else parsed whole.
+      if (!endsWithTs(text, end)) throw MISMATCH;
       return new LazyMsg(room, seq, text, start, cur.p, end);
     }
     if (text.startsWith(PING_HEAD, start)) {

@@ -78,6 +78,8 @@ export function summaryTable(s: Summary): string {
     ['reconnects', `${s.reconnects} reconnects, ${s.resumes} resumes`],
     ['errors', errors.length ? errors.slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ') : 'none'],
   ];
+  const ch = s.changes as { messages: number; states: number; disagreements: number } | undefined;
+  if (ch) rows.push(['changes', `${ch.messages} changed messages, ${ch.states} member states compared: ${ch.disagreements ? `${ch.disagreements} DIFFER` : 'every member ends with the same state'}`]);
   if (skipped.length) rows.push(['skipped sends', skipped.map(([k, v]) => `${k} ${v}`).join(', ')]);
   rows.push(['generator', `${g.procs} process(es), ${g.cpuPct}% CPU${g.bottleneck ? '  << BOTTLENECK' : ''}`]);
   if (srv.cpuPct !== undefined || srv.metrics) {

@@ -367,10 +367,12 @@ export class Slot {
   }
 
   /** Closes at the end of the run (tracks stay open: what was not delivered by now is lost). */
-  /** The changed messages this client holds, as it ends with them (runs with edits or reactions). */
+  /** The changed messages this client held when the run ended (runs with edits or reactions; none for a client that had left). */
   changedStates(): MessageStateReport[] {
-    return this.client?.changedStates?.() ?? [];
+    return this.endStates;
   }
+
+  private endStates: MessageStateReport[] = [];
 
   stop(): void {
     this.epoch++;
@@ -378,6 +380,7 @@ export class Slot {
     this.leaving = false;
     const client = this.client;
     if (!client) return;
+    if (this.state === 'open') this.endStates = client.changedStates?.() ?? [];
     if (this.state === 'open') this.host.connectedDelta(-1);
     this.client = null;
     this.state = 'idle';

@@ -1,13 +1,16 @@
 /**
  * Carrying out the commands of ./commands.ts against the session: joining, switching, leaving,
- * creating, inviting, DMs, member and room lists, older history, help. Results and errors become
- * lines in the scrollback (server errors as "message [code]"). /quit is the caller's business.
+ * creating, inviting, DMs, member and room lists, older history, replies, edits, deletions,
+ * reactions, help. Results and errors become lines in the scrollback (server errors as "message
+ * [code]"; the refusals of a change in words). /quit is the caller's business.
+ *
+ * A change that succeeds says nothing: its change event comes back and the message changes on screen.
  */
 import type { ChatClient } from '../client/index.js';
 import type { RoomInfo } from '../protocol/index.js';
 import { helpLines, type Command } from './commands.js';
 import { describeError } from './format.js';
-import { roomLabel, type ChatModel } from './model.js';
+import { roomLabel, type ChatModel, type RoomState } from './model.js';
 
 /**
  * What the commands need of the session. ChatSession (./session.ts) is one; it is described here rather
@@ -16,7 +19,9 @@ import { roomLabel, type ChatModel } from './model.js';
 export interface CommandSession {
   readonly model: ChatModel;
   readonly client: ChatClient;
-  say(roomId: string, text: string): Promise<string | undefined>;
+  say(roomId: string, text: string, replyTo?: number): Promise<string | undefined>;
+  /** Why a text cannot be sent to a room as it is (too long, not a member), if it cannot. */
+  validate(roomId: string, text: string): string | undefined;
   open(roomId: string): Promise<void>;
   loadOlder(roomId: string, count: number): Promise<number>;
   expectJoin(key: string): () => void;
@@ -27,6 +32,14 @@ export async function runCommand(session: CommandSession, cmd: Command): Promise
   const m = session.model;
   const client = session.client;
   const notIn = (ref: string) => m.note(`you are not in ${ref.startsWith('@') ? ref : `#${ref}`}: use /join or /dm`, 'error');
+  /** The message a change is about: as given, or our last one in the room. */
+  const target = (room: RoomState, seq: number | undefined, what: string): number | undefined => {
+    if (seq !== undefined) return seq;
+    const own = m.lastOwnSeq(room.id);
+    if (own === undefined) m.note(`you have no message in ${roomLabel(room)} to ${what}: give its number (shown before its time), e.g. /${what} 12`, 'error');
+    return own;
+  };
+  let about: number | undefined; // the seq a change or reply is about, for the refusal's words
   try {
     switch (cmd.kind) {
       case 'none':
@@ -127,8 +140,40 @@ export async function runCommand(session: CommandSession, cmd: Command): Promise
       case 'history':
         await session.loadOlder(m.current, cmd.count ?? 20);
         return;
+      case 'reply': {
+        const room = m.currentRoom;
+        if (!room) return notIn(m.current);
+        // Refusals show on the pending message ("[not sent: there is no message #12 ...]").
+        await session.say(room.id, cmd.text, cmd.seq);
+        return;
+      }
+      case 'edit': {
+        const room = m.currentRoom;
+        if (!room) return notIn(m.current);
+        const seq = (about = target(room, cmd.seq, 'edit'));
+        if (seq === undefined) return;
+        const bad = session.validate(room.id, cmd.text);
+        if (bad) return m.note(bad.replace(/^message not sent/, 'not edited'), 'error');
+        await client.edit(room.id, seq, cmd.text);
+        return;
+      }
+      case 'delete': {
+        const room = m.currentRoom;
+        if (!room) return notIn(m.current);
+        const seq = (about = target(room, cmd.seq, 'delete'));
+        if (seq === undefined) return;
+        await client.remove(room.id, seq);
+        return;
+      }
+      case 'react': {
+        const room = m.currentRoom;
+        if (!room) return notIn(m.current);
+        about = cmd.seq;
+        await client.react(room.id, cmd.seq, cmd.emoji, cmd.on);
+        return;
+      }
     }
   } catch (err) {
-    m.note(describeError(err), 'error');
+    m.note(describeError(err, about), 'error');
   }
 }

@@ -44,6 +44,7 @@ export function runTui(opts: SessionOptions, io: TerminalIO, tui: TuiOptions): P
       lastFrame = frame;
       if (model.scroll > frame.scroll) model.scroll = frame.scroll;
       screen.draw(frame);
+      if (model.takeBell()) screen.bell();
       const room = model.currentRoom;
       if (frame.atTop && room && !room.historyComplete && !loadingOlder && session.client) {
         loadingOlder = true;

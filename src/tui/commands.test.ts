@@ -1,7 +1,7 @@
 /** Unit tests of the command parser: every command, its arguments, and clear usage errors. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { COMMANDS, helpLines, parseLine } from './commands.js';
+import { COMMANDS, helpLines, parseLine, parseSeq } from './commands.js';
 
 describe('parseLine', () => {
   it('plain text is a message; blank lines do nothing; // escapes a leading slash', () => {
@@ -49,10 +49,56 @@ describe('parseLine', () => {
     assert.match(err('/dm'), /usage: \/dm/);
   });
 
+  it('parses replies, edits, deletions and reactions (a message by its seq: 12 or #12)', () => {
+    assert.deepEqual(parseLine('/reply 12 yes, at 5'), { kind: 'reply', seq: 12, text: 'yes, at 5' });
+    assert.deepEqual(parseLine('/re #12  two  spaces'), { kind: 'reply', seq: 12, text: ' two  spaces' });
+    assert.deepEqual(parseLine('/edit 12 new text'), { kind: 'edit', seq: 12, text: 'new text' });
+    assert.deepEqual(parseLine('/edit #12 new text'), { kind: 'edit', seq: 12, text: 'new text' });
+    assert.deepEqual(parseLine('/edit fixed the typo'), { kind: 'edit', text: 'fixed the typo' }, 'no seq: your last message');
+    assert.deepEqual(parseLine('/edit 3rd try'), { kind: 'edit', text: '3rd try' }, 'a word that only starts with digits is text');
+    assert.deepEqual(parseLine('/delete'), { kind: 'delete' });
+    assert.deepEqual(parseLine('/delete 7'), { kind: 'delete', seq: 7 });
+    assert.deepEqual(parseLine('/del #7'), { kind: 'delete', seq: 7 });
+    assert.deepEqual(parseLine('/react 12 👍'), { kind: 'react', seq: 12, emoji: '👍', on: true });
+    assert.deepEqual(parseLine('/react #12 :tada:'), { kind: 'react', seq: 12, emoji: ':tada:', on: true });
+    assert.deepEqual(parseLine('/react 12 👩‍💻'), { kind: 'react', seq: 12, emoji: '👩‍💻', on: true }, 'a ZWJ sequence is one emoji');
+    assert.deepEqual(parseLine('/react 12 🇫🇷'), { kind: 'react', seq: 12, emoji: '🇫🇷', on: true });
+    assert.deepEqual(parseLine('/unreact 12 👍'), { kind: 'react', seq: 12, emoji: '👍', on: false });
+    assert.equal(parseSeq('#0'), undefined);
+    assert.equal(parseSeq('99999999999999999999'), undefined);
+    assert.equal(parseSeq('-1'), undefined);
+    assert.equal(parseSeq('1e3'), undefined);
+  });
+
+  it('reports bad replies, edits, deletions and reactions with their usage', () => {
+    const err = (line: string) => {
+      const r = parseLine(line);
+      assert.equal(r.kind, 'error', line);
+      return (r as { message: string }).message;
+    };
+    assert.match(err('/edit'), /^usage: \/edit \[seq\] <text>$/);
+    assert.match(err('/edit 12'), /^usage: \/edit \[seq\] <text>$/, 'a seq without text');
+    assert.match(err('/delete 1 2'), /^usage: \/delete \[seq\]$/);
+    assert.match(err('/delete last'), /"last" is not a message number.*like 12 or #12/);
+    assert.match(err('/react'), /^usage: \/react <seq> <emoji>$/);
+    assert.match(err('/react 12'), /^usage: \/react <seq> <emoji>$/);
+    assert.match(err('/react 12 👍 🎉'), /^usage: \/react/);
+    assert.match(err('/unreact 12'), /^usage: \/unreact <seq> <emoji>$/);
+    assert.match(err('/react x 👍'), /"x" is not a message number/);
+    assert.match(err('/react 12 ok'), /"ok" is not a reaction: use one emoji .* or a shortcode such as :\+1:/);
+    assert.match(err('/react 12 👍👍'), /is not a reaction/, 'two emoji');
+    assert.match(err('/react 12 :shrug:'), /is not a reaction/, 'not one of the shortcodes');
+    assert.match(err('/reply'), /^usage: \/reply <seq> <text>$/);
+    assert.match(err('/reply 12'), /^usage: \/reply <seq> <text>$/);
+    assert.match(err('/reply hello there'), /"hello" is not a message number/);
+  });
+
   it('help lists every command and explains one', () => {
     const all = helpLines().join('\n');
     for (const c of COMMANDS) assert.ok(all.includes(c.usage), c.name);
     assert.match(helpLines('q')[0], /^\/quit: /);
     assert.match(helpLines('zzz')[0], /no command \/zzz/);
+    assert.match(helpLines('del')[0], /^\/delete \[seq\]: delete your message .*\(also \/del\)$/);
+    assert.match(helpLines('unreact')[0], /^\/unreact <seq> <emoji>: /);
   });
 });

@@ -3,8 +3,10 @@
  * command, with a clear usage error for bad input. No I/O here; ./session.ts carries commands out.
  *
  * A line that does not start with `/` is a message to the current room. `//text` sends `/text`.
- * Room arguments accept `lobby`, `#lobby`, and `@name` for a DM.
+ * Room arguments accept `lobby`, `#lobby`, and `@name` for a DM. A message is addressed by its seq in
+ * the current room, shown before its time (`#12`): `12` and `#12` both work.
  */
+import { isValidReaction } from '../protocol/changes.js';
 
 export type Command =
   | { kind: 'say'; text: string }
@@ -17,6 +19,11 @@ export type Command =
   | { kind: 'who'; room?: string }
   | { kind: 'rooms' }
   | { kind: 'history'; count?: number }
+  /** No seq: your last message in the current room. */
+  | { kind: 'edit'; seq?: number; text: string }
+  | { kind: 'delete'; seq?: number }
+  | { kind: 'react'; seq: number; emoji: string; on: boolean }
+  | { kind: 'reply'; seq: number; text: string }
   | { kind: 'help'; topic?: string }
   | { kind: 'quit' }
   | { kind: 'none' };
@@ -40,6 +47,11 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'who', aliases: ['names', 'members'], usage: '/who [room]', help: 'list the members of a room and who is online' },
   { name: 'rooms', aliases: ['list'], usage: '/rooms', help: 'list your rooms and the public rooms you can join' },
   { name: 'history', aliases: ['more'], usage: '/history [count]', help: 'load older messages of the current room (default 20)' },
+  { name: 'reply', aliases: ['re'], usage: '/reply <seq> <text>', help: 'answer message #seq of the current room' },
+  { name: 'edit', aliases: [], usage: '/edit [seq] <text>', help: 'change the text of your message #seq (default: your last one here)' },
+  { name: 'delete', aliases: ['del'], usage: '/delete [seq]', help: 'delete your message #seq (default: your last one here)' },
+  { name: 'react', aliases: [], usage: '/react <seq> <emoji>', help: 'add your reaction to message #seq: one emoji, or a shortcode such as :+1: :tada:' },
+  { name: 'unreact', aliases: [], usage: '/unreact <seq> <emoji>', help: 'take your reaction back from message #seq' },
   { name: 'help', aliases: ['h', '?'], usage: '/help [command]', help: 'this help' },
   { name: 'quit', aliases: ['exit', 'q'], usage: '/quit', help: 'leave the client' },
 ];
@@ -57,6 +69,21 @@ const usage = (name: string) => ({ kind: 'error' as const, message: `usage: ${fi
 /** Room reference as typed by the user: `#lobby` -> `lobby`; `@bob` kept as is. */
 export function normalizeRoomRef(ref: string): string {
   return ref.startsWith('#') ? ref.slice(1) : ref;
+}
+
+/** A message's seq as typed: `12` or `#12`; undefined when it is not one. */
+export function parseSeq(arg: string): number | undefined {
+  const m = /^#?(\d{1,15})$/.exec(arg);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n >= 1 && Number.isSafeInteger(n) ? n : undefined;
+}
+
+const badSeq = (arg: string) => ({ kind: 'error' as const, message: `"${arg}" is not a message number: use the number shown before its time, like 12 or #12` });
+
+/** The text after the first `words` words of `body`, spacing kept (one separating space dropped). */
+function textAfter(body: string, words: number): string {
+  return body.replace(new RegExp(`^(?:\\S+\\s+){${words - 1}}\\S+\\s?`), '');
 }
 
 /** Parses one line of input. */
@@ -105,6 +132,36 @@ export function parseLine(line: string): ParseResult {
       const n = Number(args[0]);
       if (!Number.isInteger(n) || n < 1 || n > MAX_HISTORY_COUNT) return { kind: 'error', message: `count must be a whole number from 1 to ${MAX_HISTORY_COUNT}, not "${args[0]}"` };
       return { kind: 'history', count: n };
+    }
+    case 'edit': {
+      // `/edit 12 text` edits #12; `/edit text` your last message. A lone number is a seq without text.
+      if (args.length === 0) return usage('edit');
+      const seq = parseSeq(args[0]);
+      if (seq === undefined) return { kind: 'edit', text: textAfter(body, 1) };
+      if (args.length === 1) return usage('edit');
+      return { kind: 'edit', seq, text: textAfter(body, 2) };
+    }
+    case 'delete': {
+      if (args.length > 1) return usage('delete');
+      if (args.length === 0) return { kind: 'delete' };
+      const seq = parseSeq(args[0]);
+      return seq === undefined ? badSeq(args[0]) : { kind: 'delete', seq };
+    }
+    case 'react':
+    case 'unreact': {
+      if (args.length !== 2) return usage(spec.name);
+      const seq = parseSeq(args[0]);
+      if (seq === undefined) return badSeq(args[0]);
+      if (!isValidReaction(args[1])) return { kind: 'error', message: `"${args[1]}" is not a reaction: use one emoji (👍) or a shortcode such as :+1: :heart: :tada: :eyes:` };
+      return { kind: 'react', seq, emoji: args[1], on: spec.name === 'react' };
+    }
+    case 'reply': {
+      if (args.length === 0) return usage('reply');
+      const seq = parseSeq(args[0]);
+      if (seq === undefined) return badSeq(args[0]);
+      const text = textAfter(body, 2);
+      if (args.length < 2 || text.trim() === '') return usage('reply');
+      return { kind: 'reply', seq, text };
     }
     case 'help':
       return args[0] ? { kind: 'help', topic: args[0].replace(/^\//, '') } : { kind: 'help' };

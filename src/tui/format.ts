@@ -1,6 +1,8 @@
 /**
  * Formatting for the terminal: times, colors (SGR escape codes), and the rows of one scrollback
- * entry wrapped to the screen width.
+ * entry wrapped to the screen width. A message reads `#12 HH:MM <name> text` (seq and time dim), in
+ * its current state: a reply's first row quotes its original (`↪ bob: first 40 chars…`), an edited
+ * one ends with ` (edited)`, reactions follow as ` [👍 2 🎉 1]`, a deleted one is `(message deleted)`.
  *
  * Everything that came from the network goes through ./sanitize.ts here, before any escape code of
  * ours is added, so the only escape sequences ever written are the ones built in this file and in
@@ -8,9 +10,10 @@
  * (which are not colors) are still used.
  */
 import { ChatError, shortId } from '../client/index.js';
+import type { MsgEvent } from '../protocol/index.js';
 import { mentions, type Entry } from './model.js';
 import { sanitizeInline, sanitizeText } from './sanitize.js';
-import { stringWidth, wrapText } from './width.js';
+import { graphemes, stringWidth, truncate, wrapText } from './width.js';
 
 const ESC = '\x1b[';
 
@@ -92,6 +95,38 @@ export interface EntryContext {
   now?: number;
   /** Authors who do not hold their name now (namesakes() of the SDK): shown as `<ann~3f9a>`. */
   namesakes?: ReadonlySet<string>;
+  /** The current state of a message of a room, when known (to quote the original of a reply). */
+  lookup?: (room: string, seq: number) => MsgEvent | undefined;
+}
+
+/** Characters of the original a reply quotes. */
+export const QUOTE_CHARS = 40;
+export const DELETED_TEXT = '(message deleted)';
+
+/** The first `n` characters (grapheme clusters) of a text on one line, with `…` when cut. */
+export function snippet(text: string, n = QUOTE_CHARS): string {
+  const g = graphemes(sanitizeInline(text).trim());
+  return g.length > n ? `${g.slice(0, n).join('').trimEnd()}…` : g.join('');
+}
+
+/**
+ * How a message reads, sanitized, in three parts: the quote of the message it answers
+ * (`↪ bob: first 40 chars` when its original is known, else `↪ #12`), its text (or `(message
+ * deleted)`), and what follows the text: ` (edited)`, reactions ` [👍 2 🎉 1]`.
+ */
+export function messageParts(m: MsgEvent, lookup?: EntryContext['lookup']): { quote?: string; text: string; suffix: string; deleted: boolean } {
+  if (m.deleted) return { text: DELETED_TEXT, suffix: '', deleted: true };
+  let quote: string | undefined;
+  if (m.replyTo !== undefined) {
+    const orig = lookup?.(m.room, m.replyTo);
+    quote = orig ? `↪ ${sanitizeInline(orig.user)}: ${orig.deleted ? DELETED_TEXT : snippet(orig.text)}` : `↪ #${m.replyTo}`;
+  }
+  let suffix = m.edited !== undefined ? ' (edited)' : '';
+  const reactions = (m.reactions ?? []).filter((r) => r.count > 0);
+  if (reactions.length) suffix += ` [${reactions.map((r) => `${sanitizeInline(r.emoji)} ${r.count}`).join(' ')}]`;
+  const out: { quote?: string; text: string; suffix: string; deleted: boolean } = { text: sanitizeText(m.text), suffix, deleted: false };
+  if (quote !== undefined) out.quote = quote;
+  return out;
 }
 
 /** The screen rows of one scrollback entry. */
@@ -103,18 +138,31 @@ export function entryRows(entry: Entry, ctx: EntryContext): string[] {
       const m = entry.msg;
       const name = sanitizeInline(m.user);
       const mark = ctx.namesakes?.has(m.uid) ? `~${sanitizeInline(shortId(m.uid))}` : '';
-      const time = formatTime(m.ts, now);
-      const prefix = `${time} <${name}${mark}> `;
+      const head = `#${m.seq} ${formatTime(m.ts, now)}`;
+      const prefix = `${head} <${name}${mark}> `;
       const mine = m.uid === ctx.meId;
-      const mentioned = !mine && ctx.meName !== undefined && mentions(m.text, ctx.meName);
+      const mentioned = !mine && !m.deleted && ctx.meName !== undefined && mentions(m.text, ctx.meName);
       const styleName = (n: string) => (mine ? st.bold(n) : st.fg(nameColor(m.uid), n));
-      return hangingRows(
-        prefix,
-        sanitizeText(m.text),
-        cols,
-        () => `${st.dim(time)} <${styleName(name)}${st.dim(mark)}> `,
-        mentioned ? (s) => st.bold(st.fg(3, s)) : undefined,
-      );
+      const styledPrefix = `${st.dim(head)} <${styleName(name)}${st.dim(mark)}> `;
+      const parts = messageParts(m, ctx.lookup);
+      const styleText = parts.deleted ? st.dim : mentioned ? (s: string) => st.bold(st.fg(3, s)) : (s: string) => s;
+      const pw = stringWidth(prefix);
+      if (pw * 2 > cols) {
+        // Too narrow for a hanging indent: everything wrapped from the left edge, as one text.
+        const body = (parts.quote !== undefined ? `${parts.quote}\n` : '') + parts.text + parts.suffix;
+        return wrapText(prefix + body, cols).map((r) => styleText(r));
+      }
+      const width = cols - pw;
+      // The quote takes one row, dim; the text wraps under the prefix; the suffix is dim when it ends the last row.
+      const rows = parts.quote !== undefined ? [st.dim(truncate(parts.quote, width, '…'))] : [];
+      const lines = wrapText(parts.text + parts.suffix, width);
+      const tail = parts.suffix.trimStart();
+      lines.forEach((line, i) => {
+        if (i === lines.length - 1 && tail !== '' && line.endsWith(tail)) rows.push(styleText(line.slice(0, line.length - tail.length)) + st.dim(tail));
+        else rows.push(styleText(line));
+      });
+      const indent = ' '.repeat(pw);
+      return rows.map((r, i) => (i === 0 ? styledPrefix : indent) + r);
     }
     case 'pending': {
       const time = formatTime(entry.ts, now);
@@ -143,8 +191,24 @@ export function typingNotice(names: string[]): string {
   return `${n.length} people are typing…`;
 }
 
-/** "no such room \"x\" [no_such_room]" */
-export function describeError(err: unknown): string {
-  if (err instanceof ChatError) return err.code === 'closed' || err.code === 'timeout' ? err.message : `${err.message} [${err.code}]`;
+/** The server's refusals of a reply or a change to message #seq, in words. */
+const REFUSALS = new Map<string, (seq: number) => string>(Object.entries({
+  not_author: (seq: number) => `#${seq} is not your message: you can only change your own`,
+  no_such_message: (seq: number) => `there is no message #${seq} in this room (or it was deleted)`,
+  edit_window_passed: (seq: number) => `#${seq} can no longer be edited: the server's edit window is over`,
+  reaction_invalid: () => 'the server does not accept that reaction: use one emoji or a shortcode such as :+1:',
+  too_many_reactions: (seq: number) => `#${seq} has as many different reactions as a message can have (20): add one of those`,
+}));
+
+/**
+ * "no such room \"x\" [no_such_room]". With `seq` (the message a reply or a change was about), the
+ * refusals of docs/protocol.md 6.14/6.15 are said in words: "#12 is not your message: ... [not_author]".
+ */
+export function describeError(err: unknown, seq?: number): string {
+  if (err instanceof ChatError) {
+    if (err.code === 'closed' || err.code === 'timeout') return err.message;
+    const words = seq !== undefined ? REFUSALS.get(err.code) : undefined;
+    return `${words ? words(seq!) : err.message} [${err.code}]`;
+  }
   return (err as Error)?.message ?? String(err);
 }

@@ -2,7 +2,8 @@
  * The screen layout, as a pure function of the model, the input line and the terminal size:
  *
  *   row 1        status line: current room, who is online there | our name, connection state
- *   rows 2..R-3  the current room's scrollback, newest at the bottom, wrapped to the width
+ *   rows 2..R-3  the current room's scrollback, newest at the bottom, wrapped to the width (messages in
+ *                their current state: edited, deleted, reactions, drawn anew each frame)
  *   row R-2      typing notice ("bob is typing…"), or a hint when scrolled up
  *   row R-1      room bar: every room with its number and unread count, the current one highlighted
  *   row R        input line: "#room> text"
@@ -88,7 +89,8 @@ export function renderFrame(model: ChatModel, editor: LineEditor, cols: number, 
   const lines: string[] = [];
   const entries = room?.entries ?? [];
   const need = height + model.scroll;
-  const ctx = { cols, styles: st, meId: model.me?.id, meName: model.me?.name, now, namesakes: model.namesakes(room) };
+  const lookup = (r: string, seq: number) => model.message(r, seq);
+  const ctx = { cols, styles: st, meId: model.me?.id, meName: model.me?.name, now, namesakes: model.namesakes(room), lookup };
   let i = entries.length - 1;
   for (; i >= 0 && lines.length < need; i--) lines.unshift(...entryRows(entries[i], ctx));
   const exhausted = i < 0;

@@ -5,9 +5,14 @@
  * room; the connection status. The session (./session.ts) feeds it from ChatClient events; the
  * layout (./layout.ts) draws it. Every mutation calls `changed()` so the screen can re-render.
  *
+ * Messages are held in their current state (docs/protocol.md 6.15): an edit, a removal or a reaction
+ * (a change event, never shown as a message itself) replaces the message where it stands, so the
+ * screen shows it changed in place.
+ *
  * Text stored here is raw (as received); it is sanitized when drawn (./format.ts).
  */
 import { namesakes } from '../client/index.js';
+import { applyChange } from '../protocol/changes.js';
 import type { MsgEvent, PresenceEvent, RoomInfo, RoomKind, TypingEvent, UserRef } from '../protocol/index.js';
 
 /** Receivers hide a typing notice this long after the last `typing` event (docs/protocol.md 6.10). */
@@ -17,8 +22,14 @@ export const MAX_ENTRIES = 5000;
 
 export type Tone = 'info' | 'error' | 'presence';
 
+/** A message in the scrollback; `msg` is replaced by its new state when it changes. */
+export interface MsgEntry {
+  kind: 'msg';
+  msg: MsgEvent;
+}
+
 export type Entry =
-  | { kind: 'msg'; msg: MsgEvent }
+  | MsgEntry
   | { kind: 'pending'; id: string; text: string; ts: number; error?: string }
   | { kind: 'info'; text: string; ts: number; tone: Tone };
 
@@ -27,8 +38,12 @@ export interface RoomState {
   kind: RoomKind;
   peer?: UserRef;
   entries: Entry[];
-  /** Seqs of the messages in `entries`. */
-  seqs: Set<number>;
+  /** The messages of `entries` by seq. */
+  bySeq: Map<number, MsgEntry>;
+  /** The lowest seq history pages reached (their change events included), for the next older page. */
+  historyFrom?: number;
+  /** The highest seq delivered live (change events included): how far the room is read. */
+  lastLive: number;
   /** Messages that arrived while another room was shown. */
   unread: number;
   /** One of them mentions us. */
@@ -68,12 +83,21 @@ export class ChatModel {
   conn: ConnStatus = { state: 'connecting' };
   /** Rows scrolled up from the bottom of the current room (0 = following new messages). */
   scroll = 0;
+  /**
+   * The current state of a message that is not in the scrollback (the SDK's `message(room, seq)`), to
+   * quote the original of a reply. Set by the session.
+   */
+  lookup: (room: string, seq: number) => MsgEvent | undefined = () => undefined;
+  /** A live message called us by `@name` since the last takeBell(). */
+  private bell = false;
 
   constructor(
     private readonly changed: () => void = () => {},
     private readonly now: () => number = Date.now,
     /** Called for each message added by addMessage and each note (not for history pages). */
     private readonly appended: (roomId: string, entry: Entry) => void = () => {},
+    /** Called for each live change event (applyChangeEvent), with the message it changed when it is held. */
+    private readonly changedMsg: (roomId: string, change: MsgEvent, target: MsgEvent | undefined) => void = () => {},
   ) {
     // Every user is in `general`; having it from the start gives early notes (connecting...) a place.
     this.upsertRoom({ id: 'general', kind: 'global', lastSeq: 0, lastRead: 0, members: 0 });
@@ -97,7 +121,8 @@ export class ChatModel {
         id: info.id,
         kind: info.kind,
         entries: [],
-        seqs: new Set(),
+        bySeq: new Map(),
+        lastLive: 0,
         unread: 0,
         mentioned: false,
         online: new Map(),
@@ -166,7 +191,8 @@ export class ChatModel {
    */
   addMessage(msg: MsgEvent, live: boolean): boolean {
     const room = this.rooms.get(msg.room);
-    if (!room || room.seqs.has(msg.seq)) return false;
+    if (live && room) room.lastLive = Math.max(room.lastLive, msg.seq);
+    if (!room || msg.change || room.bySeq.has(msg.seq)) return false;
     if (msg.uid === this.me?.id) {
       const p = room.entries.findIndex((e) => e.kind === 'pending' && e.id === msg.id);
       if (p >= 0) room.entries.splice(p, 1);
@@ -174,12 +200,81 @@ export class ChatModel {
     this.insertMsg(room, msg);
     this.appended(room.id, { kind: 'msg', msg });
     room.typing.delete(msg.uid);
-    if (live && msg.uid !== this.me?.id && room.id !== this.current) {
-      room.unread++;
-      if (this.me && mentions(msg.text, this.me.name)) room.mentioned = true;
+    if (live && msg.uid !== this.me?.id && !msg.deleted) {
+      if (this.me && callsOut(msg.text, this.me.name)) this.bell = true;
+      if (room.id !== this.current) {
+        room.unread++;
+        if (this.me && mentions(msg.text, this.me.name)) room.mentioned = true;
+      }
     }
     this.changed();
     return true;
+  }
+
+  /** Whether the terminal bell is due (a live `@name` mention arrived); clears it. */
+  takeBell(): boolean {
+    const due = this.bell;
+    this.bell = false;
+    return due;
+  }
+
+  /** A message in the scrollback, by room and seq. */
+  held(roomId: string, seq: number): MsgEvent | undefined {
+    return this.rooms.get(roomId)?.bySeq.get(seq)?.msg;
+  }
+
+  /** A message's current state: from the scrollback, else from `lookup` (the SDK). */
+  message(roomId: string, seq: number): MsgEvent | undefined {
+    return this.held(roomId, seq) ?? this.lookup(roomId, seq);
+  }
+
+  /**
+   * A held message's new state (the SDK's `updated` event, a history page): replaces it in place when
+   * it is newer (a higher `v`, the seq of the last change in it). Returns whether it was replaced.
+   */
+  updateMessage(msg: MsgEvent): boolean {
+    const entry = this.rooms.get(msg.room)?.bySeq.get(msg.seq);
+    if (!entry || msg.change || (msg.v ?? 0) <= (entry.msg.v ?? 0)) return false;
+    entry.msg = msg;
+    this.changed();
+    return true;
+  }
+
+  /**
+   * A live change event (an edit, a removal, a reaction): applied to its target when held (the same
+   * `applyChange` as the SDK's, so whichever of this and the SDK's `updated` comes first, the result
+   * is the same). Never shown as a message.
+   */
+  applyChangeEvent(ev: MsgEvent): void {
+    const room = this.rooms.get(ev.room);
+    if (!ev.change || !room) return;
+    room.lastLive = Math.max(room.lastLive, ev.seq);
+    const entry = room.bySeq.get(ev.change.target);
+    if (entry) {
+      const next = applyChange(entry.msg, ev.change, ev.seq, ev.ts, ev.uid);
+      if (next !== entry.msg) entry.msg = next;
+    }
+    this.changedMsg(room.id, ev, entry?.msg);
+    this.changed();
+  }
+
+  /** An administrator deleted a message (the `deleted` event, without a seq of its own): a tombstone. */
+  markDeleted(roomId: string, seq: number): void {
+    const entry = this.rooms.get(roomId)?.bySeq.get(seq);
+    if (!entry || entry.msg.deleted) return;
+    const { reactions: _r, edited: _e, ...rest } = entry.msg;
+    entry.msg = { ...rest, text: '', deleted: true };
+    this.changed();
+  }
+
+  /** The seq of our newest message in a room that is not deleted (what /edit and /delete default to). */
+  lastOwnSeq(roomId: string): number | undefined {
+    const entries = this.rooms.get(roomId)?.entries ?? [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i];
+      if (e.kind === 'msg' && e.msg.uid === this.me?.id && !e.msg.deleted) return e.msg.seq;
+    }
+    return undefined;
   }
 
   /** A page of history (ascending). `older` means there may be more before it. */
@@ -188,15 +283,35 @@ export class ChatModel {
     if (!room) return 0;
     let added = 0;
     for (const m of msgs) {
-      if (room.seqs.has(m.seq)) continue;
+      room.historyFrom = Math.min(room.historyFrom ?? m.seq, m.seq);
+      if (m.change) continue; // a change event: its target comes in its current state
+      const held = room.bySeq.get(m.seq);
+      if (held) {
+        if ((m.v ?? 0) > (held.msg.v ?? 0)) held.msg = m;
+        continue;
+      }
       this.insertMsg(room, m);
       added++;
     }
     room.historyLoaded = true;
-    const first = this.oldestSeq(roomId);
-    if (!hasMore || first === 1) room.historyComplete = true;
+    if (!hasMore || this.historyCursor(roomId) === 1) room.historyComplete = true;
     this.changed();
     return added;
+  }
+
+  /** Where the next older history page starts (`before`): the oldest seq we hold or history reached. */
+  historyCursor(roomId: string): number | undefined {
+    const room = this.rooms.get(roomId);
+    const oldest = this.oldestSeq(roomId);
+    const from = room?.historyFrom;
+    return oldest === undefined ? from : from === undefined ? oldest : Math.min(oldest, from);
+  }
+
+  /** How far a room is read: its newest message, or a later change event. */
+  readSeq(roomId: string): number | undefined {
+    const newest = this.newestSeq(roomId);
+    const live = this.rooms.get(roomId)?.lastLive ?? 0;
+    return newest === undefined ? (live > 0 ? live : undefined) : Math.max(newest, live);
   }
 
   oldestSeq(roomId: string): number | undefined {
@@ -216,9 +331,9 @@ export class ChatModel {
 
   private insertMsg(room: RoomState, msg: MsgEvent): void {
     const entries = room.entries;
-    const entry: Entry = { kind: 'msg', msg };
+    const entry: MsgEntry = { kind: 'msg', msg };
     const newest = this.newestSeq(room.id);
-    room.seqs.add(msg.seq);
+    room.bySeq.set(msg.seq, entry);
     if (newest === undefined || msg.seq > newest) {
       // The newest message (live ones always are): at the end, but above our own messages that are
       // still on their way (they get their place when their own msg comes back).
@@ -245,8 +360,9 @@ export class ChatModel {
   private trim(room: RoomState): void {
     const extra = room.entries.length - MAX_ENTRIES;
     if (extra <= 0) return;
-    for (const e of room.entries.splice(0, extra)) if (e.kind === 'msg') room.seqs.delete(e.msg.seq);
+    for (const e of room.entries.splice(0, extra)) if (e.kind === 'msg') room.bySeq.delete(e.msg.seq);
     room.historyComplete = false;
+    delete room.historyFrom;
   }
 
   /** Our own message, shown until its `msg` comes back. */
@@ -360,6 +476,12 @@ export class ChatModel {
     this.scroll = v;
     this.changed();
   }
+}
+
+/** Whether `text` calls `name` as `@name` (case-insensitive): what rings the terminal bell. */
+export function callsOut(text: string, name: string): boolean {
+  const esc = name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  return new RegExp(`(^|[^\\p{L}\\p{N}_@])@${esc}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
 }
 
 /** Whether `text` mentions `name` as a word (case-insensitive). */

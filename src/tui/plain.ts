@@ -5,13 +5,17 @@
  *
  * Each input line is sent to the current room, or run when it is a /command (same commands as the
  * full-screen client; /quit stops reading). Messages from others that arrive meanwhile are printed
- * to stdout, one per line, sanitized: `HH:MM #room <name> text`. Notices and errors go to stderr.
+ * to stdout, one per line, sanitized: `HH:MM #room <name> text` (a reply starts with a `↪ name: ...`
+ * line quoting the original; a deleted one reads `(message deleted)`; ` (edited)` and reactions
+ * `[👍 2]` follow the text). Their edits, deletions and reactions of messages print one short line each:
+ * `HH:MM #room * bob edited #12: new text`. Notices and errors go to stderr.
  * At the end of input it waits until every message is acknowledged (they are resent across
  * reconnects), then exits: 0 when all were delivered, 1 otherwise.
  */
 import { createInterface } from 'node:readline';
 import { parseLine } from './commands.js';
-import { describeError, formatTime } from './format.js';
+import type { MsgEvent } from '../protocol/index.js';
+import { describeError, formatTime, messageParts } from './format.js';
 import { ChatModel, roomLabel, type Entry } from './model.js';
 import { sanitizeInline, sanitizeText } from './sanitize.js';
 import { ChatSession, type SessionOptions } from './session.js';
@@ -22,15 +26,31 @@ export interface PlainIO {
   stderr: NodeJS.WritableStream;
 }
 
-export function formatPlain(room: string, entry: Entry): string {
+export function formatPlain(room: string, entry: Entry, lookup?: (room: string, seq: number) => MsgEvent | undefined): string {
   if (entry.kind === 'msg') {
     const m = entry.msg;
-    const lines = sanitizeText(m.text).split('\n');
+    const parts = messageParts(m, lookup);
+    const lines = (parts.quote !== undefined ? `${parts.quote}\n` : '') + parts.text + parts.suffix;
     const head = `${formatTime(m.ts)} ${room} <${sanitizeInline(m.user)}> `;
-    return head + lines.join('\n' + ' '.repeat(head.length));
+    return head + lines.split('\n').join('\n' + ' '.repeat(head.length));
   }
   if (entry.kind === 'info') return `${entry.tone === 'error' ? 'error: ' : ''}${sanitizeText(entry.text)}`;
   return '';
+}
+
+/** A change event as one line: `HH:MM #room * bob edited #12: new text`, `... * bob reacted 👍 to #12`. */
+export function formatPlainChange(room: string, ev: MsgEvent): string {
+  const c = ev.change;
+  if (!c) return '';
+  const who = `${formatTime(ev.ts)} ${room} * ${sanitizeInline(ev.user)}`;
+  switch (c.kind) {
+    case 'edit':
+      return `${who} edited #${c.target}: ${sanitizeInline(c.text)}`;
+    case 'remove':
+      return `${who} deleted #${c.target}`;
+    case 'react':
+      return c.on ? `${who} reacted ${sanitizeInline(c.emoji)} to #${c.target}` : `${who} took back ${sanitizeInline(c.emoji)} from #${c.target}`;
+  }
 }
 
 export async function runPlain(opts: SessionOptions, io: PlainIO): Promise<number> {
@@ -41,8 +61,12 @@ export async function runPlain(opts: SessionOptions, io: PlainIO): Promise<numbe
     (roomId, entry) => {
       const room = model.rooms.get(roomId);
       const label = room ? roomLabel(room) : `#${roomId}`;
-      if (entry.kind === 'msg' && entry.msg.uid !== model.me?.id) io.stdout.write(formatPlain(label, entry) + '\n');
+      if (entry.kind === 'msg' && entry.msg.uid !== model.me?.id) io.stdout.write(formatPlain(label, entry, (r, seq) => model.message(r, seq)) + '\n');
       else if (entry.kind === 'info' && (entry.tone === 'error' || entry.tone === 'info')) io.stderr.write(formatPlain(label, entry) + '\n');
+    },
+    (roomId, ev) => {
+      const room = model.rooms.get(roomId);
+      if (ev.uid !== model.me?.id) io.stdout.write(formatPlainChange(room ? roomLabel(room) : `#${roomId}`, ev) + '\n');
     },
   );
   session = new ChatSession({ ...opts, presence: false }, model);
@@ -66,7 +90,7 @@ export async function runPlain(opts: SessionOptions, io: PlainIO): Promise<numbe
       continue;
     }
     if (cmd.kind === 'quit') break;
-    if (cmd.kind === 'say') {
+    if (cmd.kind === 'say' || cmd.kind === 'reply') {
       const text = cmd.text;
       const bad = session.validate(model.current, text);
       if (bad) {
@@ -75,7 +99,7 @@ export async function runPlain(opts: SessionOptions, io: PlainIO): Promise<numbe
         continue;
       }
       sends.push(
-        session.say(model.current, text).then((why) => {
+        session.say(model.current, text, cmd.kind === 'reply' ? cmd.seq : undefined).then((why) => {
           if (why !== undefined) io.stderr.write(`error: not sent: ${sanitizeInline(text).slice(0, 60)}: ${why}\n`);
           return why;
         }),

@@ -7,6 +7,7 @@
  * - draw(frame): one write per frame. Each row is addressed explicitly (CUP) and cleared before it
  *   is written, so a shorter new row never leaves old characters behind and a full-width row
  *   cannot trigger a scroll. Cursor hidden while drawing, then placed on the input line.
+ * - bell(): BEL, for a message that calls you by `@name`.
  * - resize: the stream's 'resize' event (SIGWINCH) clears the screen and redraws at the new size.
  * - restore(): leaves the alternate screen, shows the cursor, resets attributes, cooked mode.
  *   Idempotent; also run on process exit so a crash cannot leave the terminal in raw mode.
@@ -75,6 +76,11 @@ export class Screen {
     for (let i = frame.rows.length; i < this.rows; i++) out += `${CSI}${i + 1};1H${CSI}2K`;
     out += `${CSI}${frame.cursor.row + 1};${frame.cursor.col + 1}H${CSI}?25h`;
     this.io.stdout.write(out);
+  }
+
+  /** Rings the terminal bell (BEL: the terminal beeps, flashes or marks the window, as set up). */
+  bell(): void {
+    if (this.active) this.io.stdout.write('\x07');
   }
 
   /** Forces a full clear on the next draw (Ctrl-L). */

@@ -125,6 +125,7 @@ export class ChatSession {
       newId: this.newId,
     });
     this.client = client;
+    this.model.lookup = (room, seq) => client.message(room, seq);
     this.wire(client);
     this.model.note(`connecting to ${this.opts.url} as ${who}…`);
     return client.connect();
@@ -155,6 +156,15 @@ export class ChatSession {
     });
     client.on('welcome', (w) => live() && this.onWelcome(w));
     client.on('message', (msg) => live() && this.onMessage(msg));
+    // Edits, removals, reactions: the message changes where it is shown (docs/protocol.md 6.15).
+    client.on('change', (ev) => {
+      if (!live()) return;
+      m.applyChangeEvent(ev);
+      if (ev.room === m.current && m.scroll === 0) this.markRead(ev.room);
+      this.saveSoon();
+    });
+    client.on('updated', (msg) => live() && m.updateMessage(msg));
+    client.on('deleted', (ev) => live() && m.markDeleted(ev.room, ev.seq));
     client.on('roomAdded', (r) => live() && this.onRoomAdded(r));
     client.on('roomRemoved', ({ room }) => {
       if (!live()) return;
@@ -266,13 +276,14 @@ export class ChatSession {
     const max = this.client.limits?.historyPageMax ?? 200;
     try {
       while (want > 0 && !room.historyComplete) {
-        const before = m.oldestSeq(roomId);
+        const before = m.historyCursor(roomId);
         const opts: { before?: number; limit: number } = { limit: Math.min(want, max) };
         if (before !== undefined) opts.before = before;
         const page = await this.client.history(roomId, opts);
         const n = m.addHistory(roomId, page.messages, page.hasMore);
         added += n;
-        want -= page.messages.length;
+        want -= page.messages.filter((x) => !x.change).length; // change events are not messages
+        if (m.historyCursor(roomId) === before) room.historyComplete = true; // no progress: do not ask again
         if (page.messages.length === 0 || !page.hasMore) room.historyComplete = true;
       }
     } catch (err) {
@@ -301,10 +312,10 @@ export class ChatSession {
   }
 
   /**
-   * Sends a message to a room, shown as pending until the server sends it back. Resolves with
-   * undefined once acknowledged, or with the reason it was not sent.
+   * Sends a message to a room (`replyTo`: the seq of the message it answers), shown as pending until
+   * the server sends it back. Resolves with undefined once acknowledged, or with the reason it was not sent.
    */
-  say(roomId: string, text: string): Promise<string | undefined> {
+  say(roomId: string, text: string, replyTo?: number): Promise<string | undefined> {
     const m = this.model;
     const bad = this.validate(roomId, text);
     if (bad) {
@@ -314,10 +325,10 @@ export class ChatSession {
     const id = this.newId();
     m.addPending(roomId, id, text);
     this.lastTyping.delete(roomId);
-    return this.client.send(roomId, text, { id }).then(
+    return this.client.send(roomId, text, replyTo === undefined ? { id } : { id, replyTo }).then(
       () => undefined,
       (err) => {
-        const why = describeError(err);
+        const why = describeError(err, replyTo);
         m.failPending(roomId, id, why);
         return why;
       },
@@ -349,7 +360,7 @@ export class ChatSession {
       roomId,
       setTimeout(() => {
         this.readTimers.delete(roomId);
-        const seq = this.model.newestSeq(roomId);
+        const seq = this.model.readSeq(roomId);
         if (seq !== undefined && this.model.rooms.has(roomId) && this.client.state !== 'closed') this.client.markRead(roomId, seq);
       }, READ_DEBOUNCE_MS),
     );

@@ -1,15 +1,18 @@
 /**
  * Unit tests of what the terminal client shows: the model (ordering, dedup, pending messages,
- * unread counts, typing expiry, presence) and the layout (sizes, status line, scrolling, and that
- * no escape sequence from message text reaches the frame).
+ * unread counts, typing expiry, presence, message changes, the bell) and the layout (sizes, status
+ * line, scrolling, seqs, replies, edits, deletions, reactions, and that no escape sequence from message
+ * text reaches the frame).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { MsgEvent } from '../protocol/index.js';
+import { ChatError } from '../client/index.js';
+import type { MessageChange, MsgEvent } from '../protocol/index.js';
 import { LineEditor } from './editor.js';
-import { makeStyles } from './format.js';
+import { describeError, entryRows, makeStyles, messageParts, snippet } from './format.js';
 import { renderFrame } from './layout.js';
-import { ChatModel, TYPING_SHOW_MS, mentions } from './model.js';
+import { ChatModel, TYPING_SHOW_MS, callsOut, mentions } from './model.js';
+import { formatPlain, formatPlainChange } from './plain.js';
 import { stringWidth } from './width.js';
 
 const ME = { id: 'u-me', name: 'alice', account: false };
@@ -183,5 +186,182 @@ describe('users who share a name', () => {
     const colored = renderFrame(m, new LineEditor(), 80, 10, makeStyles(true), clock).rows;
     const colorOf = (text: string) => /\x1b\[3(\d)m/.exec(colored.find((r) => r.includes(text))!)?.[1];
     assert.notEqual(colorOf('from the guest who left'), undefined);
+  });
+});
+
+/** A change event (docs/protocol.md 6.15): a tombstone with `change`, at its own seq. */
+const change = (room: string, seq: number, c: MessageChange, uid = 'u-bob', user = 'bob'): MsgEvent => ({
+  type: 'msg', room, seq, id: `${uid}-c${seq}`, uid, user, text: '', ts: clock, deleted: true, change: c,
+});
+const screen = (m: ChatModel, cols = 80, rows = 12, color = false) => renderFrame(m, new LineEditor(), cols, rows, makeStyles(color), clock).rows.map(plain);
+
+describe('replies and message changes', () => {
+  it('shows each message\'s seq before its time, dim', () => {
+    const m = model();
+    m.addMessage(msg('general', 12, 'hello'), true);
+    const rows = screen(m);
+    assert.ok(rows.some((r) => /^#12 \d\d:\d\d <bob> hello$/.test(r)), rows.join('\n'));
+    const colored = renderFrame(m, new LineEditor(), 80, 12, makeStyles(true), clock).rows.find((r) => r.includes('hello'))!;
+    assert.match(colored, /^\x1b\[2m#12 \d\d:\d\d\x1b\[22m </, 'seq and time dim');
+  });
+
+  it('applies edits, reactions and removals in place, live or through `updated`, once, and never shows a change as a message', () => {
+    const m = model();
+    m.addMessage(msg('general', 12, 'first text'), true);
+    m.addMessage(msg('general', 13, 'next'), true);
+    m.applyChangeEvent(change('general', 14, { kind: 'edit', target: 12, text: 'second text' }));
+    m.addMessage(change('general', 14, { kind: 'edit', target: 12, text: 'second text' }), true); // even if handed over as a message
+    m.applyChangeEvent(change('general', 15, { kind: 'react', target: 12, emoji: '👍', on: true }));
+    m.applyChangeEvent(change('general', 16, { kind: 'react', target: 12, emoji: '👍', on: true }, 'u-carol', 'carol'));
+    m.applyChangeEvent(change('general', 17, { kind: 'react', target: 12, emoji: '🎉', on: true }));
+    m.applyChangeEvent(change('general', 17, { kind: 'react', target: 12, emoji: '🎉', on: true })); // a repeat
+    assert.deepEqual(texts(m), ['second text', 'next']);
+    let rows = screen(m);
+    assert.ok(rows.some((r) => /^#12 \d\d:\d\d <bob> second text \(edited\) \[👍 2 🎉 1\]$/.test(r)), rows.join('\n'));
+    assert.equal(rows.filter((r) => r.includes('<bob>')).length, 2, 'no row for the change events');
+
+    // The SDK's `updated` (the same state, or an older one) changes nothing; a newer one replaces it.
+    const held = m.held('general', 12)!;
+    assert.equal(m.updateMessage({ ...held, text: 'stale', v: 15 }), false);
+    assert.equal(m.updateMessage({ ...held, text: 'third text', v: 18, reactions: [] }), true);
+    rows = screen(m);
+    assert.ok(rows.some((r) => /<bob> third text \(edited\)$/.test(r)), 'no brackets without reactions');
+
+    m.applyChangeEvent(change('general', 19, { kind: 'remove', target: 12 }));
+    rows = screen(m);
+    assert.ok(rows.some((r) => /^#12 \d\d:\d\d <bob> \(message deleted\)$/.test(r)), rows.join('\n'));
+    const colored = renderFrame(m, new LineEditor(), 80, 12, makeStyles(true), clock).rows.find((r) => r.includes('deleted'))!;
+    assert.match(colored, /\x1b\[2m\(message deleted\)\x1b\[22m/, 'dim');
+    assert.equal(m.rooms.get('general')!.lastLive, 19);
+    assert.equal(m.readSeq('general'), 19, 'the read marker covers the change events');
+  });
+
+  it('a reply starts with the name and the first 40 characters of its original, else its seq', () => {
+    const m = model();
+    const long = 'the deploy is done; the new build is on staging, please test the login page';
+    m.addMessage(msg('general', 3, long), true);
+    m.addMessage({ ...msg('general', 4, 'on it', ME.id, ME.name), replyTo: 3 }, true);
+    m.addMessage({ ...msg('general', 5, 'which one?'), replyTo: 1 }, true);
+    m.lookup = (room, seq) => (room === 'general' && seq === 2 ? { ...msg('general', 2, 'known to the SDK', 'u-carol', 'carol') } : undefined);
+    m.addMessage({ ...msg('general', 6, 'me too'), replyTo: 2 }, true);
+    const rows = screen(m, 80, 14);
+    const at = rows.findIndex((r) => /^#4 \d\d:\d\d <alice> /.test(r));
+    assert.equal(rows[at].replace(/^#4 \d\d:\d\d <alice> /, ''), `↪ bob: ${long.slice(0, 40).trimEnd()}…`);
+    assert.match(rows[at + 1], /^ +on it$/, 'the text under the quote, indented');
+    assert.ok(rows.some((r) => /<bob> ↪ #1$/.test(r)), 'unknown original: its seq');
+    assert.ok(rows.some((r) => /<bob> ↪ carol: known to the SDK$/.test(r)), 'the original from lookup (the SDK)');
+    m.applyChangeEvent(change('general', 7, { kind: 'remove', target: 3 }));
+    assert.ok(screen(m, 80, 14).some((r) => /<alice> ↪ bob: \(message deleted\)$/.test(r)), 'a deleted original');
+    const colored = renderFrame(m, new LineEditor(), 80, 14, makeStyles(true), clock).rows.find((r) => r.includes('↪ #1'))!;
+    assert.match(colored, /\x1b\[2m↪ #1\x1b\[22m/, 'the quote is dim');
+  });
+
+  it('wraps the text with its suffix and truncates the quote to the width', () => {
+    const m = model();
+    m.addMessage(msg('general', 1, 'x'.repeat(30)), true);
+    m.addMessage({ ...msg('general', 2, 'word '.repeat(12)), replyTo: 1, edited: clock, reactions: [{ emoji: '👍', count: 3, uids: [] }] }, true);
+    for (const cols of [20, 34, 50]) {
+      const rows = renderFrame(m, new LineEditor(), cols, 20, makeStyles(true), clock).rows;
+      for (const r of rows) assert.ok(stringWidth(plain(r)) <= cols, `${cols}: ${JSON.stringify(plain(r))}`);
+      const all = rows.map(plain).join('\n');
+      assert.ok(all.replace(/\s+/g, ' ').includes('word (edited) [👍 3]'), `${cols}: ${all}`);
+    }
+    const rows = screen(m, 34, 20);
+    assert.ok(rows.some((r) => /^#2 \d\d:\d\d <bob> ↪ bob: x{11}…$/.test(r)), rows.join('\n'));
+  });
+
+  it('keeps everything from the network inert: quoted snippets, names and reaction emoji are sanitized', () => {
+    const m = model();
+    m.addMessage(msg('general', 1, 'a\x1b]0;title\x07b\x1b[31m\nc', 'u-e', 'e\x1b[8mve'), true);
+    m.addMessage({ ...msg('general', 2, 'ok'), replyTo: 1, reactions: [{ emoji: '\x1b[2J👍', count: 1, uids: [] }] }, true);
+    const rows = renderFrame(m, new LineEditor(), 80, 12, makeStyles(true), clock).rows;
+    for (const r of rows) assert.equal(r.replace(/\x1b\[[0-9;]*m/g, '').includes('\x1b'), false, JSON.stringify(r));
+    const all = rows.map(plain).join('\n');
+    assert.match(all, /<bob> ↪ eve: ab c$/m, 'the snippet on one line, control characters gone');
+    assert.match(all, /ok \[👍 1\]/);
+    assert.equal(snippet('\x1b[1m' + '漢'.repeat(50)), '漢'.repeat(40) + '…', '40 characters, not 40 bytes');
+    const p = messageParts({ ...msg('general', 3, 'x'), deleted: true, text: '', reactions: [{ emoji: '👍', count: 1, uids: [] }], edited: 1, replyTo: 1 });
+    assert.deepEqual(p, { text: '(message deleted)', suffix: '', deleted: true }, 'a deleted message shows nothing else');
+  });
+
+  it('takes history pages in current state, skips their change events, and pages on past them', () => {
+    const m = model();
+    m.rooms.get('general')!.historyComplete = false; // the room has older messages
+    m.addMessage(msg('general', 40, 'live'), true);
+    // A page of only change events (seqs 30-39) moves the cursor anyway.
+    m.addHistory('general', Array.from({ length: 10 }, (_, i) => change('general', 30 + i, { kind: 'react', target: 5, emoji: '👍', on: i % 2 === 0 })), true);
+    assert.deepEqual(texts(m), ['live']);
+    assert.equal(m.historyCursor('general'), 30);
+    assert.equal(m.rooms.get('general')!.historyComplete, false);
+    m.addHistory('general', [{ ...msg('general', 5, 'old, edited'), edited: clock, v: 39, reactions: [{ emoji: '👍', count: 1, uids: ['u-bob'] }] }, change('general', 6, { kind: 'edit', target: 5, text: 'old, edited' })], false);
+    assert.deepEqual(texts(m), ['old, edited', 'live']);
+    assert.equal(m.rooms.get('general')!.historyComplete, true);
+    // A page with a newer state of a held message replaces it; an older one does not.
+    m.addHistory('general', [{ ...msg('general', 40, 'live, edited later'), edited: clock, v: 41 }], false);
+    m.addHistory('general', [{ ...msg('general', 40, 'an older state'), v: 39 }], false);
+    assert.deepEqual(texts(m), ['old, edited', 'live, edited later']);
+  });
+
+  it('knows our last message for /edit and /delete without a seq; an administrator\'s deletion shows as deleted', () => {
+    const m = model();
+    m.addMessage(msg('general', 1, 'mine', ME.id, ME.name), true);
+    m.addMessage(msg('general', 2, 'also mine', ME.id, ME.name), true);
+    m.addMessage(msg('general', 3, 'theirs'), true);
+    assert.equal(m.lastOwnSeq('general'), 2);
+    m.applyChangeEvent(change('general', 4, { kind: 'remove', target: 2 }, ME.id, ME.name));
+    assert.equal(m.lastOwnSeq('general'), 1, 'not a deleted one');
+    assert.equal(m.lastOwnSeq('lobby'), undefined);
+    m.markDeleted('general', 3);
+    assert.deepEqual(texts(m), ['mine', '', '']);
+    assert.equal(m.held('general', 3)!.deleted, true);
+  });
+
+  it('rings the bell for a live message that calls us by @name (any case), not for our own, history or a bare name; highlights it', () => {
+    const m = model();
+    m.addMessage(msg('general', 1, 'alice is away'), true);
+    assert.equal(m.takeBell(), false, 'a bare name highlights but does not ring');
+    m.addMessage(msg('general', 2, 'ping @ALICE, look'), true);
+    assert.equal(m.takeBell(), true);
+    assert.equal(m.takeBell(), false, 'rung once');
+    m.addMessage(msg('general', 3, 'note to self @alice', ME.id, ME.name), true);
+    m.addHistory('general', [msg('general', 0, 'old @alice')], false);
+    m.addMessage(msg('lobby', 1, 'mail@alice.example'), true);
+    m.addMessage(msg('lobby', 2, '@alicexyz'), true);
+    assert.equal(m.takeBell(), false);
+    m.addMessage(msg('lobby', 3, '@alice: in lobby'), true);
+    assert.equal(m.takeBell(), true, 'in another room too');
+    assert.equal(m.rooms.get('lobby')!.mentioned, true, 'and the room bar flags it');
+    assert.ok(callsOut('(@Alice)', 'alice') && callsOut('@alice', 'alice') && !callsOut('alice', 'alice') && !callsOut('@@alice', 'alice'));
+    const colored = renderFrame(m, new LineEditor(), 80, 12, makeStyles(true), clock).rows.find((r) => r.includes('ping @ALICE'))!;
+    assert.match(colored, /\x1b\[1m\x1b\[33mping @ALICE, look/, 'highlighted: bold yellow');
+  });
+
+  it('says the server\'s refusals in words, with the code', () => {
+    const e = (code: string) => describeError(new ChatError(code as never, 'server words'), 12);
+    assert.equal(e('not_author'), '#12 is not your message: you can only change your own [not_author]');
+    assert.match(e('no_such_message'), /^there is no message #12 in this room \(or it was deleted\) \[no_such_message\]$/);
+    assert.match(e('edit_window_passed'), /^#12 can no longer be edited/);
+    assert.match(e('reaction_invalid'), /one emoji or a shortcode/);
+    assert.match(e('too_many_reactions'), /^#12 has as many different reactions as a message can have \(20\)/);
+    assert.equal(e('read_only'), 'server words [read_only]', 'other codes keep the server\'s message');
+    assert.equal(describeError(new ChatError('not_author', 'server words')), 'server words [not_author]', 'no seq: the server\'s message');
+    assert.equal(e('constructor'), 'server words [constructor]');
+  });
+
+  it('line mode: the same message text, and one short line per change', () => {
+    const m = msg('general', 5, 'yes\nat 5');
+    const line = formatPlain('#general', { kind: 'msg', msg: { ...m, replyTo: 4, edited: clock, reactions: [{ emoji: '👍', count: 2, uids: [] }] } }, () => msg('general', 4, 'when?', 'u-c', 'carol'));
+    const head = /^.*<bob> /.exec(line)![0].length;
+    assert.equal(line.replace(/^.*? #general/, '#general'), `#general <bob> ↪ carol: when?\n${' '.repeat(head)}yes\n${' '.repeat(head)}at 5 (edited) [👍 2]`);
+    assert.match(formatPlain('#general', { kind: 'msg', msg: { ...m, text: '', deleted: true } }), /<bob> \(message deleted\)$/);
+    assert.match(formatPlainChange('#general', change('general', 9, { kind: 'edit', target: 5, text: 'new\x1b[2J\ntext' })), /^[\d-]* ?\d\d:\d\d #general \* bob edited #5: new text$/);
+    assert.match(formatPlainChange('#general', change('general', 9, { kind: 'remove', target: 5 })), /\* bob deleted #5$/);
+    assert.match(formatPlainChange('#general', change('general', 9, { kind: 'react', target: 5, emoji: '👍', on: true })), /\* bob reacted 👍 to #5$/);
+    assert.match(formatPlainChange('#general', change('general', 9, { kind: 'react', target: 5, emoji: '👍', on: false })), /\* bob took back 👍 from #5$/);
+  });
+
+  it('entryRows keeps old layouts for other entries', () => {
+    const rows = entryRows({ kind: 'pending', id: 'x', text: 'hi', ts: clock }, { cols: 40, styles: makeStyles(false), meName: 'alice', now: clock });
+    assert.match(plain(rows[0]), /^\d\d:\d\d <alice> hi \[sending…\]$/);
   });
 });

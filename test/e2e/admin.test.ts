@@ -75,7 +75,7 @@ describe('web UI: administration', { skip }, () => {
     await admin.getByLabel('Message number (seq)').fill(seq);
     await admin.getByRole('button', { name: 'Delete message' }).click();
     await admin.getByRole('status').filter({ hasText: `Deleted message general#${seq}: done` }).waitFor();
-    await ann.page.locator(`.list .msg[data-seq="${seq}"]`, { hasText: 'message deleted by an administrator' }).waitFor();
+    await ann.page.locator(`.list .msg[data-seq="${seq}"]`, { hasText: 'This message was deleted' }).waitFor();
     assert.equal(await ann.page.locator('.list .msg-text', { hasText: 'buy cheap stuff' }).count(), 0);
 
     // Ban: the spammer's page says so and offers to sign in again; joining with that name is refused.

@@ -25,6 +25,8 @@ export function initialState(active = GLOBAL_ROOM): ChatState {
     onlineTotal: 0,
     largeRooms: new Map(),
     typing: new Map(),
+    replying: new Map(),
+    quotes: new Map(),
     publicRooms: [],
   };
 }

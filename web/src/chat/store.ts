@@ -8,6 +8,12 @@
  * re-renders once, then merged by seq into the room's timeline (./timeline.ts), which also takes
  * history pages. Own sends show as pending until their ack, failed (with retry, same message id,
  * so the server never stores it twice) when the SDK gives up.
+ *
+ * Message changes (edit, remove, react: src/protocol/changes.ts) go out through the SDK and come
+ * back like everything else, as room events: the SDK's `change` and `updated` events take the same
+ * microtask buffer as msgs, after them, and change the loaded messages in place (./incoming.ts);
+ * a change event never becomes a row. A reply's quoted message older than the loaded history is
+ * fetched on its own (loadQuote), and jumping to it loads older pages until it is there (loadUntil).
  */
 import { ChatClient, ChatError, DEFAULT_BACKOFF } from '../../../src/client/index.js';
 import { GLOBAL_ROOM, type Auth, type MsgEvent, type RoomInfo } from '../../../src/protocol/index.js';
@@ -15,16 +21,18 @@ import { applyMember, applyPresence, sortMembers, sortRooms } from './members.js
 import { clearSession, loadSession, saveSession } from './session.js';
 import { defaultUrl, initialState, newMessageId } from './defaults.js';
 import { describeError, sendFailure } from './errors.js';
-import { applyIncoming } from './incoming.js';
+import { applyIncoming, type Incoming } from './incoming.js';
 import { withKey } from './keyed.js';
 import { isRoomId } from './room-ref.js';
-import { applyLive, applyPage, cleared, emptyTimeline, markDeleted } from './timeline.js';
+import { applyLive, applyPage, cleared, emptyTimeline, indexOfSeq, markDeleted } from './timeline.js';
 import { addTypist, expireTypists } from './typing.js';
 import type { ChatState, PendingMessage, Timeline } from './types.js';
 
 const TYPING_SEND_EVERY_MS = 2500;
 /** Read markers go out at most this often per room (a busy room must not eat the frame rate limit). */
 const READ_EVERY_MS = 1000;
+/** Jumping to a quoted message loads at most this many older pages to find it. */
+export const JUMP_MAX_PAGES = 20;
 /** Errors after which the saved session is useless. */
 const SESSION_DEAD = new Set(['token_expired', 'token_invalid', 'name_taken', 'auth_failed']);
 
@@ -40,7 +48,10 @@ export class ChatStore {
   private readonly listeners = new Set<() => void>();
   private client: ChatClient | undefined;
   private unbind: (() => void)[] = [];
-  private readonly inbox = new Map<string, MsgEvent[]>();
+  private readonly inbox = new Map<string, Incoming[]>();
+  /** Quoted messages being fetched (`room seq`), and the fetches waiting their turn (one at a time). */
+  private readonly quoting = new Set<string>();
+  private readonly quoteQueue: { room: string; seq: number }[] = [];
   private inboxScheduled = false;
   private typingSweep: ReturnType<typeof setInterval> | undefined;
   private readonly typingSent = new Map<string, number>();
@@ -128,6 +139,8 @@ export class ChatStore {
     this.client?.close();
     this.client = undefined;
     this.inbox.clear();
+    this.quoting.clear();
+    this.quoteQueue.length = 0;
     this.typingSent.clear();
     this.readSent.clear();
     for (const t of this.readTimers.values()) clearTimeout(t);
@@ -157,7 +170,10 @@ export class ChatStore {
         else for (const room of this.state.members.keys()) this.refreshMembers(room);
         if (first || !this.state.members.has(GLOBAL_ROOM)) this.refreshMembers(GLOBAL_ROOM);
       }),
-      client.on('message', (m) => this.queueMessage(m)),
+      client.on('message', (m) => this.queueMessage('message', m)),
+      // Edits, removals, reactions: the change events themselves (never rows), and the new state of a message the SDK holds.
+      client.on('change', (m) => this.queueMessage('change', m)),
+      client.on('updated', (m) => this.queueMessage('updated', m)),
       client.on('presence', (ev) => {
         const list = this.state.members.get(ev.room);
         if (!list) return;
@@ -192,7 +208,15 @@ export class ChatStore {
       }),
       // Administration: a deleted message becomes a tombstone in place; a reset room is emptied.
       client.on('deleted', (ev) => this.setTimeline(ev.room, (t) => markDeleted(t, ev.seq))),
-      client.on('roomReset', (ev) => this.setTimeline(ev.room, cleared)),
+      client.on('roomReset', (ev) => {
+        this.setTimeline(ev.room, cleared);
+        if (this.state.quotes.has(ev.room)) {
+          const quotes = new Map(this.state.quotes);
+          quotes.delete(ev.room);
+          this.set({ quotes });
+        }
+        this.setReply(ev.room, null);
+      }),
       client.on('roomUpdated', () => this.refreshRooms()),
       client.on('roomRemoved', ({ room }) => {
         this.refreshRooms();
@@ -221,10 +245,10 @@ export class ChatStore {
 
   // ---- incoming messages ---------------------------------------------------------------------
 
-  private queueMessage(m: MsgEvent): void {
-    let list = this.inbox.get(m.room);
-    if (!list) this.inbox.set(m.room, (list = []));
-    list.push(m);
+  private queueMessage(kind: Incoming['kind'], msg: MsgEvent): void {
+    let list = this.inbox.get(msg.room);
+    if (!list) this.inbox.set(msg.room, (list = []));
+    list.push({ kind, msg });
     if (this.inboxScheduled) return;
     this.inboxScheduled = true;
     queueMicrotask(() => {
@@ -267,6 +291,8 @@ export class ChatStore {
     if (!client) return;
     this.setTimeline(room, (t) => ({ ...t, loading: true, error: undefined }));
     const before = older ? this.state.timelines.get(room)?.messages[0]?.seq : undefined;
+    // A page may hold change events (in their seq order): the timeline drops them (the page's messages
+    // are already in their current state, see applyPage).
     try {
       const page = await client.history(room, { before, limit: client.limits?.historyPageMax });
       if (this.client !== client) return;
@@ -274,6 +300,64 @@ export class ChatStore {
     } catch (err) {
       if (this.client !== client) return;
       this.setTimeline(room, (t) => ({ ...t, loading: false, error: describeError(err) }));
+    }
+  }
+
+  /**
+   * Loads older pages of `room` until message `seq` is loaded (at most `maxPages` pages); true when it is.
+   * For jumping to the message a reply quotes.
+   */
+  async loadUntil(room: string, seq: number, maxPages = JUMP_MAX_PAGES): Promise<boolean> {
+    const client = this.client;
+    const loaded = () => {
+      const t = this.state.timelines.get(room);
+      return !!t && t.loadedLatest && (t.messages[0]?.seq ?? Infinity) <= seq;
+    };
+    for (let pages = 0; !loaded(); ) {
+      if (this.client !== client || !client) return false;
+      const t = this.state.timelines.get(room) ?? emptyTimeline;
+      if (t.loading) {
+        await new Promise((r) => setTimeout(r, 50)); // a page already on its way: wait for it
+        continue;
+      }
+      if (t.error || (t.loadedLatest && !t.hasMore) || pages >= maxPages) return false;
+      pages++;
+      await this.loadPage(room, t.loadedLatest);
+    }
+    return indexOfSeq(this.state.timelines.get(room)!.messages, seq) >= 0;
+  }
+
+  /**
+   * Fetches message `seq` of `room` for the quote of a reply when it is older than the loaded history
+   * (once per message; one request at a time, so a screen of replies does not spend the rate limit).
+   */
+  loadQuote(room: string, seq: number): void {
+    const key = `${room} ${seq}`;
+    if (!this.client || this.quoting.has(key) || this.state.quotes.get(room)?.has(seq)) return;
+    const t = this.state.timelines.get(room);
+    if (t && indexOfSeq(t.messages, seq) >= 0) return;
+    this.quoting.add(key);
+    this.quoteQueue.push({ room, seq });
+    if (this.quoteQueue.length === 1) void this.nextQuote();
+  }
+
+  private async nextQuote(): Promise<void> {
+    const client = this.client;
+    while (client && this.client === client && this.quoteQueue.length > 0) {
+      const { room, seq } = this.quoteQueue[0];
+      let found: MsgEvent | null | undefined;
+      try {
+        const page = await client.history(room, { after: seq - 1, limit: 1 });
+        found = page.messages.find((m) => m.seq === seq && !m.change) ?? null;
+      } catch {
+        found = undefined; // not fetched (offline, refused): the quote says so; asked again after a reload
+      }
+      if (this.client !== client) return;
+      this.quoteQueue.shift();
+      if (found !== undefined) {
+        const inner = this.state.quotes.get(room) ?? new Map<number, MsgEvent | null>();
+        this.set({ quotes: withKey(this.state.quotes, room, withKey(inner, seq, found)) });
+      }
     }
   }
 
@@ -383,12 +467,40 @@ export class ChatStore {
 
   // ---- sending -------------------------------------------------------------------------------
 
-  /** Sends `text` to `room`: shown at once as pending, then sent (or failed, with retry). */
-  send(room: string, text: string): void {
+  /** Sends `text` to `room` (`replyTo`: the seq of the message it answers): shown at once as pending, then sent (or failed, with retry). */
+  send(room: string, text: string, opts: { replyTo?: number } = {}): void {
     if (!this.client || text.trim().length === 0) return;
     const p: PendingMessage = { id: newMessageId(), room, text, createdAt: Date.now(), status: 'pending' };
+    if (opts.replyTo !== undefined) p.replyTo = opts.replyTo;
     this.setPending(room, (list) => [...list, p]);
+    if (opts.replyTo !== undefined && this.state.replying.get(room) === opts.replyTo) this.setReply(room, null);
     this.transmit(p);
+  }
+
+  /** The message the composer of `room` answers (null: none). */
+  setReply(room: string, seq: number | null): void {
+    if ((this.state.replying.get(room) ?? null) === seq) return;
+    const replying = new Map(this.state.replying);
+    if (seq === null) replying.delete(room);
+    else replying.set(room, seq);
+    this.set({ replying });
+  }
+
+  /**
+   * Changes to a message (docs/protocol.md 6.15): resolve once the server accepted the change (its
+   * effect arrives as a room event, for everyone alike); reject with the server's reason.
+   */
+  async edit(room: string, seq: number, text: string): Promise<void> {
+    await this.requireClient().edit(room, seq, text);
+  }
+
+  async remove(room: string, seq: number): Promise<void> {
+    await this.requireClient().remove(room, seq);
+    if (this.state.replying.get(room) === seq) this.setReply(room, null);
+  }
+
+  async react(room: string, seq: number, emoji: string, on: boolean): Promise<void> {
+    await this.requireClient().react(room, seq, emoji, on);
   }
 
   /** Sends a failed message again with the same id (the server acks an already stored one again). */
@@ -407,11 +519,12 @@ export class ChatStore {
   private transmit(p: PendingMessage): void {
     const client = this.client;
     if (!client) return;
-    client.send(p.room, p.text, { id: p.id }).then(
+    client.send(p.room, p.text, p.replyTo === undefined ? { id: p.id } : { id: p.id, replyTo: p.replyTo }).then(
       (ack) => {
         const me = this.state.me;
         if (this.client !== client || !me) return;
         const msg: MsgEvent = { type: 'msg', room: ack.room, seq: ack.seq, id: p.id, uid: me.id, user: me.name, text: p.text, ts: ack.ts };
+        if (p.replyTo !== undefined) msg.replyTo = p.replyTo;
         this.setTimeline(p.room, (t) => applyLive(t, [msg]));
         this.setPending(p.room, (list) => list.filter((x) => x.id !== p.id));
         this.refreshRooms();

@@ -3,15 +3,29 @@
  * their edges: history pages (older, or the newest page when a room is opened), live and replayed
  * msgs from the SDK (exactly once, in order, from the position the client tracks) and own acks.
  * Merging by seq keeps the list ascending and free of duplicates whatever the arrival order.
+ *
+ * Message changes (edits, removals, reactions: src/protocol/changes.ts) are room events with their
+ * own seq but never messages to show: they are dropped from whatever is merged (a history page
+ * carries them too). A message's state changes in place instead, newest state winning by `v` (the
+ * seq of the last change in it): from the SDK's `updated` event (applyUpdated), from a change event
+ * applied with the protocol's own applyChange (applyChangeEvent: for a message the SDK no longer
+ * holds), or from a page that brings a newer state of a loaded message.
  * Administrator events change a loaded timeline too (`deleted`, `room_reset`: markDeleted, cleared).
  */
-import type { MsgEvent } from '../../../src/protocol/index.js';
+import { applyChange, type MsgEvent } from '../../../src/protocol/index.js';
 import type { Timeline } from './types.js';
 
 export const emptyTimeline: Timeline = { messages: [], hasMore: true, loadedLatest: false, loading: false };
 
-/** Merges `incoming` (any order, may overlap) into ascending `existing`; returns `existing` when nothing is new. */
-export function mergeMessages(existing: readonly MsgEvent[], incoming: readonly MsgEvent[]): MsgEvent[] {
+/** `b` is a newer state of the same message than `a` (a later change is applied in it). */
+const newer = (b: MsgEvent, a: MsgEvent) => (b.v ?? 0) > (a.v ?? 0);
+
+/**
+ * Merges `incoming` (any order, may overlap; change events are dropped) into ascending `existing`;
+ * a message already there is replaced only by a newer state of it. Returns `existing` when nothing changed.
+ */
+export function mergeMessages(existing: readonly MsgEvent[], received: readonly MsgEvent[]): MsgEvent[] {
+  const incoming = received.some((m) => m.change) ? received.filter((m) => !m.change) : received;
   if (incoming.length === 0) return existing as MsgEvent[];
   const first = existing[0]?.seq ?? Infinity;
   const last = existing[existing.length - 1]?.seq ?? -Infinity;
@@ -24,7 +38,8 @@ export function mergeMessages(existing: readonly MsgEvent[], incoming: readonly 
   for (const m of existing) bySeq.set(m.seq, m);
   let added = false;
   for (const m of incoming) {
-    if (!bySeq.has(m.seq)) {
+    const held = bySeq.get(m.seq);
+    if (!held || newer(m, held)) {
       bySeq.set(m.seq, m);
       added = true;
     }
@@ -53,13 +68,49 @@ export function applyLive(t: Timeline, msgs: readonly MsgEvent[]): Timeline {
   return messages === t.messages ? t : { ...t, messages };
 }
 
+/** Index of the message `seq` in ascending `messages`, or -1. */
+export function indexOfSeq(messages: readonly MsgEvent[], seq: number): number {
+  let lo = 0;
+  let hi = messages.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = messages[mid].seq;
+    if (s === seq) return mid;
+    if (s < seq) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+function replaceAt(t: Timeline, i: number, m: MsgEvent): Timeline {
+  const messages = t.messages.slice();
+  messages[i] = m;
+  return { ...t, messages };
+}
+
+/** The SDK's `updated` event: a loaded message's new state replaces it (unless what is shown is as new). */
+export function applyUpdated(t: Timeline, state: MsgEvent): Timeline {
+  if (state.change) return t;
+  const i = indexOfSeq(t.messages, state.seq);
+  if (i < 0 || !newer(state, t.messages[i])) return t;
+  return replaceAt(t, i, state);
+}
+
+/** A change event applied to its target, when loaded (idempotent: a change already in it changes nothing). */
+export function applyChangeEvent(t: Timeline, ev: MsgEvent): Timeline {
+  if (!ev.change) return t;
+  const i = indexOfSeq(t.messages, ev.change.target);
+  if (i < 0) return t;
+  const next = applyChange(t.messages[i], ev.change, ev.seq, ev.ts, ev.uid);
+  return next === t.messages[i] ? t : replaceAt(t, i, next);
+}
+
 /** The message becomes a tombstone in place (seqs stay contiguous); unknown seqs change nothing. */
 export function markDeleted(t: Timeline, seq: number): Timeline {
-  const i = t.messages.findIndex((m) => m.seq === seq);
+  const i = indexOfSeq(t.messages, seq);
   if (i < 0 || t.messages[i].deleted) return t;
-  const messages = t.messages.slice();
-  messages[i] = { ...messages[i], text: '', deleted: true };
-  return { ...t, messages };
+  const { reactions: _r, edited: _e, ...rest } = t.messages[i];
+  return replaceAt(t, i, { ...rest, text: '', deleted: true });
 }
 
 /** A reset room has no history: nothing older to load either. */

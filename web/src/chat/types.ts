@@ -22,6 +22,8 @@ export interface PendingMessage {
   id: string;
   room: string;
   text: string;
+  /** The seq of the message it answers. */
+  replyTo?: number;
   createdAt: number;
   status: SendStatus;
   error?: string;
@@ -69,6 +71,13 @@ export interface ChatState {
    *  lists are not kept live unless subscribed (the members panel while shown), the count is. */
   largeRooms: ReadonlyMap<string, number>;
   typing: ReadonlyMap<string, readonly Typist[]>;
+  /** The message the composer of a room answers (room -> its seq), while a reply is being written. */
+  replying: ReadonlyMap<string, number>;
+  /**
+   * Messages quoted by a reply but not in the loaded timeline (older than it), fetched one by one for
+   * the quote: room -> seq -> the message in its current state, or null when the room has no such message.
+   */
+  quotes: ReadonlyMap<string, ReadonlyMap<number, MsgEvent | null>>;
   /** Public rooms you can join (from the last refresh). */
   publicRooms: RoomInfo[];
   limits?: Limits;

@@ -8,17 +8,23 @@
  * prepending an older page, a row changing height or a resize never moves what the user reads.
  * Pinned (at the bottom), the list follows new messages; scrolled up, it stays put and a pill
  * counts the new messages below. Near the top, the next older page is fetched.
+ *
+ * Message actions (./MessageRow.tsx) are wired here: one message at a time is edited inline; a reply
+ * sets the composer's reply target; a quote jumps to the message it quotes (older pages are loaded
+ * until it is there, at most JUMP_MAX_PAGES), which is scrolled into view and highlighted a moment.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
+import type { MsgEvent } from '../../../src/protocol/index.js';
 import { namesakes } from '../../../src/client/index.js';
 import { GLOBAL_ROOM } from '../../../src/protocol/index.js';
 import type { PendingMessage } from '../chat/types.js';
 import { useChat, useStore } from '../chat/react.js';
-import { emptyTimeline } from '../chat/timeline.js';
+import { JUMP_MAX_PAGES } from '../chat/store.js';
+import { emptyTimeline, indexOfSeq } from '../chat/timeline.js';
 import { roomTitle } from '../lib/format.js';
 import { buildRows, estimateRowHeight, type Row } from '../lib/rows.js';
 import { ListLayout } from '../lib/virtual.js';
-import { MessageRow } from './MessageRow.js';
+import { MessageRow, type MessageActions } from './MessageRow.js';
 import { NewMessagesPill } from './NewMessagesPill.js';
 
 const NO_PENDING: readonly PendingMessage[] = [];
@@ -28,6 +34,8 @@ const OVERSCAN = 600;
 const LOAD_MARGIN = 400;
 /** Counts as "at the bottom" within this distance (px). */
 const BOTTOM_SLACK = 32;
+/** How long a message jumped to stays highlighted (ms). */
+const FLASH_MS = 2000;
 
 interface Anchor {
   key: string;
@@ -42,6 +50,8 @@ export function MessageList({ room }: { room: string }) {
   const online = useChat((s) => s.members.get(GLOBAL_ROOM));
   const roomMembers = useChat((s) => s.members.get(room));
   const info = useChat((s) => s.rooms.find((r) => r.id === room));
+  const quotes = useChat((s) => s.quotes.get(room));
+  const maxLength = useChat((s) => s.limits?.maxTextLength ?? 4000);
   const label = info ? (info.kind === 'dm' ? roomTitle(info) : `#${info.id}`) : `#${room}`;
 
   const scroller = useRef<HTMLDivElement>(null);
@@ -57,6 +67,14 @@ export function MessageList({ room }: { room: string }) {
   const [, remeasured] = useReducer((n: number) => n + 1, 0);
   /** Seq of the newest message when the user scrolled away from the bottom (null while pinned). */
   const [seenSeq, setSeenSeq] = useState<number | null>(null);
+  /** The message being edited inline, the one just jumped to (highlighted), and a jump that found nothing. */
+  const [editing, setEditing] = useState<number | null>(null);
+  const [flashSeq, setFlashSeq] = useState<number | null>(null);
+  const [jumpNote, setJumpNote] = useState<string | null>(null);
+  /** A jump waiting for its row to be in the layout (set once the message is loaded). */
+  const jumpRef = useRef<number | null>(null);
+  const timelineRef = useRef(timeline);
+  timelineRef.current = timeline;
 
   // Authors who do not hold their name now (a guest who left and whose name was taken again).
   // Kept as the same Set while its content is the same, so presence changes do not rebuild the rows.
@@ -92,6 +110,16 @@ export function MessageList({ room }: { room: string }) {
   else if (anchorRef.current) {
     const i = layout.indexOf(anchorRef.current.key);
     if (i >= 0) top = layout.offsetOf(i) + anchorRef.current.delta;
+  }
+  // A jump: the message's row goes to about a third of the viewport, and the list stops following the bottom.
+  if (jumpRef.current !== null) {
+    const i = layout.indexOf(`m:${jumpRef.current}`);
+    if (i >= 0) {
+      anchorRef.current = { key: `m:${jumpRef.current}`, delta: -Math.round(viewport.height / 3) };
+      pinnedRef.current = false;
+      top = Math.max(0, layout.offsetOf(i) + anchorRef.current.delta);
+      jumpRef.current = null;
+    }
   }
   const [start, end] = layout.range(top, viewport.height, OVERSCAN);
 
@@ -176,14 +204,16 @@ export function MessageList({ room }: { room: string }) {
     if (layout.total < viewport.height + LOAD_MARGIN || nearTop) store.loadOlder(room);
   });
 
-  // Reading the newest message (pinned, page visible) moves the read marker.
+  // Reading the newest message (pinned, page visible) moves the read marker. The room's own last seq
+  // counts too: an edit or a reaction is a room event with its own seq, read along with the rest.
+  const roomSeq = info?.lastSeq ?? 0;
   useEffect(() => {
-    if (!pinned || lastSeq === 0) return;
+    if (!pinned || (lastSeq === 0 && roomSeq === 0)) return;
     const mark = () => document.visibilityState === 'visible' && store.markRead(room);
     mark();
     document.addEventListener('visibilitychange', mark);
     return () => document.removeEventListener('visibilitychange', mark);
-  }, [pinned, lastSeq, room, store]);
+  }, [pinned, lastSeq, roomSeq, room, store]);
 
   const toBottom = useCallback(() => {
     const el = scroller.current;
@@ -203,6 +233,69 @@ export function MessageList({ room }: { room: string }) {
   const onRetry = useCallback((id: string) => store.retry(room, id), [store, room]);
   const onDiscard = useCallback((id: string) => store.discard(room, id), [store, room]);
   const onLoadOlder = useCallback(() => store.loadOlder(room), [store, room]);
+
+  // Who is who, for the people of a reaction: authors of the loaded messages, the room's members, the users online.
+  const names = useMemo(() => {
+    const map = new Map<string, string>();
+    for (const m of timeline.messages) map.set(m.uid, m.user);
+    for (const m of online ?? []) map.set(m.id, m.name);
+    for (const m of roomMembers ?? []) map.set(m.id, m.name);
+    return map;
+  }, [timeline.messages, online, roomMembers]);
+
+  const jump = useCallback(
+    async (seq: number) => {
+      setJumpNote(null);
+      const have = indexOfSeq(timelineRef.current.messages, seq) >= 0 || (await store.loadUntil(room, seq));
+      if (!have) {
+        setJumpNote(`The original message was not found in the last ${JUMP_MAX_PAGES} pages of history.`);
+        return;
+      }
+      jumpRef.current = seq;
+      pinnedRef.current = false;
+      setPinned(false);
+      setSeenSeq((s) => s ?? timelineRef.current.messages[timelineRef.current.messages.length - 1]?.seq ?? 0);
+      setFlashSeq(seq);
+      remeasured();
+    },
+    [store, room],
+  );
+
+  // The highlight fades by itself; the message jumped to takes the focus (keyboard users continue from there).
+  useEffect(() => {
+    if (flashSeq === null) return;
+    windowEl.current?.querySelector<HTMLElement>(`.msg[data-seq="${flashSeq}"]`)?.focus({ preventScroll: true });
+    const t = setTimeout(() => setFlashSeq(null), FLASH_MS);
+    return () => clearTimeout(t);
+  }, [flashSeq]);
+  useEffect(() => {
+    if (!jumpNote) return;
+    const t = setTimeout(() => setJumpNote(null), 6000);
+    return () => clearTimeout(t);
+  }, [jumpNote]);
+
+  const actions: MessageActions = useMemo(
+    () => ({
+      setEditing,
+      saveEdit: (seq, text) => store.edit(room, seq, text),
+      remove: (seq) => store.remove(room, seq),
+      react: (seq, emoji, on) => store.react(room, seq, emoji, on),
+      reply: (seq) => {
+        store.setReply(room, seq);
+        document.getElementById('composer-input')?.focus();
+      },
+      jump: (seq) => void jump(seq),
+      needQuote: (seq) => store.loadQuote(room, seq),
+    }),
+    [store, room, jump],
+  );
+
+  const quotedOf = (row: Row): MsgEvent | null | undefined => {
+    const seq = row.kind === 'msg' ? row.msg.replyTo : row.kind === 'pending' ? row.pending.replyTo : undefined;
+    if (seq === undefined) return undefined;
+    const i = indexOfSeq(timeline.messages, seq);
+    return i >= 0 ? timeline.messages[i] : quotes?.get(seq);
+  };
 
   return (
     <div className="list-wrap">
@@ -231,6 +324,12 @@ export function MessageList({ room }: { room: string }) {
                   onRetry={onRetry}
                   onDiscard={onDiscard}
                   onLoadOlder={onLoadOlder}
+                  actions={actions}
+                  editing={row.kind === 'msg' && row.msg.seq === editing}
+                  flash={row.kind === 'msg' && row.msg.seq === flashSeq}
+                  quoted={quotedOf(row)}
+                  names={names}
+                  maxLength={maxLength}
                 />
               </div>
             ))}
@@ -238,6 +337,11 @@ export function MessageList({ room }: { room: string }) {
         </div>
       </div>
       {!pinned && unseen > 0 && <NewMessagesPill count={unseen} onClick={toBottom} />}
+      {jumpNote && (
+        <div className="jump-note" role="status">
+          {jumpNote}
+        </div>
+      )}
     </div>
   );
 }

@@ -58,5 +58,7 @@ export function estimateRowHeight(row: Row): number {
   const text = row.kind === 'msg' ? row.msg.text : row.pending.text;
   let lines = 0;
   for (const line of text.split('\n')) lines += Math.max(1, Math.ceil(line.length / 70));
-  return (row.head ? 30 : 2) + lines * 22;
+  const replyTo = row.kind === 'msg' ? row.msg.replyTo : row.pending.replyTo;
+  const extra = (replyTo !== undefined ? 24 : 0) + (row.kind === 'msg' && row.msg.reactions?.length ? 30 : 0);
+  return (row.head ? 30 : 2) + lines * 22 + extra;
 }
