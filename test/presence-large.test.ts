@@ -41,9 +41,9 @@ const names = (evs: PresenceEvent[], k: 'online' | 'offline') => evs.flatMap((e)
 const countWhere = (c: RawClient, pred: (e: PresenceCountEvent) => boolean) =>
   c.next<PresenceCountEvent>((e: ServerEvent) => e.type === 'presence_count' && e.room === 'general' && pred(e), 5000);
 
-/** Waits until `c` got diffs naming every one of `who` online. */
+/** Waits (up to 15 s: presence crosses Redis, and a busy machine delays it) until `c` got diffs naming every one of `who` online. */
 async function seenOnline(c: RawClient, who: string[]): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 300; i++) {
     const got = new Set(names(diffs(c, 0), 'online'));
     if (who.every((n) => got.has(n))) return;
     await sleep(50);

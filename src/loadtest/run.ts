@@ -188,6 +188,7 @@ export async function runLoadtest(o: LoadOptions, out: NodeJS.WritableStream = p
       };
       await until(() => ready.size === o.procs || interrupted > 0 || nobody(), Date.now() + connectBudget + 15_000, 'the connect phase overran its bound');
     }
+    await scraper.baseline(10_000);
     sendStart = Date.now() + 100;
     sendEnd = interrupted ? sendStart : sendStart + o.durationMs;
     phase = o.ramp ? 'ramp' : 'run';

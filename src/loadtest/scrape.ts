@@ -56,6 +56,20 @@ export class MetricsScraper {
     this.timer = setInterval(() => void this.scrape(), 1000);
   }
 
+  /**
+   * Resolves once a scrape has succeeded (the counters' starting values), or `boundMs` passed: the run
+   * calls it before sending starts, so the run's deltas never miss messages accepted before a late first
+   * scrape (a busy server can miss the first ones' 900 ms timeout).
+   */
+  async baseline(boundMs: number): Promise<void> {
+    if (this.urls.length === 0) return;
+    const until = Date.now() + boundMs;
+    while (!this.first && Date.now() < until) {
+      await this.scrape();
+      if (!this.first) await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     if (this.urls.length === 0) return;
