@@ -56,17 +56,9 @@ export function firstTs(messages: number, now = Date.now()): number {
   return now - messages * TS_STEP_MS;
 }
 
-/** mulberry32: a small seeded PRNG in [0, 1). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The load lab's seeded PRNG (one mulberry32 for every seeded workload). */
+export { rng } from '../../src/loadtest/plan.js';
+import { rng } from '../../src/loadtest/plan.js';
 
 const CONSONANTS = 'bdfgklmnprstvz';
 const VOWELS = 'aeiou';
