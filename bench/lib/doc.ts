@@ -21,6 +21,7 @@ export const SECTIONS = [
   ['storm', 'Reconnect storm after kill -9 (`npm run bench:storm`)'],
   ['broadcast', 'Broadcast to every connection (`npm run bench:broadcast`)'],
   ['history', 'History pages from a 10M-message room, SQLite and PostgreSQL (`npm run bench:history`)'],
+  ['search', 'Search over 1M messages, SQLite and PostgreSQL (`npm run bench:search`)'],
   ['presence', 'Presence in a large room (`npm run bench:presence`)'],
 ] as const;
 export type SectionName = (typeof SECTIONS)[number][0];

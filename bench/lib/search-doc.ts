@@ -117,7 +117,7 @@ function loadTable(list: readonly Measured[], w: SearchWorkload): string {
     VARIANTS.map((v) => [
       LABEL[b.name],
       String(conns(v, w)),
-      fmtInt(medianOf(b.runs, (r) => searchesPerS(r[v]))),
+      fmt1(medianOf(b.runs, (r) => searchesPerS(r[v]))),
       fmt1(medianOf(b.runs, (r) => r[v].serverUsPerSearch / 1000)),
       b.name === 'postgres' ? fmt1(medianOf(b.runs, (r) => (r[v].dbUsPerSearch ?? NaN) / 1000)) : 'in the server',
       fmt1(medianOf(b.runs, (r) => clientShare(r[v]) * 100)),
