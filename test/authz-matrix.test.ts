@@ -295,7 +295,19 @@ const FRAME_ROWS: Record<ClientFrameType, Row> = {
   read: roomRow((room) => ({ type: 'read', room, seq: 1 }), { ok: 'none', denied: 'error:not_member' }),
   ping: Object.fromEntries(LIVE.map((a) => [a, () => ({ frame: { type: 'ping' }, expect: 'pong' })])) as unknown as Row,
   pong: Object.fromEntries(LIVE.map((a) => [a, () => ({ frame: { type: 'pong' }, expect: 'none' })])) as unknown as Row,
+  // Account changes (docs/protocol.md 4.5): guests have no password; a wrong one changes nothing.
+  password: Object.fromEntries(
+    LIVE.map((a) => [a, () => ({ frame: { type: 'password', current: 'not the password', next: 'a brand new password' }, expect: a === 'account' || a === 'admin' ? 'error:auth_failed' : 'error:forbidden' })]),
+  ) as unknown as Row,
+  delete_account: Object.fromEntries(
+    LIVE.map((a) => [a, () => ({ frame: { type: 'delete_account', password: 'not the password' }, expect: a === 'account' || a === 'admin' ? 'error:auth_failed' : 'error:forbidden' })]),
+  ) as unknown as Row,
+  // Allowed for everyone; it ends the actor's sessions, so this row runs last (ENDS_SESSIONS).
+  signout_all: Object.fromEntries(LIVE.map((a) => [a, () => ({ frame: { type: 'signout_all' }, expect: 'signed_out' })])) as unknown as Row,
 };
+
+/** Rows whose allowed cells end the actor's sessions: run after everything else. */
+const ENDS_SESSIONS = new Set<ClientFrameType>(['signout_all']);
 
 /** What a refused token gets, whatever it pipelines behind its hello. */
 const REFUSAL: Record<Refused, { code: string; close: number }> = {
@@ -406,8 +418,7 @@ test('authz-matrix: every request type and admin route x every actor', { timeout
     for (const a of LIVE) if (typeof FRAME_ROWS[t][a] !== 'function') mismatches.push(`request type "${t}" has no cell for ${a}`);
   }
 
-  for (const t of frameTypes) {
-    if (!Object.hasOwn(FRAME_ROWS, t)) continue;
+  const runRow = async (t: ClientFrameType): Promise<void> => {
     for (const a of ACTORS) {
       cells++;
       let cell: Cell | undefined;
@@ -432,7 +443,8 @@ test('authz-matrix: every request type and admin route x every actor', { timeout
       }
       if (got !== expect) mismatches.push(`${t} x ${a}: expected ${expect}, got ${got}${cell ? ` for ${JSON.stringify(cell.frame)}` : ''}`);
     }
-  }
+  };
+  for (const t of frameTypes) if (Object.hasOwn(FRAME_ROWS, t) && !ENDS_SESSIONS.has(t)) await runRow(t);
 
   for (const route of ROUTES) {
     for (const a of ACTORS) {
@@ -467,6 +479,13 @@ test('authz-matrix: every request type and admin route x every actor', { timeout
   if (bans.length !== 1) mismatches.push(`bans after the matrix: ${JSON.stringify(bans)}`);
   const audit = (await api(w.srv, 'GET', 'audit', w.tokens.admin)).body.entries as { actor: string }[];
   if (audit.some((e) => e.actor !== ADMIN)) mismatches.push(`audit entries by others than the admin: ${JSON.stringify(audit.filter((e) => e.actor !== ADMIN))}`);
+
+  // Last: the rows that end sessions; then every live actor's connection is closed with 4015.
+  for (const t of frameTypes) if (Object.hasOwn(FRAME_ROWS, t) && ENDS_SESSIONS.has(t)) await runRow(t);
+  for (const a of LIVE) {
+    const { code } = await w.s[a].c.waitClose();
+    if (code !== 4015) mismatches.push(`signout_all x ${a}: the connection closed with ${code}, not 4015`);
+  }
 
   const types = frameTypes.length + ROUTES.length;
   console.log(`authz-matrix: ${types} request types (${frameTypes.length} frame types, ${ROUTES.length} admin routes) x ${ACTORS.length} actors = ${cells} cells, ${mismatches.length} mismatches`);

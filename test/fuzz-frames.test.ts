@@ -227,6 +227,10 @@ const BASES: { [T in ClientFrameType]: (c: Ctx) => Record<string, unknown> } = {
   read: (c) => ({ type: 'read', room: room(c), seq: seq(c) }),
   ping: (c) => ({ type: 'ping', id: c.nextId() }),
   pong: () => ({ type: 'pong' }),
+  // Account changes: the fuzzing users are guests (forbidden); a valid signout_all ends the session (4015).
+  password: (c) => ({ type: 'password', id: c.nextId(), current: c.rng.pick(['x', 'correct horse', c.rng.pick(WEIRD_STRINGS) || 'y']), next: c.rng.pick(['short', 'long enough pass', 'x'.repeat(300)]) }),
+  signout_all: (c) => ({ type: 'signout_all', id: c.nextId() }),
+  delete_account: (c) => ({ type: 'delete_account', id: c.nextId(), password: c.rng.pick(['x', 'correct horse', c.rng.pick(WEIRD_STRINGS) || 'y']) }),
 };
 const TYPES = Object.keys(clientFrameSchemas) as ClientFrameType[];
 
@@ -369,6 +373,14 @@ type Expect =
 
 const SILENT = new Set(['typing', 'read', 'pong']);
 
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** What the documented protocol promises for this payload on an authenticated connection. */
 function expectOf(p: Payload): Expect {
   const wire = 'text' in p ? Buffer.from(p.text, 'utf8') : 'binary' in p ? p.binary : p.rawText;
@@ -431,6 +443,8 @@ class Segment {
   welcome: WelcomeFrame | null = null;
   private waiters: (() => void)[] = [];
   expectedClose: number | null = null;
+  /** A valid `signout_all` was sent: an `error token_revoked` (no `re`) and the close 4015 may follow. */
+  revoked = false;
 
   constructor(
     url: string,
@@ -513,6 +527,8 @@ class Segment {
       }
       if (t.got > t.must + t.may) violation(`${this.label}: ${t.got} answers to one frame ${show(t.frame)}: the last ${show(JSON.stringify(e))}`);
       this.processed = Math.max(this.processed, this.indexOf.get(re) ?? 0);
+    } else if (e.type === 'error' && e.code === 'token_revoked' && this.revoked) {
+      // Explained by our signout_all: the session ends (close 4015 next).
     } else if (e.type === 'error') {
       this.noReGot++;
       if (this.welcome && this.noReGot > this.noReMust + this.noReMay) {
@@ -613,6 +629,8 @@ class Fuzzer {
         return;
       }
       if (!ok) throw new Error(`${this.label}: no welcome within 10 s`);
+      // Our signout_all's revocation can win against a close we caused meanwhile (1009...): a new guest then.
+      if (seg.closed?.code === CloseCode.tokenRevoked) this.token = null;
       if (attempt > 20) throw new Error(`${this.label}: cannot reconnect (last close ${seg.closed?.code})`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -642,6 +660,8 @@ class Fuzzer {
       const p = this.limited ? { text: wire({ type: f.type, id: f.id, ...f }) } : payload(this.ctx, f, true);
       const ex = expectOf(p);
       seg.send(p, ex);
+      // A valid signout_all is answered, then ends every session of the user: close 4015, token dead.
+      if (ex.kind === 're' && 'text' in p && clientFrameSchemas.signout_all.safeParse(safeJson(p.text)).success) seg.revoked = true;
       if (ex.kind === 'close') {
         // The server must close with exactly this code; nothing more is sent on this connection.
         await seg.until(() => seg.closed !== null, 5000);
@@ -661,11 +681,12 @@ class Fuzzer {
   private async closedSegment(seg: Segment): Promise<void> {
     const code = seg.closed!.code;
     count(stats.closes, code);
-    const explained = code === seg.expectedClose || (this.limited && code === CloseCode.flood);
+    const explained = code === seg.expectedClose || (this.limited && code === CloseCode.flood) || (seg.revoked && code === CloseCode.tokenRevoked);
     if (!explained) {
       violation(`${this.label}: closed with ${code}${CLOSE_CODES.has(code) ? '' : ' (undocumented)'} after ${seg.sent} frames, no frame of ours explains it (largest frame ${seg.largest.bytes} bytes: ${seg.largest.frame})`);
     }
     seg.verify(true);
+    if (code === CloseCode.tokenRevoked) this.token = null; // signed out everywhere: a new guest
     await this.connect();
   }
 

@@ -20,6 +20,8 @@ import type { RoomKind } from '../src/protocol/types.js';
 import type { NewMessage, SearchQuery, Store, StoredMessage, UserRecord } from '../src/server/store/store.js';
 import { searchWords } from '../src/server/store/search.js';
 import { StoreConflictError } from '../src/server/store/store.js';
+import { storeMentionsContract } from './store-mentions.contract.js';
+import { storeAccountsContract } from './store-accounts.contract.js';
 
 export interface StoreHarness {
   store: Store;
@@ -1054,4 +1056,6 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
       });
     });
   });
+  storeMentionsContract(name, makeStore);
+  storeAccountsContract(name, makeStore);
 }

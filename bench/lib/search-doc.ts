@@ -160,7 +160,7 @@ function userLine(b: Measured, w: SearchWorkload): string {
     (fast.length === SEARCH_KINDS.length
       ? `Every kind's p99 stays under ${NOTICED_MS / 2} ms on one connection.`
       : `On one connection, p99 under ${NOTICED_MS / 2} ms: ${fast.map((k) => `\`${k}\``).join(', ') || 'no kind'}; above ${NOTICED_MS} ms: ${slow.map((k) => `\`${k}\``).join(', ') || 'no kind'}.`) +
-    (b.name === 'sqlite' ? ' SQLite runs the query on the server\'s event loop: while one search runs, every other request of that server waits (the 10-connection figures are that queue).' : '')
+    (b.name === 'sqlite' ? ' SQLite runs one search at a time (the 10-connection figures are that queue); runs before 2026-12-02 ran it on the server\'s event loop, where it also held up every other request, while the server now runs searches in a process of its own (src/server/store/sqlite/searcher.ts).' : '')
   );
 }
 

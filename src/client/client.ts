@@ -69,6 +69,9 @@ const REPLY_TYPE: Record<Exclude<RequestKind, AckedKind>, ServerEvent['type']> =
   history: 'history',
   ping: 'pong',
   search: 'search_results',
+  password: 'password_changed',
+  signout_all: 'signed_out',
+  delete_account: 'account_deleted',
 };
 
 /** History fill errors after which retrying is pointless (the room is gone for us). */
@@ -317,7 +320,8 @@ export class ChatClient {
         return this.events.emit('typing', ev);
       case 'error':
         // An admin kick/ban explains the close that follows: the terminal ChatError carries its code.
-        if (ev.code === 'kicked' || ev.code === 'banned') this.handshakeError = ev;
+        // So does a session revoked by an account change (4015): the client ends, it does not reconnect.
+        if (ev.code === 'kicked' || ev.code === 'banned' || ev.code === 'token_revoked') this.handshakeError = ev;
         if (!this.sendQueue.handle(ev)) this.events.emit('error', ev);
         return;
       case 'deleted':
@@ -362,6 +366,7 @@ export class ChatClient {
 
   private deliver(msg: MsgEvent): void {
     this.book.delivered(msg.room, msg.seq);
+    const counted = this.book.count(msg, this.lastWelcome?.user.id);
     const updated = this.states.take(msg);
     if (msg.change) {
       this.events.emit('change', msg);
@@ -369,6 +374,9 @@ export class ChatClient {
       return;
     }
     this.events.emit('message', msg);
+    if (counted === 'none') return;
+    this.events.emit('unreadMessage', msg);
+    if (counted === 'mention') this.events.emit('mention', msg);
   }
 
   // ---- outgoing ------------------------------------------------------------------------------
@@ -519,6 +527,35 @@ export class ChatClient {
     if (!(this.ready && this.rawSend({ type: 'read', room, seq }))) {
       this.pendingReads.set(room, Math.max(seq, this.pendingReads.get(room) ?? 0));
     }
+  }
+
+  // ---- account (docs/protocol.md 4.5) ---------------------------------------------------------
+
+  /**
+   * Changes the account's password (`current` required). This client keeps working with the new token
+   * it got (and emits `token`, to persist); every other session of the user is closed (4015) and its
+   * token stops working. Rejects with `auth_failed` (wrong current password), `password_invalid`,
+   * `login_throttled` (with retryAfterMs) or `forbidden` (a guest).
+   */
+  async changePassword(current: string, next: string): Promise<void> {
+    const r = await this.call('password', { type: 'password', id: this.newId(), current, next }, false);
+    this.sessionToken = r.token;
+    this.events.emit('token', { token: r.token, expiresAt: r.tokenExpiresAt });
+  }
+
+  /** Ends every session of the user, this one included (the client then closes with `token_revoked`, 4015); every token stops working. */
+  async signOutEverywhere(): Promise<void> {
+    await this.call('signout_all', { type: 'signout_all', id: this.newId() }, false);
+    this.sessionToken = undefined;
+  }
+
+  /**
+   * Deletes the account (its password confirms it): every session ends (this client closes with
+   * `token_revoked`, 4015). Rejects with `auth_failed`, `login_throttled` or `forbidden` (a guest).
+   */
+  async deleteAccount(password: string): Promise<void> {
+    await this.call('delete_account', { type: 'delete_account', id: this.newId(), password }, false);
+    this.sessionToken = undefined;
   }
 
   /** Round-trip time in ms of an app-level ping. */

@@ -108,6 +108,13 @@ export interface ChatClientEvents {
   /** Chat messages: exactly once, in seq order per room (live, replayed and gap-filled alike). */
   /** A new message (not a change), once per seq, in seq order per room. */
   message: MsgEvent;
+  /**
+   * After `message`: a new message of someone else, after your read marker, that the room's `unread`
+   * count now includes (not a replay the welcome's counts already had): for notifications.
+   */
+  unreadMessage: MsgEvent;
+  /** After `unreadMessage`: that message mentions you (`mentions` has your id) or the room (`mentionAll`); `mentions` counts it. */
+  mention: MsgEvent;
   /** A change event (an edit, a removal, a reaction: `change` says which and its target), once per seq, in order. */
   change: MsgEvent;
   /** A message this client holds changed: its new state (text, edited, deleted, reactions, v). */
@@ -133,6 +140,8 @@ export interface ChatClientEvents {
   gap: GapInfo;
   /** A reconnect attempt is scheduled (after each loss while 'reconnecting'): show a countdown. */
   retry: RetryInfo;
+  /** A new session token outside a welcome (after `changePassword`): persist it instead of the old one, which no longer works. */
+  token: { token: string; expiresAt: number };
 }
 
 /** The SDK's next reconnect attempt: number `attempt` (0 after a welcome), in `delayMs`, at `at` (ms since epoch). */

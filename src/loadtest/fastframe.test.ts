@@ -177,7 +177,7 @@ test('fastframe: tombstones the encoder writes decode with deleted: true (their 
   }
 });
 
-test('fastframe: messages with the fields of changes (change events, replies, edits, reactions) decode whole, like JSON.parse', () => {
+test('fastframe: messages with the fields of changes (change events, replies, edits, reactions) or mentions decode whole, like JSON.parse', () => {
   const dec = new FastDecoder();
   const r = rng(11);
   const extras: Partial<MessageRecord>[] = [
@@ -186,6 +186,10 @@ test('fastframe: messages with the fields of changes (change events, replies, ed
     { replyTo: 3 },
     { edited: 1_700_000_000_999, v: 9 },
     { v: 12, reactions: [{ emoji: '🎉', count: 2, uids: ['u1', 'u2'] }] },
+    // Mentions (docs/protocol.md 7.1), last in the key order; names with quotes and braces.
+    { mentions: [{ id: 'u1', name: 'al"ice' }, { id: 'u2', name: 'b}o{b' }] },
+    { mentions: [{ id: 'u3', name: 'carol' }], mentionAll: true },
+    { replyTo: 1, mentionAll: true },
   ];
   for (let i = 0; i < 300; i++) {
     const n = 1 + Math.floor(r() * 4);
@@ -197,6 +201,10 @@ test('fastframe: messages with the fields of changes (change events, replies, ed
     const frame = parts.length === 1 ? parts[0] : joinBatch(parts);
     const got = dec.decode(frame);
     assert.deepEqual(plain(got), decodeServerFrame(frame), frame);
-    for (let k = 0; k < n; k++) assert.deepEqual((got[k] as MsgEvent).change, msgEvent(recs[k]).change, frame);
+    for (let k = 0; k < n; k++) {
+      assert.deepEqual((got[k] as MsgEvent).change, msgEvent(recs[k]).change, frame);
+      assert.deepEqual((got[k] as MsgEvent).mentions, msgEvent(recs[k]).mentions, frame);
+      assert.equal((got[k] as MsgEvent).mentionAll, msgEvent(recs[k]).mentionAll, frame);
+    }
   }
 });

@@ -38,6 +38,12 @@ export const ErrorCode = {
   token_invalid: 'token_invalid',
   /** Session token expired: log in again. */
   token_expired: 'token_expired',
+  /**
+   * The session was ended by an account change (docs/protocol.md 4.5): the password was changed, the user
+   * signed out everywhere, or the account was deleted. A token issued before it no longer works; an open
+   * connection gets this error just before the close 4015. Sign in again.
+   */
+  token_revoked: 'token_revoked',
   /** Too many failed logins for this name or address; wait `retryAfterMs`. */
   login_throttled: 'login_throttled',
   /** Password does not meet the rules (length). */
@@ -126,6 +132,8 @@ export const CloseCode = {
   banned: 4013,
   /** A handshake refused by an abuse limit (`limit_exceeded`: registrations per address): retry after `retryAfterMs`, not automatically. */
   limitExceeded: 4014,
+  /** The session was revoked (`token_revoked`: password changed, signed out everywhere, account deleted): sign in again. */
+  tokenRevoked: 4015,
 
   // 4500-4999: reconnect with backoff, then resume
   slowConsumer: 4500,
@@ -151,6 +159,7 @@ export const handshakeCloseCode: Partial<Record<ErrorCode, CloseCode>> = {
   auth_failed: CloseCode.authFailed,
   token_invalid: CloseCode.tokenInvalid,
   token_expired: CloseCode.tokenExpired,
+  token_revoked: CloseCode.tokenRevoked,
   name_invalid: CloseCode.nameInvalid,
   name_taken: CloseCode.nameTaken,
   login_throttled: CloseCode.loginThrottled,

@@ -74,6 +74,11 @@ export const typingSchema = z.object({ type: z.literal('typing'), room });
 export const readSchema = z.object({ type: z.literal('read'), room, seq });
 export const pingSchema = z.object({ type: z.literal('ping'), id: reqId });
 export const pongSchema = z.object({ type: z.literal('pong') });
+/** Account changes (docs/protocol.md 4.5). Passwords: at most 1024 characters here; the rules (8-256) are checked by the handler. */
+const password = z.string().min(1).max(1024);
+export const passwordSchema = z.object({ type: z.literal('password'), id: reqId, current: password, next: password });
+export const signoutAllSchema = z.object({ type: z.literal('signout_all'), id: reqId });
+export const deleteAccountSchema = z.object({ type: z.literal('delete_account'), id: reqId, password });
 
 export const clientFrameSchemas = {
   hello: helloSchema,
@@ -95,6 +100,9 @@ export const clientFrameSchemas = {
   read: readSchema,
   ping: pingSchema,
   pong: pongSchema,
+  password: passwordSchema,
+  signout_all: signoutAllSchema,
+  delete_account: deleteAccountSchema,
 } as const;
 
 export type ClientFrameType = keyof typeof clientFrameSchemas;

@@ -26,7 +26,17 @@ export interface RoomInfo {
   peer?: UserRef;
   /** Set by an administrator: sends are refused with `read_only` (absent = writable). */
   readOnly?: true;
+  /**
+   * Messages after `lastRead` written by others, not tombstones, not change events (docs/protocol.md 3.2);
+   * capped at UNREAD_CAP (the cap means "that many or more"). Absent where the server does not count (0).
+   */
+  unread?: number;
+  /** Of those `unread`, the ones that mention you (`mentions` has your id) or the room (`mentionAll`); capped likewise. */
+  mentions?: number;
 }
+
+/** Unread and mention counts stop at this value (it means "this many or more"). */
+export const UNREAD_CAP = 99;
 
 export interface Limits {
   maxFrameBytes: number;
@@ -81,7 +91,18 @@ export interface MsgEvent {
   reactions?: Reaction[];
   /** This event changes the earlier message `change.target` (./changes.ts): it is not a message to show. */
   change?: MessageChange;
+  /**
+   * The users this message mentions (`@name` in the text, resolved by the server when it was sent, to
+   * users who can read the room), in the order of the text, at most MAX_MENTIONS; absent = none. An edit
+   * does not change them.
+   */
+  mentions?: UserRef[];
+  /** The text mentions everyone in the room (`@room`) and the server allowed it. */
+  mentionAll?: true;
 }
+
+/** At most this many users are mentioned by one message (further `@name`s stay plain text). */
+export const MAX_MENTIONS = 20;
 
 /** One emoji on a message: how many reacted, and who (the first MAX_REACTION_UIDS of them). */
 export interface Reaction {
@@ -180,6 +201,24 @@ export interface SearchResultsFrame {
   results: SearchHit[];
   /** Pass as `cursor` for the next page; absent on the last page. */
   next?: string;
+}
+
+/** Reply to `password` (docs/protocol.md 4.5): the new session token of this connection (every older one stopped working). */
+export interface PasswordChangedFrame {
+  type: 'password_changed';
+  re: string;
+  token: string;
+  tokenExpiresAt: number;
+}
+/** Reply to `signout_all`: every token of the user stopped working; this connection closes next (4015). */
+export interface SignedOutFrame {
+  type: 'signed_out';
+  re: string;
+}
+/** Reply to `delete_account`: the account is deleted; this connection closes next (4015). */
+export interface AccountDeletedFrame {
+  type: 'account_deleted';
+  re: string;
 }
 
 export interface PongFrame {
@@ -300,6 +339,9 @@ export type ServerEvent =
   | HistoryFrame
   | PongFrame
   | SearchResultsFrame
+  | PasswordChangedFrame
+  | SignedOutFrame
+  | AccountDeletedFrame
   | PingEvent
   | PresenceEvent
   | PresenceCountEvent
@@ -333,4 +375,7 @@ export interface ReplyMap {
   remove: AckFrame;
   react: AckFrame;
   search: SearchResultsFrame;
+  password: PasswordChangedFrame;
+  signout_all: SignedOutFrame;
+  delete_account: AccountDeletedFrame;
 }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { CloseCode } from '../protocol/codes.js';
 import { Authenticator } from './auth/handshake.js';
 import { LoginThrottle } from './auth/throttle.js';
+import { Accounts } from './auth/account.js';
 import { TokenSigner } from './auth/tokens.js';
 import type { Bus } from './bus/bus.js';
 import { createBus, createClusterState, createStore } from './engines.js';
@@ -142,12 +143,14 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     const u = await store.getUser(uid);
     return u ? admin.authz.isAdmin(u) : false;
   };
-  const handlers = createHandlers(hub, pipeline, cluster, config, limits, presenceFanout, isAdmin);
+  // One login throttle: logins and the passwords that confirm account changes count together.
+  const throttle = new LoginThrottle(limiterStore, { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs, delayMs: config.loginDelayMs, maxDelayMs: config.loginMaxDelayMs });
+  const handlers = createHandlers(hub, pipeline, cluster, config, limits, presenceFanout, isAdmin, new Accounts(store, tokens, throttle));
   const auth = new Authenticator(
     store,
     names,
     tokens,
-    new LoginThrottle(limiterStore, { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs, delayMs: config.loginDelayMs, maxDelayMs: config.loginMaxDelayMs }),
+    throttle,
     limits,
     bannedCheck(store),
   );

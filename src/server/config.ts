@@ -79,6 +79,11 @@ export interface Config {
   /** How long after sending a message its author may edit it (`edit_window_passed` after); 0: any time. */
   editWindowMs: number;
   /**
+   * Where `@room` mentions everyone (docs/protocol.md 6.1): `rooms` (default) in rooms and DMs but not in
+   * `general`; `all` in `general` too; `off` nowhere. Where not allowed, `@room` stays plain text.
+   */
+  roomMentions: 'off' | 'rooms' | 'all';
+  /**
    * With Redis and PostgreSQL: a node that reaches neither for this long is isolated (cluster/isolation.ts):
    * it refuses new connections and closes its clients with 1013 so they move to another node. 0: off.
    */
@@ -169,6 +174,7 @@ export const defaults: Config = {
   tlsKey: '',
   drainTimeoutMs: 10_000,
   editWindowMs: 0,
+  roomMentions: 'rooms',
   isolationMs: 5000,
   presenceIntervalMs: 500,
   presenceLargeRoom: 100,
@@ -238,6 +244,7 @@ export function builtWebDir(): string {
 
 function validate(c: Config): void {
   if (!(LOG_LEVELS as readonly string[]).includes(c.logLevel)) throw new Error(`config logLevel: one of ${LOG_LEVELS.join('|')}`);
+  if (!['off', 'rooms', 'all'].includes(c.roomMentions)) throw new Error('config roomMentions: one of off|rooms|all');
   if (!Number.isInteger(c.port) || c.port > 65535) throw new Error('config port: 0-65535');
   if (c.heartbeatMs < 100) throw new Error('config heartbeatMs: at least 100');
   if (c.isolationMs !== 0 && !(c.isolationMs >= 1000)) throw new Error('config isolationMs: 0 (off) or at least 1000');
@@ -314,6 +321,7 @@ export const configHelp: Record<keyof Config, string> = {
   tlsKey: 'TLS private key file',
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',
   editWindowMs: 'how long after sending its author may edit a message (0: any time)',
+  roomMentions: 'where @room mentions everyone: rooms (rooms and DMs, not general) | all (general too) | off (nowhere; @room stays plain text)',
   isolationMs: 'with Redis and PostgreSQL: a node that reaches neither for this long refuses connections and closes its clients with 1013 so they move to another node (0: off)',
   presenceIntervalMs: 'presence diffs are coalesced per room over this interval',
   presenceLargeRoom: 'rooms with more users online than this get online counts instead of presence diffs; diffs only for connections that subscribe to the member list',

@@ -11,7 +11,7 @@
  */
 import { ChatError, shortId } from '../client/index.js';
 import type { MsgEvent } from '../protocol/index.js';
-import { mentions, type Entry } from './model.js';
+import { mentionsMe, type Entry } from './model.js';
 import { sanitizeInline, sanitizeText } from './sanitize.js';
 import { graphemes, stringWidth, truncate, wrapText } from './width.js';
 
@@ -141,7 +141,7 @@ export function entryRows(entry: Entry, ctx: EntryContext): string[] {
       const head = `#${m.seq} ${formatTime(m.ts, now)}`;
       const prefix = `${head} <${name}${mark}> `;
       const mine = m.uid === ctx.meId;
-      const mentioned = !mine && !m.deleted && ctx.meName !== undefined && mentions(m.text, ctx.meName);
+      const mentioned = !mine && !m.deleted && ctx.meId !== undefined && mentionsMe(m, ctx.meId);
       const styleName = (n: string) => (mine ? st.bold(n) : st.fg(nameColor(m.uid), n));
       const styledPrefix = `${st.dim(head)} <${styleName(name)}${st.dim(mark)}> `;
       const parts = messageParts(m, ctx.lookup);

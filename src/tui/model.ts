@@ -201,10 +201,12 @@ export class ChatModel {
     this.appended(room.id, { kind: 'msg', msg });
     room.typing.delete(msg.uid);
     if (live && msg.uid !== this.me?.id && !msg.deleted) {
-      if (this.me && callsOut(msg.text, this.me.name)) this.bell = true;
+      // Mentions as the server resolved them when the message was sent (docs/protocol.md 7.1).
+      const called = this.me !== undefined && mentionsMe(msg, this.me.id);
+      if (called) this.bell = true;
       if (room.id !== this.current) {
         room.unread++;
-        if (this.me && mentions(msg.text, this.me.name)) room.mentioned = true;
+        if (called) room.mentioned = true;
       }
     }
     this.changed();
@@ -478,14 +480,10 @@ export class ChatModel {
   }
 }
 
-/** Whether `text` calls `name` as `@name` (case-insensitive): what rings the terminal bell. */
-export function callsOut(text: string, name: string): boolean {
-  const esc = name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-  return new RegExp(`(^|[^\\p{L}\\p{N}_@])@${esc}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
-}
-
-/** Whether `text` mentions `name` as a word (case-insensitive). */
-export function mentions(text: string, name: string): boolean {
-  const esc = name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
-  return new RegExp(`(^|[^\\p{L}\\p{N}_])@?${esc}($|[^\\p{L}\\p{N}_])`, 'iu').test(text);
+/**
+ * Whether a message mentions user `meId`: the server resolved `@name` to users (`mentions`) or allowed
+ * `@room` (`mentionAll`) when it was sent. What rings the terminal bell and highlights the line.
+ */
+export function mentionsMe(msg: Pick<MsgEvent, 'mentions' | 'mentionAll'>, meId: string): boolean {
+  return Boolean(msg.mentionAll || msg.mentions?.some((u) => u.id === meId));
 }

@@ -11,13 +11,18 @@ import type { MessageChange, MsgEvent } from '../protocol/index.js';
 import { LineEditor } from './editor.js';
 import { describeError, entryRows, makeStyles, messageParts, snippet } from './format.js';
 import { renderFrame } from './layout.js';
-import { ChatModel, TYPING_SHOW_MS, callsOut, mentions } from './model.js';
+import { ChatModel, TYPING_SHOW_MS, mentionsMe } from './model.js';
 import { formatPlain, formatPlainChange } from './plain.js';
 import { stringWidth } from './width.js';
 
 const ME = { id: 'u-me', name: 'alice', account: false };
 let clock = 1_000_000;
-const msg = (room: string, seq: number, text = `m${seq}`, uid = 'u-bob', user = 'bob'): MsgEvent => ({ type: 'msg', room, seq, id: `${uid}-${seq}`, uid, user, text, ts: clock });
+/** A message as the server sends it: `@alice` (as a token, any case) resolved to ME in `mentions`. */
+const msg = (room: string, seq: number, text = `m${seq}`, uid = 'u-bob', user = 'bob'): MsgEvent => {
+  const m: MsgEvent = { type: 'msg', room, seq, id: `${uid}-${seq}`, uid, user, text, ts: clock };
+  if (/(?<![\p{L}\p{N}_])@alice(?![\p{L}\p{N}_])/iu.test(text)) m.mentions = [{ id: ME.id, name: ME.name }];
+  return m;
+};
 
 function model(): ChatModel {
   const m = new ChatModel(() => {}, () => clock);
@@ -70,7 +75,12 @@ describe('ChatModel', () => {
     assert.equal(m.rooms.get('lobby')!.unread, 2, 'history is not unread');
     m.switchTo('lobby');
     assert.equal(m.rooms.get('lobby')!.unread, 0);
-    assert.ok(mentions('alice: ping', 'alice') && !mentions('malice', 'alice') && !mentions('alice2', 'alice'));
+    // The server's resolution counts, not the text: @room flags, an unresolved "@alice" does not.
+    m.addMessage({ type: 'msg', room: 'general', seq: 5, id: 'g5', uid: 'u-bob', user: 'bob', text: 'hey @alice', ts: clock }, true);
+    assert.equal(m.rooms.get('general')!.mentioned, false, 'not resolved by the server: no mention');
+    m.addMessage({ ...msg('general', 6, 'for @room'), mentionAll: true }, true);
+    assert.equal(m.rooms.get('general')!.mentioned, true);
+    assert.ok(mentionsMe({ mentionAll: true }, ME.id) && !mentionsMe({}, ME.id) && !mentionsMe({ mentions: [{ id: 'u-x', name: 'alice' }] }, ME.id));
   });
 
   it('shows typing notices for a few seconds, or until the typist\'s message arrives', () => {
@@ -331,7 +341,8 @@ describe('replies and message changes', () => {
     m.addMessage(msg('lobby', 3, '@alice: in lobby'), true);
     assert.equal(m.takeBell(), true, 'in another room too');
     assert.equal(m.rooms.get('lobby')!.mentioned, true, 'and the room bar flags it');
-    assert.ok(callsOut('(@Alice)', 'alice') && callsOut('@alice', 'alice') && !callsOut('alice', 'alice') && !callsOut('@@alice', 'alice'));
+    m.addMessage({ type: 'msg', room: 'lobby', seq: 4, id: 'x4', uid: 'u-bob', user: 'bob', text: '@alice unresolved', ts: clock }, true);
+    assert.equal(m.takeBell(), false, 'a name the server did not resolve to us rings nothing');
     const colored = renderFrame(m, new LineEditor(), 80, 12, makeStyles(true), clock).rows.find((r) => r.includes('ping @ALICE'))!;
     assert.match(colored, /\x1b\[1m\x1b\[33mping @ALICE, look/, 'highlighted: bold yellow');
   });

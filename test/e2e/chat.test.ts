@@ -106,8 +106,9 @@ describe('web UI: chatting', { skip }, () => {
     await eve.page.getByText('No other public rooms yet.').waitFor();
     await eve.page.evaluate(() => (location.hash = '#room=secret-plans'));
     await eve.page.getByText('You are not a member of').waitFor();
-    await eve.page.getByRole('button', { name: 'Join #secret-plans' }).click();
-    await eve.page.getByRole('alert').filter({ hasText: 'no room "secret-plans"' }).waitFor();
+    // A private room is not joinable by link: a clear note instead of a Join button that would fail.
+    await eve.page.getByTestId('private-room').filter({ hasText: 'This room is private: ask a member to invite you' }).waitFor();
+    assert.equal(await eve.page.getByRole('button', { name: 'Join #secret-plans' }).count(), 0);
     assert.equal(await eve.page.getByText('the cake is in the fridge').count(), 0);
     assert.equal(await eve.page.locator('.sidebar a[data-room="secret-plans"]').count(), 0);
 
@@ -217,7 +218,7 @@ describe('web UI: chatting', { skip }, () => {
     const links = ben.page.locator('.list .msg-text a');
     assert.equal(await links.count(), 1, 'only the http(s) URL is a link');
     assert.equal(await links.getAttribute('href'), 'https://example.com/a?b=1');
-    assert.equal(await links.getAttribute('rel'), 'noopener noreferrer');
+    assert.equal(await links.getAttribute('rel'), 'noopener noreferrer nofollow');
     assert.equal(await links.getAttribute('target'), '_blank');
     assert.deepEqual(pageErrors(ben.page), [], 'no alert() ran and nothing threw');
     assert.deepEqual(pageErrors(eve.page), []);

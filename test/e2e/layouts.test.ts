@@ -109,6 +109,18 @@ describe('web UI: desktop and phone layouts', { skip }, () => {
     await page.locator('.list .msg-text', { hasText: 'Congrats!' }).waitFor();
     await page.screenshot({ path: path.join(SHOTS_DIR, 'screenshot-phone.png') });
 
+    // A grouped message shows its time on hover: all of it on screen, and not over the text.
+    const grouped = page.locator('.list .msg.cont').first();
+    await grouped.hover();
+    const time = grouped.locator('.hover-time');
+    await time.waitFor({ state: 'visible' });
+    const t = await time.boundingBox();
+    const body = await grouped.locator('.msg-body').boundingBox();
+    assert.ok(t && body, 'the hover time and the text are laid out');
+    assert.ok(t.x >= 0 && t.x + t.width <= 375, `the hover time is inside the viewport (x ${t.x}, width ${t.width})`);
+    assert.ok(t.x + t.width <= body.x + 1, `the hover time does not cover the text (ends at ${t.x + t.width}, text starts at ${body.x})`);
+    assert.equal(await time.evaluate((el) => el.scrollWidth <= el.clientWidth + 1), true, 'the time is not cut');
+
     await menu.click();
     await sidebar.waitFor({ state: 'visible' });
     await page.waitForFunction(() => {

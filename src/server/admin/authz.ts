@@ -12,7 +12,7 @@
  * `welcome` issues.
  */
 import type { IncomingMessage } from 'node:http';
-import type { TokenSigner } from '../auth/tokens.js';
+import { isCurrent, type TokenSigner } from '../auth/tokens.js';
 import type { AdminStore, ChatStore, UserRecord } from '../store/store.js';
 
 /** Store setting: JSON array of the user ids granted the admin role. */
@@ -54,7 +54,7 @@ export async function setAdmin(store: Pick<ChatStore, 'getSetting' | 'setSetting
 
 export type Authn =
   | { ok: true; user: UserRecord; admin: boolean }
-  | { ok: false; status: 401 | 403; code: 'unauthorized' | 'token_invalid' | 'token_expired' | 'banned'; message: string };
+  | { ok: false; status: 401 | 403; code: 'unauthorized' | 'token_invalid' | 'token_expired' | 'token_revoked' | 'banned'; message: string };
 
 export class AdminAuthz {
   private readonly configured: Set<string>;
@@ -109,6 +109,7 @@ export class AdminAuthz {
     if (!check.ok) return { ok: false, status: 401, code: check.reason, message: check.reason === 'token_expired' ? 'session expired: sign in again' : 'invalid session token' };
     const user = await this.store.getUser(check.uid);
     if (!user) return { ok: false, status: 401, code: 'token_invalid', message: 'invalid session token' };
+    if (!isCurrent(check, user)) return { ok: false, status: 401, code: 'token_revoked', message: 'this session was ended: sign in again' };
     if (await this.store.getBan(user.nameKey)) return { ok: false, status: 403, code: 'banned', message: 'this name is banned' };
     return { ok: true, user, admin: await this.isAdmin(user) };
   }

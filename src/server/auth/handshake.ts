@@ -15,7 +15,7 @@ import { StoreConflictError } from '../store/store.js';
 import type { ClusterNames } from '../cluster/state.js';
 import { hashPassword, isValidPassword, verifyPassword } from './passwords.js';
 import type { LoginThrottle } from './throttle.js';
-import type { TokenSigner } from './tokens.js';
+import { isCurrent, type TokenSigner } from './tokens.js';
 import { inTime, type Limits } from '../limits/limits.js';
 
 export type HandshakeResult =
@@ -140,6 +140,10 @@ export class Authenticator {
     }
     const user = await this.store.getUser(check.uid);
     if (!user) return fail('token_invalid', 'invalid session token');
+    // Revoked by an account change (docs/protocol.md 4.5): a newer generation, or the account deleted.
+    if (!isCurrent(check, user)) {
+      return fail('token_revoked', user.deletedAt !== undefined ? 'this account was deleted' : 'this session was ended (password changed or signed out everywhere): sign in again');
+    }
     if (await this.isBanned(user.nameKey)) return fail('banned', 'this name is banned');
     if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" was taken while you were away`);
     if (!user.account) {

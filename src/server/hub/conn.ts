@@ -22,6 +22,8 @@ export interface HubConn {
   readonly rooms: Set<string>;
   /** Receives presence diffs. */
   readonly presence: boolean;
+  /** The client's address (the transport's Conn has it): the login throttle of account changes. */
+  readonly ip?: string;
   /** Too much is unsent to this connection: replays stop and its requests wait (the transport's backlog bound). */
   backlogged(): boolean;
   /** Serializes and queues one event for this connection only. */

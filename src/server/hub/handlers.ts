@@ -32,11 +32,14 @@ import type { ClusterState } from '../cluster/state.js';
 import type { HubConn } from './conn.js';
 import { textProblem } from '../../protocol/text.js';
 import { encodeHistory, encodeMsg, msgEvent } from '../../protocol/encode.js';
-import { decodeCursor, encodeCursor, highlights, searchWords } from '../store/search.js';
+import { decodeCursor, encodeCursor, highlights, searchWords, StoreBusyError } from '../store/search.js';
 import type { Hub } from './hub.js';
 import type { MessagePipeline } from './messages.js';
+import { mentionTokens, roomMentionAllowed } from './mentions.js';
 import { MEMBER_SUBSCRIPTIONS_MAX, type PresenceFanout } from './presence-fanout.js';
 import { inTime, type LimitKind, type Limits } from '../limits/limits.js';
+import type { Accounts } from '../auth/account.js';
+import { createAccountHandlers } from './account.js';
 
 type AfterHello = Exclude<ClientFrameType, 'hello'>;
 type Handler<T extends AfterHello> = (conn: HubConn, frame: ClientFrameOf<T>) => void | Promise<void>;
@@ -67,6 +70,8 @@ export function createHandlers(
   presence?: Pick<PresenceFanout, 'subscribe' | 'unsubscribe' | 'isLarge'>,
   /** Whether a user is an administrator (may remove anyone's message); absent: nobody is. */
   isAdmin?: (uid: string) => Promise<boolean>,
+  /** Account changes (./account.ts); absent: those requests get `unavailable`. */
+  accounts?: Accounts,
 ): HandlerMap {
   const { store, bus } = hub;
   const names = cluster.names;
@@ -120,7 +125,7 @@ export function createHandlers(
     if (problem) throw new Refusal(ErrorCode.text_invalid, `${problem}: text must be 1-${config.maxTextLength} characters, well-formed and not blank`);
   };
   /** Sends and changes: a member of a writable room; into the pipeline (seq, commit, ack, fan-out). */
-  const submit = (conn: HubConn, room: string, id: string, extra: Pick<NewMessage, 'text' | 'replyTo' | 'change' | 'admin'>): void => {
+  const submit = (conn: HubConn, room: string, id: string, extra: Pick<NewMessage, 'text' | 'replyTo' | 'change' | 'admin' | 'mentionTokens' | 'mentionAll'>): void => {
     requireMember(conn, room);
     if (hub.isReadOnly(room)) throw new Refusal(ErrorCode.read_only, `"${room}" is read-only`);
     const u = conn.user!;
@@ -132,7 +137,15 @@ export function createHandlers(
     send(conn, f) {
       requireMember(conn, f.room);
       checkText(f.text);
-      submit(conn, f.room, f.id, f.replyTo === undefined ? { text: f.text } : { text: f.text, replyTo: f.replyTo });
+      // Mentions: the tokens here, resolved by the store in the commit (./mentions.ts).
+      const mt = mentionTokens(f.text, roomMentionAllowed(config.roomMentions ?? 'rooms', f.room === GLOBAL_ROOM));
+      const extra: Pick<NewMessage, 'text' | 'replyTo' | 'mentionTokens' | 'mentionAll'> = { text: f.text };
+      if (f.replyTo !== undefined) extra.replyTo = f.replyTo;
+      if (mt) {
+        if (mt.tokens.length) extra.mentionTokens = mt.tokens;
+        if (mt.all) extra.mentionAll = true;
+      }
+      submit(conn, f.room, f.id, extra);
     },
 
     // Message changes (docs/protocol.md 6.15): the store checks the target and the author in the commit.
@@ -164,7 +177,12 @@ export function createHandlers(
       if (cursor === null || (cursor && cursor.order !== order)) throw new Refusal(ErrorCode.search_invalid, 'cursor: pass the `next` of the previous page of the same search');
       const limit = f.limit ?? SEARCH_DEFAULT;
       // One more than asked: whether a next page exists.
-      const hits = await store.search(conn.user!.id, { words, room: f.room, fromName: f.from, before: f.before, after: f.after, order, limit: limit + 1, cursor });
+      const hits = await store
+        .search(conn.user!.id, { words, room: f.room, fromName: f.from, before: f.before, after: f.after, order, limit: limit + 1, cursor })
+        .catch((err: unknown) => {
+          if (err instanceof StoreBusyError) throw new Refusal(ErrorCode.unavailable, err.message, 1000);
+          throw err;
+        });
       const page = hits.slice(0, limit);
       const last = page[page.length - 1];
       const reply: SearchResultsFrame = { type: 'search_results', re: f.id, results: page.map((m) => ({ ...msgEvent(m), highlights: highlights(m.text, words) })) };
@@ -257,7 +275,7 @@ export function createHandlers(
     },
 
     async rooms(conn, f) {
-      const mine = await store.listUserRooms(conn.user!.id);
+      const mine = await store.listUserRooms(conn.user!.id, { counts: true });
       const ids = new Set(mine.map((r) => r.id));
       const pub = (await store.listPublicRooms(200)).filter((r) => !ids.has(r.id));
       const frame: RoomsFrame = {
@@ -342,5 +360,8 @@ export function createHandlers(
     pong() {
       // liveness only: the transport already marked the connection alive
     },
+
+    // Account changes (docs/protocol.md 4.5): ./account.ts.
+    ...createAccountHandlers(accounts, bus, (code, message, retryAfterMs) => new Refusal(code, message, retryAfterMs)),
   };
 }

@@ -109,7 +109,7 @@ export class Hub {
     try {
       await this.roomsReady(ids);
       const wanted = new Set(ids);
-      const entered = (await this.store.listUserRooms(uid)).filter((r) => wanted.has(r.id));
+      const entered = (await this.store.listUserRooms(uid, { counts: true })).filter((r) => wanted.has(r.id));
       const found = new Set(entered.map((r) => r.id));
       for (const id of ids) if (!found.has(id)) this.unregister(conn, id);
       opts.announce?.(entered);
@@ -321,6 +321,8 @@ export class Hub {
     };
     if (r.peer) info.peer = r.peer;
     if (r.readOnly) info.readOnly = true;
+    if (r.unread !== undefined) info.unread = r.unread;
+    if (r.mentions !== undefined) info.mentions = r.mentions;
     return info;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { MAX_REACTION_UIDS } from '../../protocol/changes.js';
 import { DM_PREFIX } from '../../protocol/rules.js';
-import type { MessageChange, Reaction, RoomKind } from '../../protocol/types.js';
+import { MAX_MENTIONS, type MessageChange, type Reaction, type RoomKind, type UserRef } from '../../protocol/types.js';
 import type { AuditEntry, BanRecord, RoomRecord, StoredMessage, UserRecord } from './store.js';
 
 /** A boolean column: 0/1 in SQLite, a boolean in PostgreSQL. */
@@ -18,6 +18,9 @@ export interface UserRow {
   account: Flag;
   password_hash: string | null;
   created_at: number;
+  /** Absent in rows read without them (e.g. mention look-ups). */
+  token_gen?: number | null;
+  deleted_at?: number | string | null;
 }
 
 export interface RoomRow {
@@ -43,6 +46,9 @@ export interface MessageRow {
   v: number | null;
   /** JSON of the MessageChange on a change event. */
   change: string | null;
+  /** JSON of the mentioned users ([{id, name}]), null when none. */
+  mentions?: string | null;
+  mention_all?: Flag | null;
 }
 
 export interface BanRow {
@@ -64,12 +70,17 @@ export interface AuditRow {
 }
 
 /** The columns `toUser`, `toRoom` and `toMessage` read. */
-export const USER_COLS = 'id, name, name_key, account, password_hash, created_at';
+export const USER_COLS = 'id, name, name_key, account, password_hash, created_at, token_gen, deleted_at';
+/** The columns a new user row is inserted with (the others have their defaults). */
+export const USER_INSERT_COLS = 'id, name, name_key, account, password_hash, created_at';
 export const ROOM_COLS = 'id, kind, created_by, created_at, last_seq, read_only';
-export const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted, reply_to, edited_at, v, change';
+export const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted, reply_to, edited_at, v, change, mentions, mention_all';
 
 export function toUser(r: UserRow): UserRecord {
-  return { id: r.id, name: r.name, nameKey: r.name_key, account: Boolean(r.account), passwordHash: r.password_hash, createdAt: r.created_at };
+  const u: UserRecord = { id: r.id, name: r.name, nameKey: r.name_key, account: Boolean(r.account), passwordHash: r.password_hash, createdAt: r.created_at };
+  if (r.token_gen) u.tokenGen = Number(r.token_gen);
+  if (r.deleted_at !== null && r.deleted_at !== undefined) u.deletedAt = Number(r.deleted_at);
+  return u;
 }
 
 /** `readOnly` only when set. */
@@ -92,8 +103,63 @@ export function toMessage(r: MessageRow): StoredMessage {
   if (r.edited_at !== null && r.edited_at !== undefined) m.edited = Number(r.edited_at);
   if (r.v !== null && r.v !== undefined) m.v = Number(r.v);
   if (r.change) m.change = JSON.parse(r.change) as MessageChange;
+  if (r.mentions) m.mentions = JSON.parse(r.mentions) as UserRef[];
+  if (r.mention_all) m.mentionAll = true;
   return m;
 }
+
+/** The `mentions` column of a message: JSON of the users, null when none. */
+export function mentionsColumn(users: readonly UserRef[] | undefined): string | null {
+  return users?.length ? JSON.stringify(users) : null;
+}
+
+/** A user as the mention look-up finds them (users matching some of the keys). */
+export interface MentionCandidate {
+  id: string;
+  name: string;
+  name_key: string;
+  account: Flag;
+  created_at: number;
+}
+
+/**
+ * The users `tokens` mention (NewMessage.mentionTokens), from the candidates the store found for their
+ * keys: per token its first key that names someone (per key an account first, else the newest guest), in
+ * the order of the text, each user once, at most MAX_MENTIONS.
+ */
+export function pickMentions(tokens: readonly string[][], found: readonly MentionCandidate[]): UserRef[] {
+  const byKey = new Map<string, MentionCandidate>();
+  for (const c of found) {
+    const had = byKey.get(c.name_key);
+    if (!had || rank(c) > rank(had)) byKey.set(c.name_key, c);
+  }
+  const out: UserRef[] = [];
+  const ids = new Set<string>();
+  for (const candidates of tokens) {
+    for (const key of candidates) {
+      const u = byKey.get(key);
+      if (!u) continue;
+      if (!ids.has(u.id) && out.length < MAX_MENTIONS) {
+        ids.add(u.id);
+        out.push({ id: u.id, name: u.name });
+      }
+      break;
+    }
+  }
+  return out;
+}
+
+function rank(c: MentionCandidate): number {
+  return (c.account ? 1e15 : 0) + Number(c.created_at);
+}
+
+/** The distinct keys of `tokens` (what the look-up asks for). */
+export function mentionKeys(tokens: readonly string[][]): string[] {
+  return [...new Set(tokens.flat())];
+}
+
+/** In the `mentions` table, a row with this uid stands for `@room` (no user id has this form). */
+export const MENTION_ALL_UID = '*';
 
 /** One reactions row, in the order they came (per message). */
 export interface ReactionRow {

@@ -66,3 +66,11 @@ export function decodeCursor(s: string): SearchCursor | null {
   if (v[0] === 'b' && v.length === 2 && Number.isSafeInteger(v[1]) && v[1] >= 0 && v[1] <= 10_000) return { order: 'best', offset: v[1] };
   return null;
 }
+
+/**
+ * A search the store could not take now (too many waiting, or one that ran past its time limit): refused
+ * with `unavailable`; trying again later (or a narrower search) can succeed.
+ */
+export class StoreBusyError extends Error {
+  override readonly name = 'StoreBusyError';
+}

@@ -20,9 +20,13 @@ export interface UserRecord {
   /** Lowercased name, the uniqueness key. Unique among accounts only; guests' names are reserved while online. */
   nameKey: string;
   account: boolean;
-  /** argon2 hash for accounts, null for guests. */
+  /** argon2 hash for accounts, null for guests (and for deleted accounts). */
   passwordHash: string | null;
   createdAt: number;
+  /** Session token generation (docs/protocol.md 4.5): tokens of another generation are revoked. Absent: 0. */
+  tokenGen?: number;
+  /** When the account was deleted (its row stays: the name reserved, its messages kept). Absent: not deleted. */
+  deletedAt?: number;
 }
 
 export interface RoomRecord {
@@ -42,6 +46,10 @@ export interface UserRoom extends RoomRecord {
   members: number;
   /** For DM rooms: the other member. */
   peer?: UserRef;
+  /** Only when asked (`listUserRooms(uid, { counts: true })`): messages after lastRead by others, not tombstones nor change events, capped at UNREAD_CAP. */
+  unread?: number;
+  /** Of those, the ones that mention the user or the room; capped likewise. */
+  mentions?: number;
 }
 
 export interface NewMessage {
@@ -59,6 +67,14 @@ export interface NewMessage {
   change?: MessageChange;
   /** The author is an administrator (may remove anyone's message). */
   admin?: boolean;
+  /**
+   * `@name` tokens of a send (src/server/hub/mentions.ts): per token its candidate name keys, preferred
+   * first. The store resolves them in the append (users who can read the room: members, every user for
+   * `general`; per key an account first, else the newest guest) and stores the users found (at most MAX_MENTIONS).
+   */
+  mentionTokens?: string[][];
+  /** `@room` (already allowed by the server's roomMentions). */
+  mentionAll?: boolean;
 }
 
 export interface StoredMessage {
@@ -78,6 +94,10 @@ export interface StoredMessage {
   v?: number;
   reactions?: Reaction[];
   change?: MessageChange;
+  /** The users mentioned, resolved when it was sent (absent: none). */
+  mentions?: UserRef[];
+  /** `@room` mentioned everyone. */
+  mentionAll?: boolean;
 }
 
 /** Why a change or a reply was refused (nothing written for it, no seq used). */
@@ -164,6 +184,19 @@ export interface ChatStore {
   findAccount(nameKey: string): Promise<UserRecord | null>;
   /** Most recently created user (guest or account) with this nameKey: used to find DM peers by name. */
   findUserByName(nameKey: string): Promise<UserRecord | null>;
+  // Account changes (docs/protocol.md 4.5): each bumps the user's token generation in the same write and
+  // returns the new one; null when there is no such user (or, for the first and last, no live account).
+  /** Sets an account's password hash. */
+  setPassword(uid: string, passwordHash: string): Promise<number | null>;
+  /** Revokes every session token of the user (guest or account). */
+  bumpTokenGen(uid: string): Promise<number | null>;
+  /**
+   * Deletes an account: marks it deleted (`deletedAt`), clears its password, bumps its generation and
+   * removes its memberships of public and private rooms (DMs stay, readable by the peer), in one
+   * transaction. The row, its name (reserved) and its messages stay. Returns the rooms it left, or null
+   * when `uid` is not an account or is deleted already. `findUserByName` no longer finds it.
+   */
+  deleteAccount(uid: string, at: number): Promise<{ rooms: string[] } | null>;
 
   /**
    * Guests created before `createdBefore` that never wrote a message (none in history, none tombstoned or
@@ -192,8 +225,11 @@ export interface ChatStore {
   /** Membership as stored (`general` is implicit: always true). */
   isMember(room: string, uid: string): Promise<boolean>;
   listMembers(room: string, limit: number): Promise<{ members: UserRef[]; total: number }>;
-  /** Rooms the user is a member of, `general` always included. */
-  listUserRooms(uid: string): Promise<UserRoom[]>;
+  /**
+   * Rooms the user is a member of, `general` always included. With `counts`: each with `unread` and
+   * `mentions` (after the read marker; bounded work per room: counting stops at UNREAD_CAP).
+   */
+  listUserRooms(uid: string, opts?: { counts?: boolean }): Promise<UserRoom[]>;
   /** The ids of `listUserRooms` (in no particular order), without reading the rooms: for a sign-in's first, cheap look. */
   listUserRoomIds(uid: string): Promise<string[]>;
 

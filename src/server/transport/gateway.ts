@@ -374,7 +374,7 @@ export class Gateway {
       resumeEvents: 'always',
       keepOnFailure: false,
       announce: (rooms) => {
-        conn.send(this.welcome(conn.user!, rooms));
+        conn.send(this.welcome(conn.user!, rooms, u.tokenGen ?? 0));
         this.metrics.handshakes.inc({ result: 'ok' });
       },
     });
@@ -383,8 +383,9 @@ export class Gateway {
     this.drainQueue(conn, state);
   }
 
-  private welcome(u: ConnUser, rooms: EnteredRoom[]): WelcomeFrame {
-    const { token, expiresAt } = this.tokens.issue(u.id);
+  /** `tokenGen`: the user's token generation as read at sign-in (docs/protocol.md 4.5). */
+  private welcome(u: ConnUser, rooms: EnteredRoom[], tokenGen: number): WelcomeFrame {
+    const { token, expiresAt } = this.tokens.issue(u.id, tokenGen);
     const c = this.config;
     return {
       type: 'welcome',

@@ -4,7 +4,7 @@
  * Uses the chat's saved session token; the server decides who is an admin (403 for everyone else).
  */
 import { useCallback, useEffect, useState } from 'react';
-import type { AdminAuditEntry, AdminAuditResponse, AdminBan, AdminBansResponse, AdminRoom, AdminRoomsResponse, AdminStats, LogLevelResponse } from '../../../src/protocol/admin.js';
+import type { AdminMeResponse, AdminAuditEntry, AdminAuditResponse, AdminBan, AdminBansResponse, AdminRoom, AdminRoomsResponse, AdminStats, LogLevelResponse } from '../../../src/protocol/admin.js';
 import { AdminApiError, adminCall } from './api.js';
 import { AuditPanel, LogLevelPanel, MessagePanel, RoomsPanel, StatCard, UsersPanel, type Act } from './panels.js';
 import './admin.css';
@@ -19,12 +19,21 @@ interface Data {
   level: string;
 }
 
+/** The one message for a page you may not see. */
+function deniedText(status: number, name?: string): string {
+  if (status === 401) return 'Administrators only: sign in to the chat first, with an administrator account.';
+  return `Administrators only: ${name ? `${name} is` : 'you are'} not an administrator.`;
+}
+
 const fmtRate = (r: number | null) => (r === null ? '…' : r < 10 ? r.toFixed(1) : String(Math.round(r)));
 
 export function AdminPage() {
   const [data, setData] = useState<Data | null>(null);
   const [denied, setDenied] = useState<string | null>(null);
   const [status, setStatus] = useState<{ text: string; ok: boolean } | null>(null);
+
+  /** Who is signed in: asked once, first (GET me answers everyone); only an administrator's page loads data. */
+  const [who, setWho] = useState<AdminMeResponse | null>(null);
 
   const load = useCallback(async () => {
     try {
@@ -38,16 +47,37 @@ export function AdminPage() {
       setData({ stats, rooms: rooms.rooms, bans: bans.bans, audit: audit.entries, level: level.level });
       setDenied(null);
     } catch (err) {
-      if (err instanceof AdminApiError && (err.status === 401 || err.status === 403)) setDenied(err.message);
+      if (err instanceof AdminApiError && (err.status === 401 || err.status === 403)) setDenied(deniedText(err.status));
       else setStatus({ text: `Could not refresh: ${(err as Error).message}`, ok: false });
     }
   }, []);
 
   useEffect(() => {
+    let live = true;
+    adminCall<AdminMeResponse>('GET', 'me').then(
+      (me) => {
+        if (!live) return;
+        setWho(me);
+        if (!me.admin) setDenied(deniedText(403, me.user.name));
+      },
+      (err) => {
+        if (!live) return;
+        if (err instanceof AdminApiError && (err.status === 401 || err.status === 403)) setDenied(deniedText(err.status));
+        else setStatus({ text: `Could not load: ${(err as Error).message}`, ok: false });
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  // Only an administrator's page loads and refreshes; a refused refresh (the role was taken away) stops it.
+  useEffect(() => {
+    if (!who?.admin || denied) return;
     void load();
     const t = setInterval(() => void load(), REFRESH_MS);
     return () => clearInterval(t);
-  }, [load]);
+  }, [who, denied, load]);
 
   const act: Act = useCallback(
     async (label, run) => {
@@ -72,7 +102,7 @@ export function AdminPage() {
       </header>
       {denied ? (
         <p className="banner error" role="alert">
-          Administrators only: {denied}
+          {denied}
         </p>
       ) : !data ? (
         <p className="muted">Loading…</p>

@@ -5,10 +5,12 @@
  * state replaces a loaded message, a `change` event is applied to a loaded message the SDK no longer
  * holds (both idempotent by `v`, so receiving both changes it once). Change events are never added as
  * messages. A quoted message (see ChatState.quotes) follows its changes the same way.
+ * New messages that are DMs or mention you may show a browser notification (./notifications.ts).
  */
 import type { MsgEvent } from '../../../src/protocol/index.js';
 import { applyChange } from '../../../src/protocol/index.js';
 import { withKey } from './keyed.js';
+import { notifyIncoming } from './notifications.js';
 import { applyChangeEvent, applyLive, applyUpdated, emptyTimeline } from './timeline.js';
 import type { ChatState } from './types.js';
 
@@ -20,13 +22,14 @@ export interface Incoming {
 
 type Slice = Pick<ChatState, 'timelines' | 'pending' | 'typing' | 'quotes'>;
 
-export function applyIncoming(state: Slice, inbox: ReadonlyMap<string, readonly Incoming[]>, meId: string | undefined): Slice {
+export function applyIncoming(state: Slice & Partial<Pick<ChatState, 'active'>>, inbox: ReadonlyMap<string, readonly Incoming[]>, meId: string | undefined): Slice {
   const timelines = new Map(state.timelines);
   const pending = new Map(state.pending);
   const typing = new Map(state.typing);
   let quotes = state.quotes;
   for (const [room, events] of inbox) {
     const msgs = events.filter((e) => e.kind === 'message' && !e.msg.change).map((e) => e.msg);
+    if (state.active !== undefined) notifyIncoming(msgs, meId, state.active);
     let t = applyLive(timelines.get(room) ?? emptyTimeline, msgs);
     let quoted = quotes.get(room);
     const quotedBefore = quoted;

@@ -24,7 +24,7 @@ import { describeError, sendFailure } from './errors.js';
 import { applyIncoming, type Incoming } from './incoming.js';
 import { withKey } from './keyed.js';
 import { isRoomId } from './room-ref.js';
-import { applyLive, applyPage, cleared, emptyTimeline, indexOfSeq, markDeleted } from './timeline.js';
+import { applyLive, applyPage, cleared, emptyTimeline, indexOfSeq, markDeleted, markFromAck } from './timeline.js';
 import { addTypist, expireTypists } from './typing.js';
 import type { ChatState, PendingMessage, Timeline } from './types.js';
 
@@ -34,7 +34,7 @@ const READ_EVERY_MS = 1000;
 /** Jumping to a quoted message loads at most this many older pages to find it. */
 export const JUMP_MAX_PAGES = 20;
 /** Errors after which the saved session is useless. */
-const SESSION_DEAD = new Set(['token_expired', 'token_invalid', 'name_taken', 'auth_failed']);
+const SESSION_DEAD = new Set(['token_expired', 'token_invalid', 'token_revoked', 'name_taken', 'auth_failed']);
 
 export interface StoreOptions {
   /** WebSocket URL; default: /ws on the page's host. */
@@ -60,6 +60,9 @@ export class ChatStore {
   /** The room whose member list is on screen (the members panel), and the large rooms subscribed to for it. */
   private membersShown: string | null = null;
   private readonly subscribed = new Set<string>();
+  /** Rooms this page is joining or creating (their room_added is not a notice). */
+  private readonly selfAdded = new Set<string>();
+  private jumps = 0;
 
   constructor(private readonly opts: StoreOptions = {}) {
     this.state = initialState();
@@ -157,8 +160,22 @@ export class ChatStore {
       client.on('state', (s) => {
         const error = s.to === 'closed' && s.error ? describeError(s.error) : undefined;
         if (s.error && SESSION_DEAD.has(s.error.code)) clearSession(this.opts.storage);
+        // Account changes (docs/protocol.md 4.5): the session was ended (password changed elsewhere, signed
+        // out everywhere, account deleted): back to the sign-in form, saying why.
+        if (s.to === 'closed' && s.error?.code === 'token_revoked') {
+          const why = s.error.message;
+          queueMicrotask(() => {
+            if (this.client !== client) return;
+            this.teardown();
+            this.state = initialState(this.state.active);
+            this.set({ signInError: `You were signed out: ${why}` });
+          });
+          return;
+        }
         this.set({ conn: { ...this.state.conn, state: s.to, retryAt: client.reconnectAt, error } });
       }),
+      // A new token outside a welcome (after a password change): the saved one no longer works.
+      client.on('token', (t) => saveSession({ token: t.token }, this.opts.storage)),
       client.on('welcome', (w) => {
         const first = this.state.phase !== 'ready';
         saveSession({ token: w.token }, this.opts.storage);
@@ -204,6 +221,9 @@ export class ChatStore {
       client.on('read', () => this.refreshRooms()),
       client.on('roomAdded', (r) => {
         this.refreshRooms();
+        // Added by someone else (an invite: it adds you directly, docs/protocol.md 6.6). room_added does
+        // not say by whom; rooms this page joined or created itself are not news.
+        if ((r.kind === 'public' || r.kind === 'private') && !this.selfAdded.delete(r.id)) this.set({ notice: { text: `You were added to #${r.id}`, room: r.id } });
         if (r.id === this.state.active) this.openRoom(r.id); // e.g. invited while looking at its join prompt
       }),
       // Administration: a deleted message becomes a tombstone in place; a reset room is emptied.
@@ -426,15 +446,44 @@ export class ChatStore {
     if (this.client === client) this.set({ publicRooms: pub.sort((a, b) => a.id.localeCompare(b.id)) });
   }
 
+  // ---- account (docs/protocol.md 4.5; web/src/components/AccountPanel.tsx) ----------------------
+
+  /** Changes the password; this tab stays signed in (its new token saved), the other sessions end. */
+  async changePassword(current: string, next: string): Promise<void> {
+    await this.requireClient().changePassword(current, next);
+  }
+
+  /** Ends every session of this user (this tab too, which goes back to the sign-in form). */
+  async signOutEverywhere(): Promise<void> {
+    await this.requireClient().signOutEverywhere();
+  }
+
+  /** Deletes the account (password confirms it); every session ends. */
+  async deleteAccount(password: string): Promise<void> {
+    await this.requireClient().deleteAccount(password);
+  }
+
   async createRoom(name: string, visibility: 'public' | 'private'): Promise<RoomInfo> {
-    const room = await this.requireClient().create(name, visibility);
+    this.selfAdded.add(name.toLowerCase());
+    let room: RoomInfo;
+    try {
+      room = await this.requireClient().create(name, visibility);
+    } finally {
+      this.selfAdded.delete(name.toLowerCase());
+    }
     this.refreshRooms();
     this.openRoom(room.id);
     return room;
   }
 
   async joinRoom(name: string): Promise<RoomInfo> {
-    const room = await this.requireClient().join(name);
+    this.selfAdded.add(name.toLowerCase());
+    let room: RoomInfo;
+    try {
+      room = await this.requireClient().join(name);
+    } finally {
+      this.selfAdded.delete(name.toLowerCase());
+    }
     this.refreshRooms();
     this.openRoom(room.id);
     return room;
@@ -458,6 +507,36 @@ export class ChatStore {
     this.refreshRooms();
     this.openRoom(room.id);
     return room;
+  }
+
+  /** Full-text search (docs/protocol.md 6.16) over the rooms you are in. */
+  search(query: string, opts: Parameters<ChatClient['search']>[1] = {}): ReturnType<ChatClient['search']> {
+    return this.requireClient().search(query, opts);
+  }
+
+  /** Shows `room` and jumps to its message `seq` (loading history until it is there), e.g. from a search result. */
+  jumpTo(room: string, seq: number): void {
+    this.set({ jump: { room, seq, n: ++this.jumps } });
+    this.openRoom(room);
+  }
+
+  /** The room's list took the jump (see jumpTo). */
+  jumpTaken(n: number): void {
+    if (this.state.jump?.n === n) this.set({ jump: undefined });
+  }
+
+  /** Opens (seq) or closes (null) the thread panel of message `seq` of `room`. */
+  openThread(room: string, seq: number | null): void {
+    this.set({ thread: seq === null ? undefined : { room, seq } });
+  }
+
+  /** Shows a one-off notice. */
+  notify(text: string, room?: string): void {
+    this.set({ notice: room === undefined ? { text } : { text, room } });
+  }
+
+  dismissNotice(): void {
+    if (this.state.notice) this.set({ notice: undefined });
   }
 
   private requireClient(): ChatClient {
@@ -525,7 +604,7 @@ export class ChatStore {
         if (this.client !== client || !me) return;
         const msg: MsgEvent = { type: 'msg', room: ack.room, seq: ack.seq, id: p.id, uid: me.id, user: me.name, text: p.text, ts: ack.ts };
         if (p.replyTo !== undefined) msg.replyTo = p.replyTo;
-        this.setTimeline(p.room, (t) => applyLive(t, [msg]));
+        this.setTimeline(p.room, (t) => applyLive(t, [markFromAck(msg)]));
         this.setPending(p.room, (list) => list.filter((x) => x.id !== p.id));
         this.refreshRooms();
       },

@@ -1,12 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { MsgEvent } from '../../../src/protocol/index.js';
-import { applyChangeEvent, applyLive, applyPage, applyUpdated, emptyTimeline, markDeleted, mergeMessages } from './timeline.js';
+import { applyChangeEvent, applyLive, applyPage, applyUpdated, emptyTimeline, markDeleted, markFromAck, mergeMessages } from './timeline.js';
 
 const m = (seq: number): MsgEvent => ({ type: 'msg', room: 'r', seq, id: `i${seq}`, uid: 'u', user: 'ann', text: `t${seq}`, ts: seq });
 const seqs = (list: MsgEvent[]) => list.map((x) => x.seq);
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => m(a + i));
 
 describe('timeline merging', () => {
+  it('an own message built from its ack gives way to the server copy (with the mentions it resolved), whichever comes first', () => {
+    const server: MsgEvent = { ...m(3), mentions: [{ id: 'u2', name: 'bob' }] };
+    const acked = applyLive(applyLive(emptyTimeline, range(1, 2)), [markFromAck(m(3))]);
+    expect(applyLive(acked, [server]).messages[2].mentions).toEqual([{ id: 'u2', name: 'bob' }]);
+    const live = applyLive(applyLive(emptyTimeline, range(1, 2)), [server]);
+    expect(applyLive(live, [markFromAck(m(3))]).messages[2]).toBe(server);
+  });
+
   it('appends, prepends and deduplicates by seq', () => {
     expect(seqs(mergeMessages(range(5, 7), range(8, 9)))).toEqual([5, 6, 7, 8, 9]);
     expect(seqs(mergeMessages(range(5, 7), range(1, 4)))).toEqual([1, 2, 3, 4, 5, 6, 7]);

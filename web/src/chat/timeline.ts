@@ -17,8 +17,18 @@ import type { Timeline } from './types.js';
 
 export const emptyTimeline: Timeline = { messages: [], hasMore: true, loadedLatest: false, loading: false };
 
-/** `b` is a newer state of the same message than `a` (a later change is applied in it). */
-const newer = (b: MsgEvent, a: MsgEvent) => (b.v ?? 0) > (a.v ?? 0);
+/**
+ * Own messages built from their ack (text, seq, ts) before the server's copy arrives: the server's
+ * copy (live or in a page) replaces one, as it carries what only the server knows (the mentions it resolved).
+ */
+const fromAck = new WeakSet<MsgEvent>();
+export function markFromAck(m: MsgEvent): MsgEvent {
+  fromAck.add(m);
+  return m;
+}
+
+/** `b` is a newer state of the same message than `a` (a later change is applied in it, or `a` was built from an ack). */
+const newer = (b: MsgEvent, a: MsgEvent) => (b.v ?? 0) > (a.v ?? 0) || ((b.v ?? 0) === (a.v ?? 0) && fromAck.has(a) && !fromAck.has(b));
 
 /**
  * Merges `incoming` (any order, may overlap; change events are dropped) into ascending `existing`;

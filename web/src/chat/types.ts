@@ -78,6 +78,12 @@ export interface ChatState {
    * the quote: room -> seq -> the message in its current state, or null when the room has no such message.
    */
   quotes: ReadonlyMap<string, ReadonlyMap<number, MsgEvent | null>>;
+  /** A jump asked for from outside the room's list (a search result): shown once the room's list takes it. */
+  jump?: { room: string; seq: number; n: number };
+  /** The thread panel: the replies to message `seq` of `room`. */
+  thread?: { room: string; seq: number };
+  /** A one-off notice ("You were added to #team"), with the room it is about. */
+  notice?: { text: string; room?: string };
   /** Public rooms you can join (from the last refresh). */
   publicRooms: RoomInfo[];
   limits?: Limits;

@@ -1,4 +1,5 @@
 /** Public rooms you are not in, to join. */
+import { plural } from '../lib/plural.js';
 import { useState } from 'react';
 import { useChat, useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
@@ -40,7 +41,7 @@ export function BrowseRooms() {
             {joinable.map((r) => (
               <li key={r.id} className="browse-item">
                 <span className="room-name"># {r.id}</span>
-                <span className="muted small">{r.members} members</span>
+                <span className="muted small">{plural(r.members, 'member')}</span>
                 <button
                   type="button"
                   onClick={() => store.joinRoom(r.id).catch((err: unknown) => setError(describeError(err)))}

@@ -13,6 +13,36 @@ import { MessageList } from './MessageList.js';
 import { RoomHeader } from './RoomHeader.js';
 import { Sidebar } from './Sidebar.js';
 import { TypingIndicator } from './TypingIndicator.js';
+import { SearchPanel } from './SearchPanel.js';
+import { ThreadPanel } from './ThreadPanel.js';
+import { useStore } from '../chat/react.js';
+
+/** "You were added to #team" (an invite adds you directly): shown until dismissed or the room is opened. */
+function Notice() {
+  const store = useStore();
+  const notice = useChat((s) => s.notice);
+  if (!notice) return null;
+  return (
+    <div className="notice" role="status">
+      <span>{notice.text}</span>{' '}
+      {notice.room && (
+        <button
+          type="button"
+          className="link"
+          onClick={() => {
+            store.openRoom(notice.room!);
+            store.dismissNotice();
+          }}
+        >
+          Open
+        </button>
+      )}
+      <button type="button" className="ghost" onClick={() => store.dismissNotice()} aria-label="Dismiss the notice">
+        ×
+      </button>
+    </div>
+  );
+}
 
 export function ChatLayout() {
   const active = useChat((s) => s.active);
@@ -20,6 +50,15 @@ export function ChatLayout() {
   const room = rooms.find((r) => r.id === active);
   const [drawer, setDrawer] = useState(false);
   const [membersOpen, setMembersOpen] = useState(false);
+  const [searchOpen, setSearchOpen] = useState(false);
+  const store = useStore();
+  const thread = useChat((s) => (s.thread?.room === s.active ? s.thread : undefined));
+  const searchButton = useRef<HTMLButtonElement>(null);
+  const narrow = () => typeof window !== 'undefined' && window.matchMedia?.('(max-width: 760px)').matches;
+  const closeSearch = useCallback(() => {
+    setSearchOpen(false);
+    searchButton.current?.focus();
+  }, []);
   const menuButton = useRef<HTMLButtonElement>(null);
 
   const closeDrawer = useCallback(() => {
@@ -52,7 +91,12 @@ export function ChatLayout() {
   }, [drawer, membersOpen, closeDrawer]);
 
   return (
-    <div className="app" data-drawer={drawer ? 'open' : 'closed'} data-members={membersOpen ? 'open' : 'closed'}>
+    <div
+      className="app"
+      data-drawer={drawer ? 'open' : 'closed'}
+      data-members={membersOpen ? 'open' : 'closed'}
+      data-side={searchOpen || (thread && room) ? 'open' : 'closed'}
+    >
       <Sidebar open={drawer} onClose={closeDrawer} />
       {drawer && <div className="scrim" onClick={closeDrawer} aria-hidden="true" />}
       <main className="room" aria-label="Conversation" inert={drawer || undefined}>
@@ -65,7 +109,11 @@ export function ChatLayout() {
           membersOpen={membersOpen}
           onMembers={() => setMembersOpen((o) => !o)}
         />
+        <button type="button" className="search-open" ref={searchButton} onClick={() => setSearchOpen(true)} aria-expanded={searchOpen} aria-label="Search messages" title="Search messages">
+          <span aria-hidden="true">⌕</span> <span className="search-open-label">Search</span>
+        </button>
         <ConnectionBanner />
+        <Notice />
         {room ? (
           <>
             <MessageList key={room.id} room={room.id} />
@@ -76,7 +124,13 @@ export function ChatLayout() {
           <JoinPrompt room={active} />
         )}
       </main>
-      {room && <MembersPanel room={room} open={membersOpen} onClose={() => setMembersOpen(false)} />}
+      {searchOpen ? (
+        <SearchPanel room={active} onClose={closeSearch} onOpened={() => narrow() && setSearchOpen(false)} />
+      ) : thread && room ? (
+        <ThreadPanel key={`${thread.room} ${thread.seq}`} room={room} seq={thread.seq} onClose={() => store.openThread(room.id, null)} />
+      ) : (
+        room && <MembersPanel room={room} open={membersOpen} onClose={() => setMembersOpen(false)} />
+      )}
     </div>
   );
 }

@@ -1,4 +1,5 @@
 /** Members of the room on screen with who is online (live), and inviting people to it. */
+import { plural } from '../lib/plural.js';
 import { useEffect } from 'react';
 import { GLOBAL_ROOM, type RoomInfo } from '../../../src/protocol/index.js';
 import { useChat, useStore } from '../chat/react.js';
@@ -29,7 +30,7 @@ export function MembersPanel({ room, open, onClose }: { room: RoomInfo; open: bo
       {members ? (
         <>
           <p className="muted small pad" data-testid="room-online">
-            {large !== undefined ? `${large} online` : global ? `${members.length} online` : `${online} online · ${members.length} members`}
+            {large !== undefined ? `${large} online` : global ? `${members.length} online` : `${online} online · ${plural(members.length, 'member')}`}
           </p>
           <UserList users={members} label={`Members of ${room.id}`} />
         </>

@@ -53,6 +53,9 @@ export function MessageList({ room }: { room: string }) {
   const quotes = useChat((s) => s.quotes.get(room));
   const maxLength = useChat((s) => s.limits?.maxTextLength ?? 4000);
   const label = info ? (info.kind === 'dm' ? roomTitle(info) : `#${info.id}`) : `#${room}`;
+  /** The top of the history: "This is the beginning of …". */
+  const beginning = info?.kind === 'dm' ? `your conversation with ${roomTitle(info)}` : label;
+  const outsideJump = useChat((s) => (s.jump?.room === room ? s.jump : undefined));
 
   const scroller = useRef<HTMLDivElement>(null);
   const spacer = useRef<HTMLDivElement>(null);
@@ -286,9 +289,24 @@ export function MessageList({ room }: { room: string }) {
       },
       jump: (seq) => void jump(seq),
       needQuote: (seq) => store.loadQuote(room, seq),
+      openThread: (seq) => store.openThread(room, seq),
     }),
     [store, room, jump],
   );
+
+  // A jump asked for from elsewhere (a search result): taken once, when this room's list shows.
+  useEffect(() => {
+    if (!outsideJump) return;
+    store.jumpTaken(outsideJump.n);
+    void jump(outsideJump.seq);
+  }, [outsideJump, store, jump]);
+
+  // The replies of each message, among the loaded ones (docs/protocol.md 6.14: those whose replyTo is its seq).
+  const replyCounts = useMemo(() => {
+    const counts = new Map<number, number>();
+    for (const m of timeline.messages) if (m.replyTo !== undefined && !m.deleted) counts.set(m.replyTo, (counts.get(m.replyTo) ?? 0) + 1);
+    return counts;
+  }, [timeline.messages]);
 
   const quotedOf = (row: Row): MsgEvent | null | undefined => {
     const seq = row.kind === 'msg' ? row.msg.replyTo : row.kind === 'pending' ? row.pending.replyTo : undefined;
@@ -316,7 +334,7 @@ export function MessageList({ room }: { room: string }) {
               <div key={row.key} data-key={row.key} className="list-row">
                 <MessageRow
                   row={row}
-                  roomLabel={label}
+                  roomLabel={beginning}
                   meName={me?.name ?? ''}
                   meId={me?.id ?? ''}
                   loading={timeline.loading}
@@ -328,6 +346,7 @@ export function MessageList({ room }: { room: string }) {
                   editing={row.kind === 'msg' && row.msg.seq === editing}
                   flash={row.kind === 'msg' && row.msg.seq === flashSeq}
                   quoted={quotedOf(row)}
+                  replies={row.kind === 'msg' ? replyCounts.get(row.msg.seq) : undefined}
                   names={names}
                   maxLength={maxLength}
                 />

@@ -14,6 +14,8 @@ import { formatFull, formatTime } from '../lib/format.js';
 import { REACTION_PICKS, quoteView, reactedBy, reactionGlyph, reactorsText } from '../lib/reactions.js';
 import { Avatar } from './Avatar.js';
 import { MessageText } from './MessageText.js';
+import { mentionView } from '../lib/markdown.js';
+import { plural } from '../lib/plural.js';
 
 interface Actions {
   onRetry(id: string): void;
@@ -33,6 +35,8 @@ export interface MessageActions {
   jump(seq: number): void;
   /** The quoted message `seq` is not known: fetch it. */
   needQuote(seq: number): void;
+  /** Opens the thread panel of message `seq` (its replies). */
+  openThread?(seq: number): void;
 }
 
 interface Props extends Actions {
@@ -50,6 +54,8 @@ interface Props extends Actions {
   flash?: boolean;
   /** The message this one answers (current state); null: no such message; undefined: not known (yet). */
   quoted?: MsgEvent | null;
+  /** How many of the loaded messages reply to this one. */
+  replies?: number;
   /** Names of the users the UI knows (for who reacted). */
   names?: ReadonlyMap<string, string>;
   maxLength?: number;
@@ -400,7 +406,7 @@ function Edge({ row, roomLabel, loading, error, onLoadOlder }: Props) {
   return null;
 }
 
-function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = false, flash = false, quoted, names = NO_NAMES, maxLength = 4000 }: Props) {
+function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = false, flash = false, quoted, replies, names = NO_NAMES, maxLength = 4000 }: Props) {
   const article = useRef<HTMLElement>(null);
   const reactButton = useRef<HTMLButtonElement>(null);
   const [picking, setPicking] = useState(false);
@@ -417,6 +423,8 @@ function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = fal
   const deleted = !!msg?.deleted;
   const replyTo = row.kind === 'msg' ? row.msg.replyTo : row.pending.replyTo;
   const act = msg && !deleted && actions ? actions : undefined;
+  // A message that mentions you (by name, or the whole room) stands out; your own never does.
+  const mentionsMe = !!msg && !own && !deleted && (!!msg.mentionAll || !!msg.mentions?.some((u) => u.id === meId));
   const closePicker = (refocus: boolean) => {
     setPicking(false);
     if (refocus) reactButton.current?.focus();
@@ -429,7 +437,7 @@ function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = fal
     <article
       ref={article}
       tabIndex={act ? -1 : undefined}
-      className={`msg${row.head ? ' head' : ' cont'}${own ? ' own' : ''}${row.kind === 'pending' ? ' unsent' : ''}${flash ? ' flash' : ''}${editing ? ' editing' : ''}`}
+      className={`msg${row.head ? ' head' : ' cont'}${own ? ' own' : ''}${row.kind === 'pending' ? ' unsent' : ''}${flash ? ' flash' : ''}${editing ? ' editing' : ''}${mentionsMe ? ' mentions-me' : ''}`}
       data-seq={msg?.seq}
       data-flash={flash || undefined}
       aria-label={row.head ? undefined : `${user}${namesake ? ` ~${shortId(uid)}` : ''} at ${formatTime(ts)}`}
@@ -457,7 +465,7 @@ function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = fal
           <Editor msg={msg} maxLength={maxLength} actions={act} onDone={() => article.current?.focus()} />
         ) : (
           <div className="msg-line">
-            <span className="msg-text">{deleted ? <span className="muted deleted">This message was deleted</span> : <MessageText text={text} />}</span>
+            <span className="msg-text">{deleted ? <span className="muted deleted">This message was deleted</span> : <MessageText text={text} mentions={mentionView(msg, meName)} />}</span>
             {msg?.edited !== undefined && !deleted && (
               <>
                 {' '}
@@ -469,6 +477,11 @@ function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = fal
           </div>
         )}
         {msg && !deleted && <Reactions msg={msg} meId={meId} names={names} actions={actions} onError={setProblem} />}
+        {msg && replies !== undefined && replies > 0 && actions?.openThread && (
+          <button type="button" className="link replies-link" data-replies={replies} onClick={() => actions.openThread?.(msg.seq)} aria-label={`${plural(replies, 'reply', 'replies')} to ${user}: open the thread`}>
+            {plural(replies, 'reply', 'replies')}
+          </button>
+        )}
         {picking && msg && act && <Picker msg={msg} meId={meId} actions={act} onClose={closePicker} onError={setProblem} />}
         {confirming && act && <ConfirmDelete onYes={remove} onNo={() => (setConfirming(false), article.current?.focus())} />}
         {problem && (
@@ -507,7 +520,7 @@ function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = fal
 /** Re-renders only when what the row shows changed (rows are rebuilt on every list change). */
 export const MessageRow = memo(Item, (a, b) => {
   if (a.row.key !== b.row.key || a.row.kind !== b.row.kind || a.meName !== b.meName || a.meId !== b.meId) return false;
-  if (a.actions !== b.actions || a.editing !== b.editing || a.flash !== b.flash || a.quoted !== b.quoted || a.maxLength !== b.maxLength) return false;
+  if (a.actions !== b.actions || a.editing !== b.editing || a.flash !== b.flash || a.quoted !== b.quoted || a.maxLength !== b.maxLength || a.replies !== b.replies) return false;
   if (a.row.kind === 'msg' && b.row.kind === 'msg') {
     // Names matter only for who reacted (the map changes with every new author or member).
     if (a.names !== b.names && b.row.msg.reactions?.length) return false;

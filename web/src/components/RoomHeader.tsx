@@ -1,9 +1,10 @@
-/** The room's title, who is online in it, and its actions (members, leave); the menu button on phones. */
-import { useState, type RefObject } from 'react';
+/** The room's title, who is online in it, and its actions (members, notifications, mute, leave); the menu button on phones. */
+import { useState, useSyncExternalStore, type RefObject } from 'react';
 import type { RoomInfo } from '../../../src/protocol/index.js';
 import { useChat, useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
 import { roomTitle } from '../lib/format.js';
+import { isMuted, permission, requestPermission, setMuted, snapshot, subscribe } from '../chat/notifications.js';
 import { RoomIcon } from './RoomIcon.js';
 
 interface Props {
@@ -25,6 +26,9 @@ export function RoomHeader({ room, roomId, menuButton, drawerOpen, onMenu, membe
   const online = members?.filter((m) => m.online).length;
   const title = room ? roomTitle(room) : roomId;
   const canLeave = room?.kind === 'public' || room?.kind === 'private';
+  useSyncExternalStore(subscribe, snapshot, snapshot);
+  const notify = permission();
+  const muted = isMuted(roomId);
 
   return (
     <header className="room-header">
@@ -56,8 +60,34 @@ export function RoomHeader({ room, roomId, menuButton, drawerOpen, onMenu, membe
         </span>
       )}
       {room && (
-        <button type="button" className="ghost members-button" onClick={onMembers} aria-expanded={membersOpen}>
-          Members
+        <button type="button" className="ghost members-button" onClick={onMembers} aria-expanded={membersOpen} aria-label="Members">
+          <span aria-hidden="true">👥</span>
+          <span className="wide-only"> Members</span>
+        </button>
+      )}
+      {room && notify === 'default' && (
+        <button
+          type="button"
+          className="ghost"
+          aria-label="Enable notifications"
+          onClick={() => void requestPermission()}
+          title="Show a notification for DMs and mentions while this tab is in the background"
+        >
+          <span aria-hidden="true">🔔</span>
+          <span className="wide-only"> Enable notifications</span>
+        </button>
+      )}
+      {room && (
+        <button
+          type="button"
+          className="ghost"
+          aria-pressed={muted}
+          aria-label={muted ? 'Unmute' : 'Mute'}
+          onClick={() => setMuted(roomId, !muted)}
+          title={muted ? 'Notifications for this room are off' : 'Turn off notifications for this room'}
+        >
+          <span aria-hidden="true">{muted ? '🔕' : '🔔'}</span>
+          <span className="wide-only"> {muted ? 'Unmute' : 'Mute'}</span>
         </button>
       )}
       {canLeave && (

@@ -1,12 +1,17 @@
-/** Your rooms and direct messages, with unread counts; links keep the room in the URL. */
+/** Your rooms and direct messages, with unread and mention counts; links keep the room in the URL. */
 import type { RoomInfo } from '../../../src/protocol/index.js';
 import { useChat, useStore } from '../chat/react.js';
-import { roomTitle, unreadCount } from '../lib/format.js';
+import { badgeCount, mentionCount, roomTitle, unreadCount } from '../lib/format.js';
+import { isMuted, snapshot, subscribe } from '../chat/notifications.js';
+import { useSyncExternalStore } from 'react';
 import { RoomIcon } from './RoomIcon.js';
 
 function RoomLink({ room, active }: { room: RoomInfo; active: boolean }) {
   const store = useStore();
   const unread = active ? 0 : unreadCount(room);
+  const mentions = active ? 0 : mentionCount(room);
+  useSyncExternalStore(subscribe, snapshot, snapshot);
+  const muted = isMuted(room.id);
   const title = roomTitle(room);
   return (
     <li>
@@ -23,9 +28,19 @@ function RoomLink({ room, active }: { room: RoomInfo; active: boolean }) {
         <RoomIcon kind={room.kind} />
         <span className="room-name">{title}</span>
         {room.kind === 'private' && <span className="sr-only"> (private)</span>}
+        {muted && (
+          <span className="muted-mark" title="Notifications muted" aria-label="muted">
+            🔕
+          </span>
+        )}
+        {mentions > 0 && (
+          <span className="badge mention-badge" data-testid="mention-badge" aria-label={`${badgeCount(mentions)} mentions`}>
+            @{badgeCount(mentions)}
+          </span>
+        )}
         {unread > 0 && (
-          <span className="badge" aria-label={`${unread} unread`}>
-            {unread > 99 ? '99+' : unread}
+          <span className="badge" data-testid="unread-badge" aria-label={`${badgeCount(unread)} unread`}>
+            {badgeCount(unread)}
           </span>
         )}
       </a>

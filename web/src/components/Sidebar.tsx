@@ -1,16 +1,18 @@
 /** The sidebar: who you are, your rooms and DMs, creating and browsing rooms, who is online. */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useChat, useStore } from '../chat/react.js';
 import { BrowseRooms } from './BrowseRooms.js';
 import { CreateRoomForm } from './CreateRoomForm.js';
 import { OnlineUsers } from './OnlineUsers.js';
 import { RoomList } from './RoomList.js';
 import { AdminLink } from '../admin/AdminLink.js';
+import { AccountPanel } from './AccountPanel.js';
 
 export function Sidebar({ open, onClose }: { open: boolean; onClose: () => void }) {
   const store = useStore();
   const me = useChat((s) => s.me);
   const ref = useRef<HTMLElement>(null);
+  const [account, setAccount] = useState(false);
 
   // When the drawer opens (phones), move focus into it.
   useEffect(() => {
@@ -38,7 +40,11 @@ export function Sidebar({ open, onClose }: { open: boolean; onClose: () => void 
         <BrowseRooms />
         <OnlineUsers />
       </div>
+      {account && <AccountPanel onClose={() => setAccount(false)} />}
       <div className="sidebar-bottom">
+        <button type="button" className="ghost" onClick={() => setAccount((x) => !x)} aria-expanded={account} data-testid="account-button">
+          Account
+        </button>
         <button type="button" className="ghost" onClick={() => store.signOut()}>
           Sign out
         </button>

@@ -1,5 +1,5 @@
 /** Display helpers: times, day labels, room names, name colours. Local time zone, browser locale. */
-import type { RoomInfo } from '../../../src/protocol/index.js';
+import { UNREAD_CAP, type RoomInfo } from '../../../src/protocol/index.js';
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });
@@ -50,7 +50,20 @@ export function initial(name: string): string {
   return (Array.from(name)[0] ?? '?').toUpperCase();
 }
 
-/** Unread messages: the room's newest seq minus the read marker, never negative. */
-export function unreadCount(room: Pick<RoomInfo, 'lastSeq' | 'lastRead'>): number {
-  return Math.max(0, room.lastSeq - room.lastRead);
+/**
+ * Unread messages as the SDK keeps them (src/client/rooms.ts: the server's count of messages of others
+ * after the read marker, not change events nor tombstones, plus those delivered since): 0 when unknown.
+ */
+export function unreadCount(room: Pick<RoomInfo, 'unread'>): number {
+  return room.unread ?? 0;
+}
+
+/** Of the unread messages, those mentioning you or the room. */
+export function mentionCount(room: Pick<RoomInfo, 'mentions'>): number {
+  return room.mentions ?? 0;
+}
+
+/** A count as a badge shows it: the server stops counting at UNREAD_CAP ("99+"). */
+export function badgeCount(n: number): string {
+  return n >= UNREAD_CAP ? `${UNREAD_CAP}+` : String(n);
 }

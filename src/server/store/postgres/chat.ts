@@ -18,11 +18,11 @@
  */
 import pg from 'pg';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
-import type { RoomKind, UserRef } from '../../../protocol/types.js';
+import { UNREAD_CAP, type RoomKind, type UserRef } from '../../../protocol/types.js';
 import { changeEvent, refusal } from '../changes.js';
 import { tsQuery } from '../search.js';
 import { isConflict, type Original } from '../idempotency.js';
-import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
+import { dmPeerId, lim, MENTION_ALL_UID, mentionKeys, mentionsColumn, pickMentions, type MentionCandidate, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, USER_INSERT_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
 import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, SearchQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
 import { migratePostgres } from './migrations.js';
@@ -82,6 +82,10 @@ interface TargetRow {
 /** The columns a new row is inserted with ($1..$10 in this order: the change statements below reuse them). */
 const MSG_INSERT = 'INSERT INTO messages (room, seq, id, uid, "user", text, ts, deleted, reply_to, change) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
 
+/** A send with mentions: MSG_INSERT's columns ($1..$10) and the mentions ($11 JSON, $12 @room). */
+const MSG_INSERT_MENTIONS =
+  'INSERT INTO messages (room, seq, id, uid, "user", text, ts, deleted, reply_to, change, mentions, mention_all) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)';
+
 /**
  * The original text's fingerprint, recorded once (the first edit or the removal: ON CONFLICT keeps the
  * first), hashed like ../idempotency.ts textHash. In the same statement as the change: it reads the row as
@@ -139,6 +143,9 @@ export abstract class PostgresChatStore implements ChatStore {
       idleTimeoutMillis: 30_000,
       statement_timeout: opts.statementTimeoutMs ?? 15_000,
       application_name: 'scale-chat',
+      // No JIT: the store's queries are short index lookups, and a search matching many rows was planned
+      // expensive enough to be compiled: 380 ms of a 1.1 s query went to JIT (bench:search).
+      options: '-c jit=off',
       types,
     });
     // An idle client losing its connection (database restart) emits here; without a listener it would crash the process.
@@ -210,7 +217,7 @@ export abstract class PostgresChatStore implements ChatStore {
 
   async createUser(user: UserRecord): Promise<void> {
     try {
-      await this.q(`INSERT INTO users (${USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      await this.q(`INSERT INTO users (${USER_INSERT_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
         user.id,
         user.name,
         user.nameKey,
@@ -246,7 +253,35 @@ export abstract class PostgresChatStore implements ChatStore {
         ORDER BY account DESC, created_at DESC, n DESC LIMIT 1`,
       [nameKey],
     );
-    return r ? toUser(r) : null;
+    // A deleted account keeps its name (reserved) but is nobody to DM or invite.
+    return r && (r.deleted_at === null || r.deleted_at === undefined) ? toUser(r) : null;
+  }
+
+  // Account changes (docs/protocol.md 4.5).
+
+  async setPassword(uid: string, passwordHash: string): Promise<number | null> {
+    const [r] = await this.q<{ token_gen: number }>(
+      'UPDATE users SET password_hash = $1, token_gen = token_gen + 1 WHERE id = $2 AND account AND deleted_at IS NULL RETURNING token_gen',
+      [passwordHash, uid],
+    );
+    return r ? Number(r.token_gen) : null;
+  }
+
+  async bumpTokenGen(uid: string): Promise<number | null> {
+    const [r] = await this.q<{ token_gen: number }>('UPDATE users SET token_gen = token_gen + 1 WHERE id = $1 RETURNING token_gen', [uid]);
+    return r ? Number(r.token_gen) : null;
+  }
+
+  async deleteAccount(uid: string, at: number): Promise<{ rooms: string[] } | null> {
+    return this.tx(async (c) => {
+      const marked = await c.query('UPDATE users SET deleted_at = $1, password_hash = NULL, token_gen = token_gen + 1 WHERE id = $2 AND account AND deleted_at IS NULL', [at, uid]);
+      if ((marked.rowCount ?? 0) === 0) return null;
+      const left = await c.query<{ room: string }>(
+        `DELETE FROM members WHERE uid = $1 AND room IN (SELECT id FROM rooms WHERE kind IN ('public', 'private')) RETURNING room`,
+        [uid],
+      );
+      return { rooms: left.rows.map((r) => r.room).sort() };
+    });
   }
 
   // ---- rooms ----
@@ -326,10 +361,17 @@ export abstract class PostgresChatStore implements ChatStore {
     return rows.map((r) => r.id);
   }
 
-  async listUserRooms(uid: string): Promise<UserRoom[]> {
+  async listUserRooms(uid: string, opts?: { counts?: boolean }): Promise<UserRoom[]> {
     // general first (implicit membership), then the user's rooms, most recently active first; one round trip.
-    const rows = await this.q<RoomRow & { last_read: number; members: number; peer_id: string | null; peer_name: string | null; general: boolean }>(
-      `SELECT * FROM (
+    // With counts ($3): unread and mentions after the read marker, each stopping at $4 (UNREAD_CAP).
+    const rows = await this.q<RoomRow & { last_read: number; members: number; peer_id: string | null; peer_name: string | null; general: boolean; unread: number | null; mentions: number | null }>(
+      `SELECT x.*,
+              CASE WHEN $3::boolean AND x.last_seq > x.last_read THEN (SELECT count(*) FROM (
+                SELECT 1 FROM messages mm WHERE mm.room = x.id AND mm.seq > x.last_read AND mm.uid <> $1 AND NOT mm.deleted LIMIT $4) c) END AS unread,
+              CASE WHEN $3::boolean AND x.last_seq > x.last_read THEN (SELECT count(*) FROM (
+                SELECT 1 FROM mentions mx JOIN messages mm ON mm.room = mx.room AND mm.seq = mx.seq
+                 WHERE mx.uid IN ($1, '${MENTION_ALL_UID}') AND mx.room = x.id AND mx.seq > x.last_read AND mm.uid <> $1 AND NOT mm.deleted LIMIT $4) c) END AS mentions
+         FROM (
          SELECT r.id, r.kind, r.created_by, r.created_at, r.last_seq, r.read_only, TRUE AS general,
                 COALESCE((SELECT seq FROM read_markers WHERE uid = $1 AND room = r.id), 0) AS last_read,
                 0::bigint AS members, NULL::text AS peer_id, NULL::text AS peer_name, r.last_active
@@ -349,12 +391,16 @@ export abstract class PostgresChatStore implements ChatStore {
               ORDER BY o.joined_at ASC LIMIT 1
            ) p ON TRUE
           WHERE m.uid = $1 AND r.id <> $2
-       ) x ORDER BY general DESC, last_active DESC, id ASC`,
-      [uid, GLOBAL_ROOM],
+       ) x ORDER BY x.general DESC, x.last_active DESC, x.id ASC`,
+      [uid, GLOBAL_ROOM, Boolean(opts?.counts), UNREAD_CAP],
     );
     const out: UserRoom[] = [];
     for (const r of rows) {
       const room: UserRoom = { ...toRoom(r), lastRead: r.last_read, members: r.members };
+      if (opts?.counts) {
+        room.unread = Number(r.unread ?? 0);
+        room.mentions = Number(r.mentions ?? 0);
+      }
       if (r.kind === 'dm') {
         const peer = r.peer_id ? { id: r.peer_id, name: r.peer_name ?? r.peer_id } : await this.peerFromId(r.id, uid);
         if (peer) room.peer = peer;
@@ -426,7 +472,8 @@ export abstract class PostgresChatStore implements ChatStore {
     }
 
     // Changes and replies are checked against their targets under the room locks: the transaction path.
-    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined) && !existing.has(key(m.uid, m.id)))) {
+    // So are sends with mentions (resolved against the members in the same transaction).
+    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll) && !existing.has(key(m.uid, m.id)))) {
       return this.appendChanges(batch, existing, policy);
     }
 
@@ -531,7 +578,25 @@ export abstract class PostgresChatStore implements ChatStore {
         const seq = state.lastSeq + 1;
         const message = changeEvent(m, seq);
         const row = [m.room, seq, m.id, m.uid, m.user, message.text, m.ts, message.deleted ?? false, m.replyTo ?? null, c1 ? JSON.stringify(c1) : null];
-        if (!c1) await c.query(MSG_INSERT, row);
+        if (!c1 && (m.mentionTokens?.length || m.mentionAll)) {
+          if (m.mentionTokens?.length) {
+            const keys = mentionKeys(m.mentionTokens);
+            const found = (
+              m.room === GLOBAL_ROOM
+                ? await c.query<MentionCandidate>('SELECT id, name, name_key, account, created_at FROM users WHERE name_key = ANY ($1::text[])', [keys])
+                : await c.query<MentionCandidate>(
+                    'SELECT u.id, u.name, u.name_key, u.account, u.created_at FROM users u JOIN members mb ON mb.uid = u.id AND mb.room = $1 WHERE u.name_key = ANY ($2::text[])',
+                    [m.room, keys],
+                  )
+            ).rows;
+            const users = pickMentions(m.mentionTokens, found);
+            if (users.length) message.mentions = users;
+          }
+          if (m.mentionAll) message.mentionAll = true;
+          await c.query(MSG_INSERT_MENTIONS, [...row, mentionsColumn(message.mentions), Boolean(message.mentionAll)]);
+          const uids = [...(message.mentions ?? []).map((u) => u.id), ...(message.mentionAll ? [MENTION_ALL_UID] : [])];
+          if (uids.length) await c.query('INSERT INTO mentions (uid, room, seq) SELECT unnest($3::text[]), $1, $2 ON CONFLICT DO NOTHING', [m.room, seq, uids]);
+        } else if (!c1) await c.query(MSG_INSERT, row);
         else if (c1.kind === 'edit') await c.query(APPLY.edit, [...row, c1.target, c1.text]);
         else if (c1.kind === 'remove') await c.query(APPLY.remove, [...row, c1.target]);
         else await c.query(c1.on ? APPLY.reactOn : APPLY.reactOff, [...row, c1.target, c1.emoji]);

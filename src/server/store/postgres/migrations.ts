@@ -235,6 +235,37 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX messages_tsv ON messages USING GIN (tsv);
     `,
   },
+  {
+    version: 7,
+    name: 'accounts: token generation',
+    sql: `
+      -- A session token carries its user's generation; bumping it (password change, sign out everywhere)
+      -- makes every earlier token invalid.
+      ALTER TABLE users ADD COLUMN token_gen INTEGER NOT NULL DEFAULT 0;
+      -- A deleted account keeps its row (its name stays reserved, its messages keep their author id):
+      -- deleted_at marks it (ms since epoch), its password_hash is cleared.
+      ALTER TABLE users ADD COLUMN deleted_at BIGINT;
+    `,
+  },
+  {
+    version: 8,
+    name: 'mentions',
+    sql: `
+      -- The users a message mentions, resolved at send time (JSON array of {id, name}), and @room.
+      ALTER TABLE messages ADD COLUMN mentions TEXT;
+      ALTER TABLE messages ADD COLUMN mention_all BOOLEAN NOT NULL DEFAULT false;
+      -- The same, one row per mentioned user (uid '*' for @room), for the per-room mention counts: a
+      -- range of (uid, room, seq) after the read marker. Goes with its message (reset, room deletion).
+      CREATE TABLE mentions (
+        uid  TEXT COLLATE "C" NOT NULL,
+        room TEXT COLLATE "C" NOT NULL,
+        seq  BIGINT NOT NULL,
+        PRIMARY KEY (uid, room, seq),
+        FOREIGN KEY (room, seq) REFERENCES messages (room, seq) ON DELETE CASCADE
+      );
+      CREATE INDEX mentions_message ON mentions (room, seq);
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */

@@ -9,14 +9,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
-import type { RoomKind, UserRef } from '../../../protocol/types.js';
+import { UNREAD_CAP, type RoomKind, type UserRef } from '../../../protocol/types.js';
 import { changeEvent, refusal } from '../changes.js';
 import { ftsMatch } from '../search.js';
 import { isConflict, textHash, type Original } from '../idempotency.js';
-import { dmPeerId, lim, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
+import { dmPeerId, lim, MENTION_ALL_UID, mentionKeys, mentionsColumn, pickMentions, type MentionCandidate, MSG_COLS, ROOM_COLS, toMessage, toRoom, toUser, USER_COLS, USER_INSERT_COLS, withReactions, type MessageRow, type ReactionRow, type RoomRow, type UserRow } from '../rows.js';
 import type { AppendPolicy, AppendResult, SearchQuery, ChatStore, HistoryQuery, NewMessage, RoomRecord, StaleGuest, StoredMessage, UserRecord, UserRoom } from '../store.js';
 import { StoreConflictError } from '../store.js';
 import { Checkpointer, type CheckpointerOptions } from './checkpointer.js';
+import { runSearch, Searcher, type SearcherOptions } from './searcher.js';
 import { migrateSqlite } from './migrations.js';
 import { preparePrivateFile } from './private-file.js';
 import { rekeySqlite } from './rekey.js';
@@ -34,12 +35,12 @@ interface RemovedRow {
   text_hash: Buffer | null;
 }
 
-const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts, deleted, reply_to, change';
+const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts, deleted, reply_to, change, mentions, mention_all';
 
 function prepareAll(db: Database.Database) {
   return {
     insertUser: db.prepare(
-      `INSERT INTO users (${USER_COLS}) VALUES (@id, @name, @name_key, @account, @password_hash, @created_at)`,
+      `INSERT INTO users (${USER_INSERT_COLS}) VALUES (@id, @name, @name_key, @account, @password_hash, @created_at)`,
     ),
     getUser: db.prepare<[string], UserRow>(`SELECT ${USER_COLS} FROM users WHERE id = ?`),
     findAccount: db.prepare<[string], UserRow>(`SELECT ${USER_COLS} FROM users WHERE name_key = ? AND account = 1`),
@@ -94,8 +95,27 @@ function prepareAll(db: Database.Database) {
     findMessage: db.prepare<[string, string], MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE uid = ? AND id = ?`),
     // The idempotency record of a message tombstoned or reset away (./store.ts writes them).
     findRemoved: db.prepare<[string, string], RemovedRow>('SELECT room, seq, ts, text_hash FROM removed_messages WHERE uid = ? AND id = ?'),
-    insertMessage: db.prepare<[{ room: string; seq: number; id: string; uid: string; user: string; text: string; ts: number; deleted: number; reply_to: number | null; change: string | null }]>(
-      `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts, @deleted, @reply_to, @change)`,
+    insertMessage: db.prepare<[{ room: string; seq: number; id: string; uid: string; user: string; text: string; ts: number; deleted: number; reply_to: number | null; change: string | null; mentions: string | null; mention_all: number }]>(
+      `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts, @deleted, @reply_to, @change, @mentions, @mention_all)`,
+    ),
+    // Mentions (../rows.ts pickMentions): the users of some name keys (a JSON array) who can read a room.
+    mentionUsersAll: db.prepare<[string], MentionCandidate>(
+      'SELECT id, name, name_key, account, created_at FROM users WHERE name_key IN (SELECT value FROM json_each(?))',
+    ),
+    mentionUsersIn: db.prepare<[string, string], MentionCandidate>(
+      `SELECT u.id, u.name, u.name_key, u.account, u.created_at
+         FROM users u JOIN members m ON m.uid = u.id AND m.room = ?
+        WHERE u.name_key IN (SELECT value FROM json_each(?))`,
+    ),
+    insertMention: db.prepare('INSERT OR IGNORE INTO mentions (uid, room, seq) VALUES (?, ?, ?)'),
+    // Unread and mention counts after a read marker (bounded: they stop at UNREAD_CAP).
+    unreadCount: db.prepare<[string, number, string, number], { n: number }>(
+      'SELECT count(*) AS n FROM (SELECT 1 FROM messages WHERE room = ? AND seq > ? AND uid <> ? AND deleted = 0 LIMIT ?)',
+    ),
+    mentionCount: db.prepare<[string, string, number, string, number], { n: number }>(
+      `SELECT count(*) AS n FROM (
+         SELECT 1 FROM mentions x JOIN messages m ON m.room = x.room AND m.seq = x.seq
+          WHERE x.uid IN (?, '${MENTION_ALL_UID}') AND x.room = ? AND x.seq > ? AND m.deleted = 0 AND m.uid <> ? LIMIT ?)`,
     ),
     // Message changes (../changes.ts): the target as the checks read it, and what each kind writes.
     target: db.prepare<[string, number], { uid: string; ts: number; text: string; id: string; deleted: number; is_change: number }>(
@@ -161,6 +181,8 @@ export interface SqliteStoreOptions {
   log?: Pick<Logger, 'warn'>;
   /** WAL checkpoints in a worker thread (./checkpointer.ts) instead of inside commits; default true for a file (options: its timings). */
   checkpointer?: boolean | CheckpointerOptions;
+  /** Searches on a worker thread (./searcher.ts) instead of the event loop; default true for a file (options: its bounds). */
+  searcher?: boolean | SearcherOptions;
 }
 
 /** The chat half; construct the whole store, SqliteStore (./store.ts). */
@@ -168,6 +190,7 @@ export abstract class SqliteChatStore implements ChatStore {
   readonly kind = 'sqlite' as const;
   protected readonly db: Database.Database;
   private readonly checkpointer: Checkpointer | null = null;
+  private readonly searcher: Searcher | null = null;
   private st: Statements | null = null;
   private closed = false;
   private readonly appendTx: Database.Transaction<(batch: NewMessage[], policy: AppendPolicy) => AppendResult[]>;
@@ -196,6 +219,7 @@ export abstract class SqliteChatStore implements ChatStore {
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('temp_store = MEMORY');
     if (!memory && opts.checkpointer !== false) this.checkpointer = new Checkpointer(this.db, opts.checkpointer === true ? {} : opts.checkpointer);
+    if (!memory && opts.searcher !== false) this.searcher = new Searcher(path.resolve(file), opts.searcher === true ? {} : opts.searcher);
 
     this.appendTx = this.db.transaction((batch: NewMessage[], policy: AppendPolicy) => this.appendInTx(batch, policy));
     this.insertUsersTx = this.db.transaction((users: UserRecord[]) => users.map((u) => this.insertUser(u)));
@@ -243,6 +267,7 @@ export abstract class SqliteChatStore implements ChatStore {
     this.commitUsers();
     this.closed = true;
     this.st = null;
+    await this.searcher?.close();
     await this.checkpointer?.close();
     this.db.close();
   }
@@ -317,7 +342,39 @@ export abstract class SqliteChatStore implements ChatStore {
   /** The account with this key when there is one, else the most recently created guest. */
   async findUserByName(nameKey: string): Promise<UserRecord | null> {
     const r = this.s.findAccount.get(nameKey) ?? this.s.findNewestGuest.get(nameKey);
-    return r ? toUser(r) : null;
+    // A deleted account keeps its name (reserved) but is nobody to DM or invite.
+    return r && (r.deleted_at === null || r.deleted_at === undefined) ? toUser(r) : null;
+  }
+
+  // Account changes (docs/protocol.md 4.5): rare, so their statements are prepared when used.
+
+  async setPassword(uid: string, passwordHash: string): Promise<number | null> {
+    this.check();
+    const r = this.db
+      .prepare<[string, string], { token_gen: number }>('UPDATE users SET password_hash = ?, token_gen = token_gen + 1 WHERE id = ? AND account = 1 AND deleted_at IS NULL RETURNING token_gen')
+      .get(passwordHash, uid);
+    return r ? Number(r.token_gen) : null;
+  }
+
+  async bumpTokenGen(uid: string): Promise<number | null> {
+    this.check();
+    const r = this.db.prepare<[string], { token_gen: number }>('UPDATE users SET token_gen = token_gen + 1 WHERE id = ? RETURNING token_gen').get(uid);
+    return r ? Number(r.token_gen) : null;
+  }
+
+  async deleteAccount(uid: string, at: number): Promise<{ rooms: string[] } | null> {
+    this.check();
+    const tx = this.db.transaction((): { rooms: string[] } | null => {
+      const marked = this.db
+        .prepare('UPDATE users SET deleted_at = ?, password_hash = NULL, token_gen = token_gen + 1 WHERE id = ? AND account = 1 AND deleted_at IS NULL')
+        .run(at, uid);
+      if (marked.changes === 0) return null;
+      const left = this.db
+        .prepare<[string], { room: string }>(`DELETE FROM members WHERE uid = ? AND room IN (SELECT id FROM rooms WHERE kind IN ('public', 'private')) RETURNING room`)
+        .all(uid);
+      return { rooms: left.map((r) => r.room).sort() };
+    });
+    return tx.immediate();
   }
 
   // ---- rooms ----
@@ -369,7 +426,7 @@ export abstract class SqliteChatStore implements ChatStore {
     return { members, total };
   }
 
-  async listUserRooms(uid: string): Promise<UserRoom[]> {
+  async listUserRooms(uid: string, opts?: { counts?: boolean }): Promise<UserRoom[]> {
     const s = this.s;
     const out: UserRoom[] = [];
     const general = s.getRoom.get(GLOBAL_ROOM);
@@ -383,6 +440,17 @@ export abstract class SqliteChatStore implements ChatStore {
         if (peer) room.peer = peer;
       }
       out.push(room);
+    }
+    if (opts?.counts) {
+      for (const r of out) {
+        if (r.lastSeq <= r.lastRead) {
+          r.unread = 0;
+          r.mentions = 0;
+          continue;
+        }
+        r.unread = s.unreadCount.get(r.id, r.lastRead, uid, UNREAD_CAP)!.n;
+        r.mentions = r.unread ? s.mentionCount.get(uid, r.id, r.lastRead, uid, UNREAD_CAP)!.n : 0;
+      }
     }
     return out;
   }
@@ -447,7 +515,14 @@ export abstract class SqliteChatStore implements ChatStore {
       }
       const seq = state.lastSeq + 1;
       const message: StoredMessage = changeEvent(m, seq);
-      s.insertMessage.run({ room: m.room, seq, id: m.id, uid: m.uid, user: m.user, text: message.text, ts: m.ts, deleted: message.deleted ? 1 : 0, reply_to: m.replyTo ?? null, change: m.change ? JSON.stringify(m.change) : null });
+      if (!m.change && (m.mentionTokens?.length || m.mentionAll)) this.resolveMentions(m, message);
+      s.insertMessage.run({
+        room: m.room, seq, id: m.id, uid: m.uid, user: m.user, text: message.text, ts: m.ts, deleted: message.deleted ? 1 : 0,
+        reply_to: m.replyTo ?? null, change: m.change ? JSON.stringify(m.change) : null,
+        mentions: mentionsColumn(message.mentions), mention_all: message.mentionAll ? 1 : 0,
+      });
+      if (message.mentions) for (const u of message.mentions) s.insertMention.run(u.id, m.room, seq);
+      if (message.mentionAll) s.insertMention.run(MENTION_ALL_UID, m.room, seq);
       const c = m.change;
       if (c && target) {
         switch (c.kind) {
@@ -474,6 +549,17 @@ export abstract class SqliteChatStore implements ChatStore {
     }
     for (const [room, st] of rooms) s.updateRoomSeq.run(st.lastSeq, st.lastActive, room);
     return results;
+  }
+
+  /** Resolves a send's mention tokens (in the append transaction: membership as of the commit) onto `message`. */
+  private resolveMentions(m: NewMessage, message: StoredMessage): void {
+    if (m.mentionTokens?.length) {
+      const keys = JSON.stringify(mentionKeys(m.mentionTokens));
+      const found = m.room === GLOBAL_ROOM ? this.s.mentionUsersAll.all(keys) : this.s.mentionUsersIn.all(m.room, keys);
+      const users = pickMentions(m.mentionTokens, found);
+      if (users.length) message.mentions = users;
+    }
+    if (m.mentionAll) message.mentionAll = true;
   }
 
   /**
@@ -544,7 +630,8 @@ export abstract class SqliteChatStore implements ChatStore {
     const sql = `SELECT ${MSG_COLS.split(', ').map((c) => `m.${c}`).join(', ')}
                    FROM messages_fts JOIN search_map x ON x.id = messages_fts.rowid JOIN messages m ON m.room = x.room AND m.seq = x.seq
                   WHERE ${where.join(' AND ')} ${order} LIMIT @limit OFFSET @offset`;
-    const rows = this.db.prepare<[Record<string, unknown>], MessageRow>(sql).all(p);
+    const rows = (await runSearch(this.searcher, this.db, sql, p)) as unknown as MessageRow[];
+    this.check();
     const out = rows.map(toMessage);
     for (const m of out) if (m.v !== undefined) withReactions([m], this.s.reactionsBetween.all(m.room, m.seq, m.seq));
     return out;

@@ -182,6 +182,37 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       INSERT INTO messages_fts (rowid, text) SELECT x.id, m.text FROM search_map x JOIN messages m ON m.room = x.room AND m.seq = x.seq;
     `,
   },
+  {
+    version: 6,
+    name: 'accounts: token generation',
+    sql: `
+      -- A session token carries its user's generation; bumping it (password change, sign out everywhere)
+      -- makes every earlier token invalid.
+      ALTER TABLE users ADD COLUMN token_gen INTEGER NOT NULL DEFAULT 0;
+      -- A deleted account keeps its row (its name stays reserved, its messages keep their author id):
+      -- deleted_at marks it (ms since epoch), its password_hash is cleared.
+      ALTER TABLE users ADD COLUMN deleted_at INTEGER;
+    `,
+  },
+  {
+    version: 7,
+    name: 'mentions',
+    sql: `
+      -- The users a message mentions, resolved at send time (JSON array of {id, name}), and @room.
+      ALTER TABLE messages ADD COLUMN mentions TEXT;
+      ALTER TABLE messages ADD COLUMN mention_all INTEGER NOT NULL DEFAULT 0;
+      -- The same, one row per mentioned user (uid '*' for @room), for the per-room mention counts: a
+      -- range of (uid, room, seq) after the read marker. Goes with its message (reset, room deletion).
+      CREATE TABLE mentions (
+        uid  TEXT NOT NULL,
+        room TEXT NOT NULL,
+        seq  INTEGER NOT NULL,
+        PRIMARY KEY (uid, room, seq),
+        FOREIGN KEY (room, seq) REFERENCES messages(room, seq) ON DELETE CASCADE
+      ) WITHOUT ROWID;
+      CREATE INDEX mentions_message ON mentions(room, seq);
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied. */
