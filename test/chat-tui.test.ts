@@ -279,6 +279,16 @@ describe('scale-chat chat in a terminal (tmux)', { skip: SKIP_TMUX }, () => {
       await a.enter(`/reply ${q} the next one`);
       s = await b.waitFor((x) => /<alice> ↪ bob: question from bob: which friday @ALICE\?\n +the next one\n/.test(x), 'the reply with its quote');
 
+      // /search finds messages by their current text (the edit, not the draft), with room, seq and author.
+      await a.enter('/search fri');
+      s = await a.waitText('found, newest first:');
+      assert.match(s, new RegExp(`#general #${seq} \\d\\d:\\d\\d <alice> final plan: ship on friday\\n`));
+      assert.match(s, /#general #\d+ \d\d:\d\d <bob> question from bob: which friday @ALICE\?\n/);
+      await a.enter('/search from:alice draft');
+      await a.waitText('no message contains "draft"');
+      await a.enter('/search in:#nowhere plan');
+      await a.waitText('you are not in #nowhere');
+
       // /delete (no seq: A's last message is the reply) and with a seq: B shows both deleted.
       await a.enter('/delete');
       await a.enter(`/del ${seq}`);

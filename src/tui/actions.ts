@@ -9,7 +9,11 @@
 import type { ChatClient } from '../client/index.js';
 import type { RoomInfo } from '../protocol/index.js';
 import { helpLines, type Command } from './commands.js';
-import { describeError } from './format.js';
+import { describeError, formatTime, snippet } from './format.js';
+import { sanitizeInline } from './sanitize.js';
+
+/** Results /search shows. */
+const SEARCH_SHOWN = 10;
 import { roomLabel, type ChatModel, type RoomState } from './model.js';
 
 /**
@@ -163,6 +167,24 @@ export async function runCommand(session: CommandSession, cmd: Command): Promise
         const seq = (about = target(room, cmd.seq, 'delete'));
         if (seq === undefined) return;
         await client.remove(room.id, seq);
+        return;
+      }
+      case 'search': {
+        const room = cmd.here ? m.currentRoom : cmd.room !== undefined ? m.findRoom(cmd.room) : undefined;
+        if ((cmd.here || cmd.room !== undefined) && !room) return notIn(cmd.room ?? m.current);
+        const opts: { room?: string; from?: string; limit: number } = { limit: SEARCH_SHOWN };
+        if (room) opts.room = room.id;
+        if (cmd.from !== undefined) opts.from = cmd.from;
+        const r = await client.search(cmd.query, opts);
+        const where = room ? ` in ${roomLabel(room)}` : '';
+        if (!r.results.length) return m.note(`no message${where} contains "${sanitizeInline(cmd.query)}"`);
+        m.note(`${r.results.length}${r.next ? '+' : ''} found${where}, newest first:`);
+        for (const h of r.results) {
+          const r2 = m.rooms.get(h.room);
+          const label = r2 ? roomLabel(r2) : `#${sanitizeInline(h.room)}`;
+          m.note(`  ${label} #${h.seq} ${formatTime(h.ts)} <${sanitizeInline(h.user)}> ${snippet(h.text, 80)}`);
+        }
+        if (r.next) m.note(`  … more: narrow it with in:#room, from:name or another word`);
         return;
       }
       case 'react': {

@@ -28,6 +28,10 @@ describe('parseLine', () => {
     assert.deepEqual(parseLine('/rooms'), { kind: 'rooms' });
     assert.deepEqual(parseLine('/history'), { kind: 'history' });
     assert.deepEqual(parseLine('/history 50'), { kind: 'history', count: 50 });
+    assert.deepEqual(parseLine('/search launch friday'), { kind: 'search', query: 'launch friday' });
+    assert.deepEqual(parseLine('/find in:#lobby from:@ann plan'), { kind: 'search', query: 'plan', room: 'lobby', from: 'ann' });
+    assert.deepEqual(parseLine('/search in:here x'), { kind: 'search', query: 'x', here: true });
+    assert.deepEqual(parseLine('/search in:here'), { kind: 'error', message: 'usage: /search [in:#room|in:here] [from:name] <words>' });
     assert.deepEqual(parseLine('/help /join'), { kind: 'help', topic: 'join' });
     assert.deepEqual(parseLine('/QUIT'), { kind: 'quit' });
     assert.deepEqual(parseLine('/exit'), { kind: 'quit' });

@@ -24,6 +24,8 @@ export type Command =
   | { kind: 'delete'; seq?: number }
   | { kind: 'react'; seq: number; emoji: string; on: boolean }
   | { kind: 'reply'; seq: number; text: string }
+  /** Full-text search (docs/protocol.md 6.16): `room` from `in:#room` (`in:here`: the current one), `from` from `from:name`. */
+  | { kind: 'search'; query: string; room?: string; here?: boolean; from?: string }
   | { kind: 'help'; topic?: string }
   | { kind: 'quit' }
   | { kind: 'none' };
@@ -52,6 +54,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   { name: 'delete', aliases: ['del'], usage: '/delete [seq]', help: 'delete your message #seq (default: your last one here)' },
   { name: 'react', aliases: [], usage: '/react <seq> <emoji>', help: 'add your reaction to message #seq: one emoji, or a shortcode such as :+1: :tada:' },
   { name: 'unreact', aliases: [], usage: '/unreact <seq> <emoji>', help: 'take your reaction back from message #seq' },
+  { name: 'search', aliases: ['find'], usage: '/search [in:#room|in:here] [from:name] <words>', help: 'find messages of your rooms containing every word (prefixes), newest first' },
   { name: 'help', aliases: ['h', '?'], usage: '/help [command]', help: 'this help' },
   { name: 'quit', aliases: ['exit', 'q'], usage: '/quit', help: 'leave the client' },
 ];
@@ -162,6 +165,20 @@ export function parseLine(line: string): ParseResult {
       const text = textAfter(body, 2);
       if (args.length < 2 || text.trim() === '') return usage('reply');
       return { kind: 'reply', seq, text };
+    }
+    case 'search': {
+      const cmd: Extract<Command, { kind: 'search' }> = { kind: 'search', query: '' };
+      const words: string[] = [];
+      for (const a of args) {
+        const low = a.toLowerCase();
+        if (low === 'in:here') cmd.here = true;
+        else if (low.startsWith('in:') && a.length > 3) cmd.room = normalizeRoomRef(a.slice(3));
+        else if (low.startsWith('from:') && a.length > 5) cmd.from = stripAt(a.slice(5));
+        else words.push(a);
+      }
+      if (!words.length) return usage('search');
+      cmd.query = words.join(' ');
+      return cmd;
     }
     case 'help':
       return args[0] ? { kind: 'help', topic: args[0].replace(/^\//, '') } : { kind: 'help' };
