@@ -103,8 +103,16 @@ describe('web UI: administration', { skip }, () => {
     assert.equal(await ann.page.getByRole('link', { name: 'Administration' }).count(), 0);
     const eve = await register(browser, srv, 'eve');
     people.push(eve);
+    const adminCalls: string[] = [];
+    eve.page.on('request', (rq) => {
+      if (rq.url().includes('/admin/api/')) adminCalls.push(rq.url());
+    });
     await eve.page.goto(srv.http + '/admin');
-    await eve.page.getByRole('alert').filter({ hasText: 'Administrators only' }).waitFor();
+    // One clear sentence, from one request (no refresh loop of 403s in the console).
+    await eve.page.getByRole('alert').filter({ hasText: 'Administrators only: eve is not an administrator.' }).waitFor();
+    assert.equal((await eve.page.getByRole('alert').allTextContents()).join(' ').match(/administrators only/gi)?.length, 1, 'said once');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(adminCalls.length, 1, `admin API requests of a non-admin page: ${adminCalls.join(', ')}`);
     const token = await eve.page.evaluate(() => JSON.parse(localStorage.getItem('scale-chat.session') ?? '{}').token as string);
     const r = await fetch(`${srv.http}/admin/api/stats`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 403);
