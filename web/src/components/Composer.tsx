@@ -3,13 +3,14 @@
  * A reply (the Reply action of a message) shows above the box as "Replying to <name>: <snippet>",
  * with × (or Escape) to cancel; the message sent then carries `replyTo`.
  */
-import { useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { RoomInfo } from '../../../src/protocol/index.js';
 import { useChat, useStore } from '../chat/react.js';
 import { indexOfSeq } from '../chat/timeline.js';
 import type { ChatState } from '../chat/types.js';
 import { roomTitle } from '../lib/format.js';
 import { quoteView } from '../lib/reactions.js';
+import { useAutoGrow } from '../lib/auto-grow.js';
 
 /** The message a reply answers, from the loaded history or the fetched quotes (a part of the state: stable). */
 function findMessage(s: ChatState, room: string, seq: number | undefined) {
@@ -49,13 +50,7 @@ export function Composer({ room }: { room: RoomInfo }) {
   const over = text.length > max;
   const target = room.kind === 'dm' ? roomTitle(room) : `#${room.id}`;
 
-  // Grow with the text, up to the CSS max-height.
-  useLayoutEffect(() => {
-    const el = input.current;
-    if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${el.scrollHeight}px`;
-  }, [text]);
+  useAutoGrow(input, text);
 
   const send = () => {
     if (!text.trim() || over) return;

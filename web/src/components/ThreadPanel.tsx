@@ -4,7 +4,7 @@
  * messages reply to the original. A side panel on wide screens, full-screen with a close button on
  * phones; Escape closes it. "Show in conversation" jumps to the original in the message list.
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { MsgEvent, RoomInfo } from '../../../src/protocol/index.js';
 import type { PendingMessage } from '../chat/types.js';
 import { useChat, useStore } from '../chat/react.js';
@@ -13,6 +13,7 @@ import { formatFull, formatTime, roomTitle } from '../lib/format.js';
 import { mentionView } from '../lib/markdown.js';
 import { plural } from '../lib/plural.js';
 import { MessageText } from './MessageText.js';
+import { useAutoGrow } from '../lib/auto-grow.js';
 
 const NO_PENDING: readonly PendingMessage[] = [];
 
@@ -51,12 +52,7 @@ export function ThreadPanel({ room, seq, onClose }: { room: RoomInfo; seq: numbe
   const sending = pending.filter((p) => p.replyTo === seq);
 
   useEffect(() => input.current?.focus(), [seq]);
-  useLayoutEffect(() => {
-    const el = input.current;
-    if (!el) return;
-    el.style.height = 'auto';
-    el.style.height = `${el.scrollHeight}px`;
-  }, [text]);
+  useAutoGrow(input, text);
 
   const over = text.length > max;
   const send = () => {
