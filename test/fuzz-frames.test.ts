@@ -686,7 +686,9 @@ class Fuzzer {
       violation(`${this.label}: closed with ${code}${CLOSE_CODES.has(code) ? '' : ' (undocumented)'} after ${seg.sent} frames, no frame of ours explains it (largest frame ${seg.largest.bytes} bytes: ${seg.largest.frame})`);
     }
     seg.verify(true);
-    if (code === CloseCode.tokenRevoked) this.token = null; // signed out everywhere: a new guest
+    // Signed out everywhere: a new guest. Also when our signout_all was sent but another close came first:
+    // it may still commit, and then revokes a session signed in again with this token meanwhile.
+    if (code === CloseCode.tokenRevoked || seg.revoked) this.token = null;
     await this.connect();
   }
 
