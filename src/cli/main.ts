@@ -4,7 +4,9 @@
  * loads only what the options and help need; an action imports its heavy modules (the server's
  * drivers, the chart renderer, the terminal UI) when it runs, so one subcommand does not pay for all.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { registerServe } from './serve.js';
 import { registerLoadtest } from './loadtest.js';
 import { registerChat } from './chat.js';
@@ -12,7 +14,12 @@ import { registerReport } from './report.js';
 import { registerAdmin } from './admin.js';
 
 const program = new Command();
-program.name('scale-chat').description('Real-time WebSocket chat built to be pushed to its limits');
+// dist/src/cli/main.js -> the package's package.json.
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+program
+  .name('scale-chat')
+  .description('Real-time WebSocket chat built to be pushed to its limits')
+  .version(`${pkg.version} (protocol v${PROTOCOL_VERSION})`, '-V, --version', 'the package version and the protocol version it speaks');
 registerServe(program);
 registerLoadtest(program);
 registerChat(program);
