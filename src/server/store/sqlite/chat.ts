@@ -181,7 +181,7 @@ export interface SqliteStoreOptions {
   log?: Pick<Logger, 'warn'>;
   /** WAL checkpoints in a worker thread (./checkpointer.ts) instead of inside commits; default true for a file (options: its timings). */
   checkpointer?: boolean | CheckpointerOptions;
-  /** Searches on a worker thread (./searcher.ts) instead of the event loop; default true for a file (options: its bounds). */
+  /** Searches in a child process (./searcher.ts) instead of on the event loop; default true for a file (options: its bounds). */
   searcher?: boolean | SearcherOptions;
 }
 
