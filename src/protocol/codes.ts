@@ -99,6 +99,19 @@ export const ErrorCode = {
    * (registrations per address) the connection is closed with 4014.
    */
   limit_exceeded: 'limit_exceeded',
+  /**
+   * Sign-in with the application's own tokens (`hello {auth: {kind: "jwt"}}`, docs/protocol.md 4.6), each
+   * closing the handshake with its own code: the token's `exp` has passed (ask the application for a new one);
+   */
+  jwt_expired: 'jwt_expired',
+  /** the token is malformed, its signature is wrong, or its algorithm is not one the server allows; */
+  jwt_invalid: 'jwt_invalid',
+  /** its key id (`kid`) is in none of the server's keys (the key set was refetched: the key is gone or not yet published); */
+  jwt_unknown_key: 'jwt_unknown_key',
+  /** a claim is wrong or missing: issuer, audience, `sub`, `exp`, not yet valid (`nbf`), name, `rooms` or `roles` (the message names it); */
+  jwt_claim_invalid: 'jwt_claim_invalid',
+  /** this server is not configured for JWT sign-in (no jwt-secret, no jwt-jwks-url). */
+  jwt_disabled: 'jwt_disabled',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -134,6 +147,12 @@ export const CloseCode = {
   limitExceeded: 4014,
   /** The session was revoked (`token_revoked`: password changed, signed out everywhere, account deleted): sign in again. */
   tokenRevoked: 4015,
+  /** JWT sign-in refusals (docs/protocol.md 4.6): get a new token from the application, then sign in again. */
+  jwtInvalid: 4020,
+  jwtExpired: 4021,
+  jwtUnknownKey: 4022,
+  jwtClaimInvalid: 4023,
+  jwtDisabled: 4024,
 
   // 4500-4999: reconnect with backoff, then resume
   slowConsumer: 4500,
@@ -168,6 +187,11 @@ export const handshakeCloseCode: Partial<Record<ErrorCode, CloseCode>> = {
   banned: CloseCode.banned,
   too_many_connections: CloseCode.tooManyConnections,
   limit_exceeded: CloseCode.limitExceeded,
+  jwt_invalid: CloseCode.jwtInvalid,
+  jwt_expired: CloseCode.jwtExpired,
+  jwt_unknown_key: CloseCode.jwtUnknownKey,
+  jwt_claim_invalid: CloseCode.jwtClaimInvalid,
+  jwt_disabled: CloseCode.jwtDisabled,
   unavailable: CloseCode.overloaded,
   internal: CloseCode.overloaded,
 };

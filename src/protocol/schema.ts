@@ -14,6 +14,8 @@ export const authSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('login'), name, password: z.string().min(1).max(1024) }),
   z.object({ kind: z.literal('register'), name, password: z.string().min(1).max(1024) }),
   z.object({ kind: z.literal('token'), token: z.string().min(1).max(2048) }),
+  /** A token signed by the application's own backend (docs/protocol.md 4.6). */
+  z.object({ kind: z.literal('jwt'), token: z.string().min(1).max(8192) }),
 ]);
 
 export const helloSchema = z.object({

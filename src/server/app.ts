@@ -13,6 +13,10 @@ import { Authenticator } from './auth/handshake.js';
 import { LoginThrottle } from './auth/throttle.js';
 import { Accounts } from './auth/account.js';
 import { TokenSigner } from './auth/tokens.js';
+import { JwtVerifier, jwtOptions } from './auth/jwt.js';
+import { JwtAccounts } from './auth/jwt-accounts.js';
+import { ADDRESS_FACTOR } from './auth/throttle.js';
+import { publishEvent, roomTopic } from './bus/bus.js';
 import type { Bus } from './bus/bus.js';
 import { createBus, createClusterState, createStore } from './engines.js';
 import { IsolationGuard } from './cluster/isolation.js';
@@ -146,6 +150,18 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // One login throttle: logins and the passwords that confirm account changes count together.
   const throttle = new LoginThrottle(limiterStore, { maxFailures: config.loginMaxFailures, windowMs: config.loginWindowMs, delayMs: config.loginDelayMs, maxDelayMs: config.loginMaxDelayMs });
   const handlers = createHandlers(hub, pipeline, cluster, config, limits, presenceFanout, isAdmin, new Accounts(store, tokens, throttle));
+  // JWT sign-in (auth/jwt.ts, auth/jwt-accounts.ts): off unless jwtSecret or jwtJwksUrl is set. Failed
+  // verifications count per address like failed logins over all names (ADDRESS_FACTOR x loginMaxFailures).
+  const jwt = new JwtAccounts({
+    store,
+    verifier: new JwtVerifier(jwtOptions(config)),
+    limiter: limiterStore,
+    maxFailures: config.loginMaxFailures * ADDRESS_FACTOR,
+    windowMs: config.loginWindowMs,
+    adminRole: config.jwtAdminRole,
+    isBanned: bannedCheck(store),
+    onJoined: (room, user) => publishEvent(bus, roomTopic(room), { type: 'member', room, user, action: 'joined' }),
+  });
   const auth = new Authenticator(
     store,
     names,
@@ -153,10 +169,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     throttle,
     limits,
     bannedCheck(store),
+    jwt,
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
   // Administration (src/server/admin): /admin/api/*, with the read-only cache loaded before serving.
-  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount });
+  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount, jwt, jwtAdminRole: config.jwtAdminRole });
   await admin.start();
   // After a Redis link drop the hub re-reads local users' memberships (events on user channels have no seq).
   await bus.start(hub.deliver, () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed')));

@@ -138,6 +138,26 @@ export interface Config {
   nodeTtlMs: number;
   /** Account ids (`u` + 16 hex digits, as `scale-chat admin list` prints them) with the admin role, besides those granted with `scale-chat admin grant NAME`. Ids, not names: a name not yet registered would go to whoever registers it first. */
   admins: string[];
+  /** JWT sign-in (docs/integration-jwt.md): HS256 secret shared with the application's backend, at least 32 bytes. Empty: no HS256. */
+  jwtSecret: string;
+  /** JWT sign-in: the application's JWKS URL (https; http only to a loopback host): RS256/ES256 tokens are verified with its keys. Empty: none. */
+  jwtJwksUrl: string;
+  /** Required `iss` of every JWT (checked when set; production should set it). */
+  jwtIssuer: string;
+  /** Required `aud` of every JWT (checked when set; production should set it). */
+  jwtAudience: string;
+  /** Claim naming the account at its first sign-in (display name; `preferred_username` when absent). */
+  jwtNameClaim: string;
+  /** A value of the JWT `roles` claim that grants the admin role (empty: roles ignored). */
+  jwtAdminRole: string;
+  /** Leeway for `exp` and `nbf` against clock differences. */
+  jwtClockToleranceMs: number;
+  /** The JWKS is refetched after this long (a known key id is trusted from the cache until then). */
+  jwtJwksCacheMs: number;
+  /** Least time between two JWKS fetches (an unknown key id refetches at most this often). */
+  jwtJwksCooldownMs: number;
+  /** A JWKS fetch that takes longer fails (the sign-in is refused with `unavailable`). */
+  jwtJwksTimeoutMs: number;
 }
 
 export const defaults: Config = {
@@ -197,6 +217,16 @@ export const defaults: Config = {
   workers: 1,
   nodeTtlMs: 15_000,
   admins: [],
+  jwtSecret: '',
+  jwtJwksUrl: '',
+  jwtIssuer: '',
+  jwtAudience: '',
+  jwtNameClaim: 'name',
+  jwtAdminRole: '',
+  jwtClockToleranceMs: 30_000,
+  jwtJwksCacheMs: 10 * 60_000,
+  jwtJwksCooldownMs: 30_000,
+  jwtJwksTimeoutMs: 5000,
 };
 
 /** Env variable for each key: SCALE_CHAT_ + upper snake case (e.g. SCALE_CHAT_HEARTBEAT_MS). */
@@ -284,6 +314,25 @@ function validate(c: Config): void {
   if (c.loginWindowMs < 1000 || c.loginDelayMs < 1 || c.loginMaxDelayMs < c.loginDelayMs) {
     throw new Error('config loginWindowMs/loginDelayMs/loginMaxDelayMs: window at least 1000, delay at least 1, max delay at least the delay');
   }
+  validateJwt(c);
+}
+
+/** JWT sign-in options (src/server/auth/jwt.ts). */
+function validateJwt(c: Config): void {
+  if (c.jwtSecret && Buffer.byteLength(c.jwtSecret, 'utf8') < 32) throw new Error('config jwtSecret: at least 32 bytes (e.g. `openssl rand -hex 32`)');
+  if (c.jwtJwksUrl) {
+    let u: URL;
+    try {
+      u = new URL(c.jwtJwksUrl);
+    } catch {
+      throw new Error('config jwtJwksUrl: a URL, https://...');
+    }
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+    if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new Error('config jwtJwksUrl: https:// (http:// only to localhost)');
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/.test(c.jwtNameClaim)) throw new Error('config jwtNameClaim: a claim name (letters, digits, _ . : -)');
+  if (c.jwtClockToleranceMs > 5 * 60_000) throw new Error('config jwtClockToleranceMs: at most 300000');
+  if (c.jwtJwksTimeoutMs < 100 || c.jwtJwksTimeoutMs > 60_000) throw new Error('config jwtJwksTimeoutMs: 100-60000');
 }
 
 /** One line per option: CLI `--help` and the README's configuration table. */
@@ -344,6 +393,16 @@ export const configHelp: Record<keyof Config, string> = {
   workers: 'processes serving the one port (more than 1 needs redis-url)',
   nodeTtlMs: 'a cluster node silent this long is dead: its users go offline (Redis cluster state)',
   admins: 'comma-separated account ids (u + 16 hex digits) with the admin role; or grant by name on the server host: scale-chat admin grant NAME (default: none; no account is an admin by itself)',
+  jwtSecret: 'JWT sign-in: HS256 secret shared with your backend, at least 32 bytes',
+  jwtJwksUrl: "JWT sign-in: your backend's JWKS URL for RS256/ES256 tokens, https (http only to localhost)",
+  jwtIssuer: 'JWT sign-in: required iss claim, checked when set (set it in production)',
+  jwtAudience: 'JWT sign-in: required aud claim, checked when set (set it in production)',
+  jwtNameClaim: 'JWT sign-in: claim with the display name of a new account (preferred_username when absent)',
+  jwtAdminRole: 'JWT sign-in: a value of the roles claim that grants the admin role (empty: roles ignored)',
+  jwtClockToleranceMs: 'JWT sign-in: leeway for exp and nbf',
+  jwtJwksCacheMs: 'JWT sign-in: the JWKS is refetched after this long',
+  jwtJwksCooldownMs: 'JWT sign-in: least time between two JWKS fetches (an unknown kid refetches at most this often)',
+  jwtJwksTimeoutMs: 'JWT sign-in: a JWKS fetch taking longer fails (sign-in refused: unavailable)',
 };
 
 /** `heartbeatMs` -> `heartbeat-ms` */

@@ -27,7 +27,7 @@ import {
 
 export class AdminError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 500,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503,
     readonly code: string,
     message: string,
   ) {

@@ -9,11 +9,15 @@
  * go to whoever registers it first). With no admin at all the server says at start how to grant one.
  *
  * Requests authenticate with `Authorization: Bearer <session token>`: the same HMAC token the WebSocket
- * `welcome` issues.
+ * `welcome` issues; or, when JWT sign-in is configured, with a token of the application's backend (the
+ * same verifier and account as a `jwt` hello, src/server/auth/jwt-accounts.ts). With `jwtAdminRole` set,
+ * a JWT whose roles hold it makes its account an admin too (the setting `jwt_admins`).
  */
 import type { IncomingMessage } from 'node:http';
 import { isCurrent, type TokenSigner } from '../auth/tokens.js';
+import { jwtAdmins, type JwtAccounts } from '../auth/jwt-accounts.js';
 import type { AdminStore, ChatStore, UserRecord } from '../store/store.js';
+import type { ErrorCode } from '../../protocol/codes.js';
 
 /** Store setting: JSON array of the user ids granted the admin role. */
 export const ADMINS_SETTING = 'admins';
@@ -54,7 +58,8 @@ export async function setAdmin(store: Pick<ChatStore, 'getSetting' | 'setSetting
 
 export type Authn =
   | { ok: true; user: UserRecord; admin: boolean }
-  | { ok: false; status: 401 | 403; code: 'unauthorized' | 'token_invalid' | 'token_expired' | 'token_revoked' | 'banned'; message: string };
+  | { ok: false; status: 401 | 403; code: 'unauthorized' | 'token_invalid' | 'token_expired' | 'token_revoked' | 'banned'; message: string }
+  | { ok: false; status: 401 | 403 | 429 | 503; code: ErrorCode; message: string };
 
 export class AdminAuthz {
   private readonly configured: Set<string>;
@@ -64,6 +69,10 @@ export class AdminAuthz {
     private readonly tokens: TokenSigner,
     /** Account ids from the config key `admins`. */
     admins: readonly string[],
+    /** JWT bearer tokens (absent: session tokens only). */
+    private readonly jwt?: JwtAccounts,
+    /** Do JWT roles grant the admin role (jwtAdminRole set)? */
+    private readonly jwtRoles = false,
   ) {
     this.configured = new Set(admins);
   }
@@ -72,7 +81,8 @@ export class AdminAuthz {
   async isAdmin(user: UserRecord): Promise<boolean> {
     if (!user.account) return false;
     if (this.configured.has(user.id)) return true;
-    return (await grantedAdmins(this.store)).includes(user.id);
+    if ((await grantedAdmins(this.store)).includes(user.id)) return true;
+    return this.jwtRoles && (await jwtAdmins(this.store)).includes(user.id);
   }
 
   /**
@@ -105,6 +115,12 @@ export class AdminAuthz {
     const h = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     if (!m) return { ok: false, status: 401, code: 'unauthorized', message: 'send "Authorization: Bearer <session token>"' };
+    // Session tokens are `v1.…`; anything else is a JWT when JWT sign-in is configured.
+    if (this.jwt?.enabled && !m[1].startsWith('v1.')) {
+      const r = await this.jwt.verifyBearer(m[1], req.socket.remoteAddress ?? '');
+      if (!r.ok) return r;
+      return { ok: true, user: r.user, admin: await this.isAdmin(r.user) };
+    }
     const check = this.tokens.verify(m[1]);
     if (!check.ok) return { ok: false, status: 401, code: check.reason, message: check.reason === 'token_expired' ? 'session expired: sign in again' : 'invalid session token' };
     const user = await this.store.getUser(check.uid);

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenSigner } from '../auth/tokens.js';
+import type { JwtAccounts } from '../auth/jwt-accounts.js';
 import type { Bus } from '../bus/bus.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { Metrics } from '../metrics.js';
@@ -37,6 +38,10 @@ export interface AdminDeps {
   /** Account ids from the config key `admins`. */
   admins: readonly string[];
   connections: () => number;
+  /** JWT bearer tokens (the application's SSO) besides session tokens; absent: session tokens only. */
+  jwt?: JwtAccounts;
+  /** The JWT role that grants the admin role ('' or absent: roles ignored). */
+  jwtAdminRole?: string;
 }
 
 export interface Admin {
@@ -49,7 +54,7 @@ export interface Admin {
 }
 
 export function createAdmin(d: AdminDeps): Admin {
-  const authz = new AdminAuthz(d.store, d.tokens, d.admins);
+  const authz = new AdminAuthz(d.store, d.tokens, d.admins, d.jwt, Boolean(d.jwtAdminRole));
   const readOnly = d.readOnly;
   const actions = new AdminActions({ store: d.store, bus: d.bus, names: d.cluster.names, readOnly, log: d.log });
   const stats = new StatsSampler(d.store, d.cluster, d.metrics, d.nodeId, d.connections);

@@ -67,6 +67,12 @@ export class Accounts {
     if (!gate.ok) return fail('login_throttled', `too many wrong passwords: try again ${inTime(gate.retryAfterMs)}`, gate.retryAfterMs);
     const stored = await this.store.getUser(user.id);
     const hash = stored?.passwordHash;
+    // An account with no password that is not deleted signs in with the application's tokens (JWT,
+    // jwt-accounts.ts): no password to confirm; not a failed guess either (the attempt is taken back).
+    if (stored && stored.deletedAt === undefined && !hash) {
+      await this.throttle.succeeded(gate.ticket);
+      return fail('forbidden', 'this account signs in through your application (JWT): it has no password here, and only an administrator can remove it');
+    }
     if (!stored || stored.deletedAt !== undefined || !hash) return fail('token_revoked', 'this account was deleted');
     if (!(await verifyPassword(hash, password))) return fail('auth_failed', 'wrong password');
     await this.throttle.succeeded(gate.ticket);

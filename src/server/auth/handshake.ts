@@ -39,6 +39,8 @@ export class Authenticator {
     private readonly limits: Limits,
     /** Is this name key banned by an administrator (src/server/admin)? Absent: no bans. */
     private readonly isBanned: (nameKey: string) => Promise<boolean> = async () => false,
+    /** JWT sign-in (jwt-accounts.ts); absent: `jwt` hellos are refused with `jwt_disabled`. */
+    private readonly jwt?: { signIn(token: string, ip: string): Promise<HandshakeResult> },
   ) {
     // A hash of a random password, made once: a login for a name without an account verifies against
     // it, so the answer takes as long as for a real account and does not tell whether the account exists.
@@ -54,6 +56,7 @@ export class Authenticator {
    */
   async authenticate(auth: Auth, ip: string): Promise<HandshakeResult> {
     if (auth.kind === 'token') return this.token(auth.token);
+    if (auth.kind === 'jwt') return this.jwtSignIn(auth.token, ip);
     // A banned name is refused before anything else (no user row, no password check, no name taken).
     // The key is computed once here (the confusable skeleton is not free) and handed down.
     const key = nameKey(auth.name);
@@ -131,6 +134,15 @@ export class Authenticator {
     await this.throttle.succeeded(gate.ticket);
     if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" is in use`);
     return { ok: true, user };
+  }
+
+  /** A token of the application's backend (jwt-accounts.ts: verified, account provisioned, rooms and role applied). */
+  private async jwtSignIn(token: string, ip: string): Promise<HandshakeResult> {
+    if (!this.jwt) return fail('jwt_disabled', 'this server does not accept JWT sign-in');
+    const r = await this.jwt.signIn(token, ip);
+    if (!r.ok) return r;
+    if (!(await this.names.acquire(r.user.nameKey, r.user.id))) return fail('name_taken', `the name "${r.user.name}" is in use`);
+    return { ok: true, user: r.user };
   }
 
   private async token(token: string): Promise<HandshakeResult> {

@@ -307,3 +307,22 @@ export class StoreConflictError extends Error {
     this.name = 'StoreConflictError';
   }
 }
+
+/**
+ * Accounts of an external identity (JWT sign-in, src/server/auth/jwt-accounts.ts): the pair (issuer,
+ * subject) of a token maps to one user id, for good. The accounts have no password (`passwordHash`
+ * null, not deleted): a password login, `password` and `delete_account` cannot apply to them.
+ */
+export interface IdentityStore {
+  /** The user mapped to (issuer, subject), or null. `issuer` is '' for tokens without `iss`. */
+  findExternalUser(issuer: string, subject: string): Promise<UserRecord | null>;
+  /**
+   * Creates the account `user` mapped to (issuer, subject), both in one transaction, and returns it. When
+   * the pair is mapped already (two first sign-ins at once), nothing is written and the mapped user is
+   * returned. Throws StoreConflictError when an account with `user.nameKey` exists (nothing written).
+   */
+  createExternalUser(user: UserRecord, issuer: string, subject: string): Promise<UserRecord>;
+}
+
+// Declaration merging: every Store also maps external identities (kept apart from the declaration above).
+export interface Store extends IdentityStore {}

@@ -266,6 +266,24 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX mentions_message ON mentions (room, seq);
     `,
   },
+  {
+    version: 10,
+    name: 'external identities (JWT sign-in)',
+    sql: `
+      -- The (issuer, subject) of an application's tokens -> the account it was provisioned as, for good.
+      -- issuer '' for tokens without iss. The account row has no password (src/server/auth/jwt-accounts.ts).
+      CREATE TABLE external_identities (
+        issuer     TEXT COLLATE "C" NOT NULL,
+        subject    TEXT COLLATE "C" NOT NULL,
+        -- Deferred: the mapping row is written first in its transaction (two first sign-ins at once: the
+        -- second waits on the first's row), its user row after it.
+        uid        TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
+        created_at BIGINT NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      );
+      CREATE INDEX external_identities_uid ON external_identities (uid);
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */

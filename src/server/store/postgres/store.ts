@@ -4,8 +4,9 @@
  */
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
-import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
+import type { AuditEntry, BanRecord, IdentityStore, RoomRecord, Store, UserRecord } from '../store.js';
 import { PostgresChatStore } from './chat.js';
+import { postgresIdentities } from './identities.js';
 
 export type { PostgresStoreOptions } from './chat.js';
 
@@ -118,5 +119,20 @@ export class PostgresStore extends PostgresChatStore implements Store {
   async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
     const rows = await this.q<AuditRow>('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [before ?? Number.MAX_SAFE_INTEGER, lim(limit)]);
     return rows.map(toAudit);
+  }
+
+  // ---- external identities (./identities.ts) ----
+
+  private readonly ids: IdentityStore = postgresIdentities(
+    (sql, params) => this.q(sql, params),
+    (fn) => this.tx(fn),
+  );
+
+  findExternalUser(issuer: string, subject: string): Promise<UserRecord | null> {
+    return this.ids.findExternalUser(issuer, subject);
+  }
+
+  createExternalUser(user: UserRecord, issuer: string, subject: string): Promise<UserRecord> {
+    return this.ids.createExternalUser(user, issuer, subject);
   }
 }

@@ -213,6 +213,22 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX mentions_message ON mentions(room, seq);
     `,
   },
+  {
+    version: 9,
+    name: 'external identities (JWT sign-in)',
+    sql: `
+      -- The (issuer, subject) of an application's tokens -> the account it was provisioned as, for good.
+      -- issuer '' for tokens without iss. The account row has no password (src/server/auth/jwt-accounts.ts).
+      CREATE TABLE external_identities (
+        issuer     TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        uid        TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (issuer, subject)
+      ) WITHOUT ROWID;
+      CREATE INDEX external_identities_uid ON external_identities(uid);
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied. */

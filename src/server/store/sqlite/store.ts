@@ -6,8 +6,9 @@ import type Database from 'better-sqlite3';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import { textHash } from '../idempotency.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
-import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
+import type { AuditEntry, BanRecord, IdentityStore, RoomRecord, Store, UserRecord } from '../store.js';
 import { SqliteChatStore } from './chat.js';
+import { prepareIdentities } from './identities.js';
 
 export type { SqliteStoreOptions } from './chat.js';
 
@@ -83,10 +84,12 @@ export class SqliteStore extends SqliteChatStore implements Store {
   override async init(): Promise<void> {
     await super.init();
     this.adm ??= prepareAdmin(this.db);
+    this.ids ??= prepareIdentities(this.db);
   }
 
   override async close(): Promise<void> {
     this.adm = null;
+    this.ids = null;
     await super.close();
   }
 
@@ -156,5 +159,22 @@ export class SqliteStore extends SqliteChatStore implements Store {
 
   async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
     return this.a.listAudit.all(before ?? Number.MAX_SAFE_INTEGER, lim(limit)).map(toAudit);
+  }
+
+  // ---- external identities (./identities.ts) ----
+
+  private ids: IdentityStore | null = null;
+
+  private get identities(): IdentityStore {
+    this.check();
+    return this.ids!;
+  }
+
+  findExternalUser(issuer: string, subject: string): Promise<UserRecord | null> {
+    return this.identities.findExternalUser(issuer, subject);
+  }
+
+  createExternalUser(user: UserRecord, issuer: string, subject: string): Promise<UserRecord> {
+    return this.identities.createExternalUser(user, issuer, subject);
   }
 }
