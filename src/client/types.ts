@@ -44,7 +44,10 @@ export interface ChatClientOptions {
   url: string;
   /** WebSocket constructor: `globalThis.WebSocket` in browsers, `ws` in Node. */
   WebSocket: WebSocketConstructor;
-  /** Credentials for the first handshake. Later handshakes use the session token from `welcome`. */
+  /**
+   * Credentials for the first handshake. Later handshakes use the session token from `welcome`, so a
+   * `{kind: 'jwt', token}` from the application's backend may expire after the first sign-in (docs/integration-jwt.md).
+   */
   auth: Auth;
   /**
    * Initial last-seen seq per room (e.g. restored from storage via session()): replayed on connect.

@@ -102,6 +102,7 @@ export class AdminAuthz {
       return { message: 'admins: these --admins ids are no account (ignored); `scale-chat admin list` shows the admins, `scale-chat admin grant NAME` makes one', fields: { unknown } };
     }
     if (configuredAccounts > 0 || (await grantedAdmins(this.store)).length > 0) return null;
+    if (this.jwtRoles && (await jwtAdmins(this.store)).length > 0) return null; // made admins by their JWT roles
     const former = await this.store.getSetting(FIRST_ACCOUNT_SETTING);
     const formerUser = former ? await this.store.getUser(former) : null;
     const hint = 'no administrator: run `scale-chat admin grant NAME` on the server host (with the same --data-dir or --postgres-url) to make an existing account one';
