@@ -17,6 +17,7 @@ import { JwtVerifier, jwtOptions } from './auth/jwt.js';
 import { JwtAccounts } from './auth/jwt-accounts.js';
 import { ADDRESS_FACTOR } from './auth/throttle.js';
 import { publishEvent, roomTopic } from './bus/bus.js';
+import { clientIpResolver } from './common/client-ip.js';
 import type { Bus } from './bus/bus.js';
 import { createBus, createClusterState, createStore } from './engines.js';
 import { IsolationGuard } from './cluster/isolation.js';
@@ -173,7 +174,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
   // Administration (src/server/admin): /admin/api/*, with the read-only cache loaded before serving.
-  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount, jwt, jwtAdminRole: config.jwtAdminRole });
+  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount, jwt: { accounts: jwt, roles: Boolean(config.jwtAdminRole), clientIp: clientIpResolver(config.trustProxy) } });
   await admin.start();
   // After a Redis link drop the hub re-reads local users' memberships (events on user channels have no seq).
   await bus.start(hub.deliver, () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed')));

@@ -16,6 +16,7 @@
 import type { IncomingMessage } from 'node:http';
 import { isCurrent, type TokenSigner } from '../auth/tokens.js';
 import { jwtAdmins, type JwtAccounts } from '../auth/jwt-accounts.js';
+import type { ClientIp } from '../common/client-ip.js';
 import type { AdminStore, ChatStore, UserRecord } from '../store/store.js';
 import type { ErrorCode } from '../../protocol/codes.js';
 
@@ -61,6 +62,15 @@ export type Authn =
   | { ok: false; status: 401 | 403; code: 'unauthorized' | 'token_invalid' | 'token_expired' | 'token_revoked' | 'banned'; message: string }
   | { ok: false; status: 401 | 403 | 429 | 503; code: ErrorCode; message: string };
 
+/** JWT bearers for the admin API (src/server/auth/jwt-accounts.ts). */
+export interface AdminJwt {
+  accounts: JwtAccounts;
+  /** Do JWT roles grant the admin role (jwtAdminRole set)? */
+  roles: boolean;
+  /** The client's address (behind trusted proxies: the forwarded one), for the throttle of bad tokens. */
+  clientIp: ClientIp;
+}
+
 export class AdminAuthz {
   private readonly configured: Set<string>;
 
@@ -70,9 +80,7 @@ export class AdminAuthz {
     /** Account ids from the config key `admins`. */
     admins: readonly string[],
     /** JWT bearer tokens (absent: session tokens only). */
-    private readonly jwt?: JwtAccounts,
-    /** Do JWT roles grant the admin role (jwtAdminRole set)? */
-    private readonly jwtRoles = false,
+    private readonly jwt?: AdminJwt,
   ) {
     this.configured = new Set(admins);
   }
@@ -82,7 +90,7 @@ export class AdminAuthz {
     if (!user.account) return false;
     if (this.configured.has(user.id)) return true;
     if ((await grantedAdmins(this.store)).includes(user.id)) return true;
-    return this.jwtRoles && (await jwtAdmins(this.store)).includes(user.id);
+    return Boolean(this.jwt?.roles) && (await jwtAdmins(this.store)).includes(user.id);
   }
 
   /**
@@ -102,7 +110,7 @@ export class AdminAuthz {
       return { message: 'admins: these --admins ids are no account (ignored); `scale-chat admin list` shows the admins, `scale-chat admin grant NAME` makes one', fields: { unknown } };
     }
     if (configuredAccounts > 0 || (await grantedAdmins(this.store)).length > 0) return null;
-    if (this.jwtRoles && (await jwtAdmins(this.store)).length > 0) return null; // made admins by their JWT roles
+    if (this.jwt?.roles && (await jwtAdmins(this.store)).length > 0) return null; // made admins by their JWT roles
     const former = await this.store.getSetting(FIRST_ACCOUNT_SETTING);
     const formerUser = former ? await this.store.getUser(former) : null;
     const hint = 'no administrator: run `scale-chat admin grant NAME` on the server host (with the same --data-dir or --postgres-url) to make an existing account one';
@@ -117,8 +125,8 @@ export class AdminAuthz {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     if (!m) return { ok: false, status: 401, code: 'unauthorized', message: 'send "Authorization: Bearer <session token>"' };
     // Session tokens are `v1.…`; anything else is a JWT when JWT sign-in is configured.
-    if (this.jwt?.enabled && !m[1].startsWith('v1.')) {
-      const r = await this.jwt.verifyBearer(m[1], req.socket.remoteAddress ?? '');
+    if (this.jwt?.accounts.enabled && !m[1].startsWith('v1.')) {
+      const r = await this.jwt.accounts.verifyBearer(m[1], this.jwt.clientIp(req));
       if (!r.ok) return r;
       return { ok: true, user: r.user, admin: await this.isAdmin(r.user) };
     }

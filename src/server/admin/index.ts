@@ -6,13 +6,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { TokenSigner } from '../auth/tokens.js';
-import type { JwtAccounts } from '../auth/jwt-accounts.js';
 import type { Bus } from '../bus/bus.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { Metrics } from '../metrics.js';
 import type { AdminStore, ChatStore } from '../store/store.js';
 import { AdminActions } from './actions.js';
-import { AdminAuthz } from './authz.js';
+import { AdminAuthz, type AdminJwt } from './authz.js';
 import type { ReadOnlyRooms } from './flags.js';
 import { ADMIN_PREFIX, createAdminRouter } from './router.js';
 import { StatsSampler } from './stats.js';
@@ -39,9 +38,7 @@ export interface AdminDeps {
   admins: readonly string[];
   connections: () => number;
   /** JWT bearer tokens (the application's SSO) besides session tokens; absent: session tokens only. */
-  jwt?: JwtAccounts;
-  /** The JWT role that grants the admin role ('' or absent: roles ignored). */
-  jwtAdminRole?: string;
+  jwt?: AdminJwt;
 }
 
 export interface Admin {
@@ -54,7 +51,7 @@ export interface Admin {
 }
 
 export function createAdmin(d: AdminDeps): Admin {
-  const authz = new AdminAuthz(d.store, d.tokens, d.admins, d.jwt, Boolean(d.jwtAdminRole));
+  const authz = new AdminAuthz(d.store, d.tokens, d.admins, d.jwt);
   const readOnly = d.readOnly;
   const actions = new AdminActions({ store: d.store, bus: d.bus, names: d.cluster.names, readOnly, log: d.log });
   const stats = new StatsSampler(d.store, d.cluster, d.metrics, d.nodeId, d.connections);
