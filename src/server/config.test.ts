@@ -34,3 +34,21 @@ test('config: bad values are refused with the option named', () => {
   ];
   for (const [overrides, message] of bad) assert.throws(() => loadConfig(overrides, {}), message, JSON.stringify(overrides));
 });
+
+test('config: JWT sign-in options are checked at start', () => {
+  const bad: [Record<string, string>, RegExp][] = [
+    [{ jwtSecret: 'too-short-secret' }, /config jwtSecret: at least 32 bytes/],
+    [{ jwtJwksUrl: 'not a url' }, /config jwtJwksUrl/],
+    [{ jwtJwksUrl: 'http://keys.example.com/jwks.json' }, /config jwtJwksUrl: https:\/\//],
+    [{ jwtJwksUrl: 'ftp://127.0.0.1/jwks.json' }, /config jwtJwksUrl/],
+    [{ jwtNameClaim: 'a b' }, /config jwtNameClaim/],
+    [{ jwtClockToleranceMs: '600000' }, /config jwtClockToleranceMs/],
+    [{ jwtJwksTimeoutMs: '10' }, /config jwtJwksTimeoutMs/],
+  ];
+  for (const [overrides, message] of bad) assert.throws(() => loadConfig(overrides, {}), message, JSON.stringify(overrides));
+  const ok = loadConfig({ jwtJwksUrl: 'http://127.0.0.1:9000/jwks.json' }, { SCALE_CHAT_JWT_SECRET: 'x'.repeat(32), SCALE_CHAT_JWT_ISSUER: 'https://app.example' });
+  assert.equal(ok.jwtSecret.length, 32);
+  assert.equal(ok.jwtIssuer, 'https://app.example');
+  assert.equal(ok.jwtNameClaim, 'name');
+  assert.equal(loadConfig({ jwtJwksUrl: 'https://app.example/.well-known/jwks.json' }, {}).jwtJwksUrl, 'https://app.example/.well-known/jwks.json');
+});

@@ -398,7 +398,7 @@ export const configHelp: Record<keyof Config, string> = {
   jwtIssuer: 'JWT sign-in: required iss claim, checked when set (set it in production)',
   jwtAudience: 'JWT sign-in: required aud claim, checked when set (set it in production)',
   jwtNameClaim: 'JWT sign-in: claim with the display name of a new account (preferred_username when absent)',
-  jwtAdminRole: 'JWT sign-in: a value of the roles claim that grants the admin role (empty: roles ignored)',
+  jwtAdminRole: 'JWT sign-in: the value of the roles claim that grants the admin role (roles are ignored without it)',
   jwtClockToleranceMs: 'JWT sign-in: leeway for exp and nbf',
   jwtJwksCacheMs: 'JWT sign-in: the JWKS is refetched after this long',
   jwtJwksCooldownMs: 'JWT sign-in: least time between two JWKS fetches (an unknown kid refetches at most this often)',
