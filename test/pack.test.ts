@@ -266,6 +266,10 @@ describe('packages: pack, install into fresh projects, run', { timeout: 240_000 
     const version = run(bin, ['--version'], botDir).out.trim();
     const pkgVersion = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     assert.match(version, new RegExp(`^${pkgVersion.replace(/\./g, '\\.')} \\(protocol v\\d+\\)$`));
+    assert.equal(run('npx', ['--no-install', 'scale-chat', '--version'], botDir).out.trim(), version, 'npx finds the installed bin');
+    // The installed SDK and the installed server speak the same protocol version (docs/integration.md 1.5).
+    const sdkProtocol = run(process.execPath, ['--input-type=module', '-e', "import { PROTOCOL_VERSION } from '@scale-chat/client'; console.log(PROTOCOL_VERSION)"], botDir).out.trim();
+    assert.equal(version.endsWith(`(protocol v${sdkProtocol})`), true, `${version} vs SDK protocol v${sdkProtocol}`);
     srv = spawn(bin, ['serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', path.join(work, 'data')], { cwd: botDir, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const port = await waitLine(srv, (line) => {
       try {
