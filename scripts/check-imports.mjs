@@ -45,6 +45,14 @@ const EXCEPTIONS = new Map([
   ['src/loadtest/options.test.ts -> src/server/common/name-key.ts', 'test of names against the server key'],
 ]);
 
+// Files the SDK's shipped code (src/client, tests aside) may not import although their area is allowed:
+// they would put the server's validation schemas (zod) into the SDK's browser bundle. The SDK imports the
+// protocol module by module; the types of schema.ts come in with `import type` (erased).
+const CLIENT_BANNED = new Map([
+  ['src/protocol/index.ts', 'it re-exports the zod schemas: import the protocol module you need'],
+  ['src/protocol/codec.ts', 'it validates client frames with zod: the SDK decodes with src/protocol/server-frame.ts'],
+]);
+
 // ---- (b) layers of src/server ----------------------------------------------------------------------
 // An import may only point to a LOWER rank; entries of the same rank are peers and do not import each
 // other; files of one entry import each other freely (the cycle check still applies). A file of
@@ -178,6 +186,7 @@ function checkEdge(from, to) {
   if (a !== b && !a.may.includes('*') && !a.may.includes(b.name)) {
     return `${a.name} may import only ${[a.name, ...a.may].join(', ')}, not ${b.name}`;
   }
+  if (a.name === 'src/client' && !from.endsWith('.test.ts') && CLIENT_BANNED.has(to)) return `the SDK does not import ${to}: ${CLIENT_BANNED.get(to)}`;
   if (a.name === 'src/server' && b.name === 'src/server') {
     const la = layerOf(from);
     const lb = layerOf(to);

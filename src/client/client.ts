@@ -19,25 +19,24 @@
  * when the frame is dispatched, before any later frame of the same batch, so live msgs of a just-joined
  * room are never mistaken for msgs of an unknown room.
  */
-import {
-  CloseCode,
-  PROTOCOL_VERSION,
-  shouldReconnect,
-  type AckFrame,
-  type ClientFrame,
-  type ClientFrameOf,
-  type ErrorFrame,
-  type HelloFrame,
-  type Limits,
-  type Member,
-  type MsgEvent,
-  type SearchHit,
-  type ReplyMap,
-  type RoomInfo,
-  type ServerEvent,
-  type UserRef,
-  type WelcomeFrame,
-} from '../protocol/index.js';
+// Protocol modules one by one, never ../protocol/index.js: that re-exports the zod schemas (a client
+// imports their inferred types only), which would put zod into every bundle of the SDK.
+import { CloseCode, shouldReconnect } from '../protocol/codes.js';
+import type { ClientFrame, ClientFrameOf, HelloFrame } from '../protocol/schema.js';
+import type {
+  AckFrame,
+  ErrorFrame,
+  Limits,
+  Member,
+  MsgEvent,
+  SearchHit,
+  ReplyMap,
+  RoomInfo,
+  ServerEvent,
+  UserRef,
+  WelcomeFrame,
+} from '../protocol/types.js';
+import { PROTOCOL_VERSION } from '../protocol/version.js';
 import { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.js';
 import { Emitter, type Listener } from './emitter.js';
 import { ChatError } from './errors.js';
@@ -50,6 +49,7 @@ import { StateMachine, type ConnectionState } from './state.js';
 import { Socket } from './socket.js';
 import { RoomSync } from './sync.js';
 import type { ChatClientEvents, ChatClientOptions, SessionSnapshot } from './types.js';
+import { resolveWebSocket } from './websocket.js';
 
 type Timer = ReturnType<typeof setTimeout>;
 type RequestKind = keyof ReplyMap & ClientFrame['type'];
@@ -116,7 +116,7 @@ export class ChatClient {
     this.random = opts.random ?? Math.random;
     this.newId = opts.newId ?? createIdFactory();
     this.now = opts.now ?? (typeof performance !== 'undefined' ? () => performance.now() : () => Date.now());
-    this.socket = new Socket(opts.WebSocket, opts.url, opts.watchdogGraceMs ?? 5000, opts.heartbeatMs ?? 30_000, {
+    this.socket = new Socket(resolveWebSocket(opts.WebSocket), opts.url, opts.watchdogGraceMs ?? 5000, opts.heartbeatMs ?? 30_000, {
       open: () => this.sendHello(),
       event: (ev) => this.dispatch(ev),
       lost: (code, reason) => this.lost(code, reason),

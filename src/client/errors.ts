@@ -7,7 +7,8 @@
  *                   was sent: it may or may not have been carried out, so it is not resent.
  * Terminal closes also carry the WebSocket `closeCode`.
  */
-import type { ErrorCode, ErrorFrame } from '../protocol/index.js';
+import type { ErrorCode } from '../protocol/codes.js';
+import type { ErrorFrame } from '../protocol/types.js';
 
 export type ChatErrorCode = ErrorCode | 'timeout' | 'closed' | 'disconnected';
 

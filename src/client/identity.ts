@@ -4,7 +4,7 @@
  * look alike unless the UI tells them apart. UIs colour authors by user id (not by name) and mark
  * the messages of a user who does not hold the name now (`namesakes`).
  */
-import { nameKey } from '../protocol/index.js';
+import { nameKey } from '../protocol/rules.js';
 
 /** A message's author, as in MsgEvent. */
 export interface Author {

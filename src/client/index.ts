@@ -25,9 +25,13 @@ export type {
   WebSocketConstructor,
   WebSocketLike,
 } from './types.js';
+export type { Auth } from '../protocol/schema.js';
 export type {
   AckFrame,
-  Auth,
+  DeletedEvent,
+  RoomResetEvent,
+  RoomUpdatedEvent,
+  ServerEvent,
   ErrorFrame,
   Member,
   MemberEvent,
@@ -42,4 +46,8 @@ export type {
   TypingEvent,
   UserRef,
   WelcomeFrame,
-} from '../protocol/index.js';
+} from '../protocol/types.js';
+// Protocol constants an application needs (each from its own module: see client.ts on ../protocol/index.js).
+export { CloseCode, ErrorCode, shouldReconnect } from '../protocol/codes.js';
+export { GLOBAL_ROOM, dmRoomId, isDmRoom, isValidName, isValidRoomName } from '../protocol/rules.js';
+export { PROTOCOL_VERSION, WS_PATH } from '../protocol/version.js';

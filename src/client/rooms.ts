@@ -19,7 +19,7 @@
  * the snapshot clears the server's part; the seqs counted here are kept (the newest UNREAD_CAP) so a read
  * marker in their middle leaves the exact rest. Both stop at UNREAD_CAP, like the server's.
  */
-import { UNREAD_CAP, type MemberEvent, type MsgEvent, type RoomInfo } from '../protocol/index.js';
+import { UNREAD_CAP, type MemberEvent, type MsgEvent, type RoomInfo } from '../protocol/types.js';
 import type { Emitter } from './emitter.js';
 import type { RoomSync } from './sync.js';
 import type { ChatClientEvents } from './types.js';

@@ -15,7 +15,8 @@
  * Entries go out in call order (one Map, insertion-ordered). The socket is reached through
  * `transmit`, which returns false when there is no ready connection.
  */
-import type { AckFrame, ClientFrame, ClientFrameOf, ServerEvent } from '../protocol/index.js';
+import type { ClientFrame, ClientFrameOf } from '../protocol/schema.js';
+import type { AckFrame, ServerEvent } from '../protocol/types.js';
 import { ChatError } from './errors.js';
 
 type Timer = ReturnType<typeof setTimeout>;

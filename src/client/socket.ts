@@ -14,7 +14,10 @@
  * 2 * heartbeatMs. Any frame from the server ends the probe: a slow answer on a live link is not a
  * dead link.
  */
-import { CloseCode, decodeServerFrame, type ClientFrame, type ServerEvent } from '../protocol/index.js';
+import { CloseCode } from '../protocol/codes.js';
+import type { ClientFrame } from '../protocol/schema.js';
+import { decodeServerFrame } from '../protocol/server-frame.js';
+import type { ServerEvent } from '../protocol/types.js';
 import type { WebSocketConstructor, WebSocketLike } from './types.js';
 
 export interface SocketHandlers {

@@ -16,7 +16,7 @@
  * Fills are tied to a per-track token: reset() (connection lost; the resume handshake will
  * replay from `last`) and remove() invalidate in-flight fills, whose results are then ignored.
  */
-import type { MsgEvent, ResumeEvent } from '../protocol/index.js';
+import type { MsgEvent, ResumeEvent } from '../protocol/types.js';
 import type { GapInfo } from './types.js';
 
 type Timer = ReturnType<typeof setTimeout>;

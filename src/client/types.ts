@@ -5,8 +5,8 @@
  * in Node (the `ws` package) and in tests (an in-memory fake). Only the browser API subset below is
  * used: `new WS(url)`, on{open,message,close,error}, send(string), close(code?, reason?), readyState.
  */
+import type { Auth } from '../protocol/schema.js';
 import type {
-  Auth,
   DeletedEvent,
   ErrorFrame,
   MemberEvent,
@@ -20,7 +20,7 @@ import type {
   ServerEvent,
   TypingEvent,
   WelcomeFrame,
-} from '../protocol/index.js';
+} from '../protocol/types.js';
 import type { BackoffOptions } from './backoff.js';
 import type { StateChange } from './state.js';
 
@@ -42,11 +42,14 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 export interface ChatClientOptions {
   /** WebSocket URL, e.g. `ws://localhost:8080/ws` (see WS_PATH). */
   url: string;
-  /** WebSocket constructor: `globalThis.WebSocket` in browsers, `ws` in Node. */
-  WebSocket: WebSocketConstructor;
+  /**
+   * WebSocket constructor: `ws` in Node 20 (`import WebSocket from 'ws'`). Optional where the runtime has
+   * a global one (browsers, Node 22+): that one is used (./websocket.ts); without either the constructor throws.
+   */
+  WebSocket?: WebSocketConstructor;
   /**
    * Credentials for the first handshake. Later handshakes use the session token from `welcome`, so a
-   * `{kind: 'jwt', token}` from the application's backend may expire after the first sign-in (docs/integration-jwt.md).
+   * `{kind: 'jwt', token}` from the application's backend may expire after the first sign-in (docs/integration.md).
    */
   auth: Auth;
   /**

@@ -4,7 +4,6 @@
  */
 import { ErrorCode } from './codes.js';
 import { clientFrameSchemas, type ClientFrame, type ClientFrameType } from './schema.js';
-import type { ServerEvent, ServerFrame } from './types.js';
 
 export type DecodeResult =
   | { ok: true; frame: ClientFrame }
@@ -48,12 +47,5 @@ export function encodeClientFrame(frame: ClientFrame): string {
   return JSON.stringify(frame);
 }
 
-/**
- * Decodes one server text frame into its events (a `batch` is flattened).
- * Throws on invalid JSON: a server never sends it, so it is a fatal protocol error for the client.
- */
-export function decodeServerFrame(text: string): ServerEvent[] {
-  const frame = JSON.parse(text) as ServerFrame;
-  if (frame.type === 'batch') return frame.events;
-  return [frame];
-}
+// The client side's decoder lives in ./server-frame.ts (no schemas); re-exported for existing importers.
+export { decodeServerFrame } from './server-frame.js';
