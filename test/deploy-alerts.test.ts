@@ -118,6 +118,16 @@ describe('deploy/prometheus/alerts.yml', () => {
     }
   });
 
+  it('prometheus.yml loads the rules, and docker-compose mounts them where it looks (beside it)', () => {
+    const prom = parseYaml(readFileSync(path.join(deploy, 'prometheus.yml'), 'utf8')) as { rule_files: string[] };
+    assert.deepEqual(prom.rule_files, ['prometheus/alerts.yml']);
+    const compose = parseYaml(readFileSync(path.join(deploy, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: { prometheus: { volumes: string[] } } };
+    const mounts = new Map(compose.services.prometheus.volumes.map((v) => [v.split(':')[1], v.split(':')[0]] as const));
+    // Rule paths are relative to the config file: /etc/prometheus/prometheus.yml -> /etc/prometheus/prometheus/alerts.yml.
+    assert.equal(mounts.get('/etc/prometheus/prometheus.yml'), './prometheus.yml');
+    assert.equal(mounts.get('/etc/prometheus/prometheus'), './prometheus');
+  });
+
   it('docs/operations.md has a row for every alert', () => {
     const ops = readFileSync(path.join(process.cwd(), 'docs/operations.md'), 'utf8');
     for (const r of rules) assert.ok(ops.includes(`| \`${r.alert}\``), `docs/operations.md lists ${r.alert}`);
