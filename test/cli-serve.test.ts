@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { openUrls, runningLine } from '../src/server/common/open-url.js';
 import { configHelp, defaults, flagName, type Config } from '../src/server/config.js';
+import { redisMissing, startRedis } from './helpers/redis.js';
 import { cliMain, startServeProcess, stopProcess } from './helpers/serve-process.js';
 
 const dirs: string[] = [];
@@ -76,6 +77,23 @@ describe('scale-chat serve: first contact', () => {
       assert.equal(status, 200);
     } finally {
       assert.equal(await stop(child), 0);
+    }
+  });
+
+  it('with --workers 2 the primary says it once, when every worker listens', { skip: redisMissing() ?? false }, async () => {
+    const redis = await startRedis();
+    try {
+      const p = await serve(['--host', '127.0.0.1', '--workers', '2', '--redis-url', redis.url, '--web-dir', webDir()]);
+      try {
+        assert.equal(p.line, `scale-chat is running: open http://127.0.0.1:${p.port}/ (WebSocket clients: ws://127.0.0.1:${p.port}/ws)`);
+        assert.equal((await fetch(`http://127.0.0.1:${p.port}/readyz`)).status, 200);
+        await new Promise((r) => setTimeout(r, 1000)); // a worker that would say it too has had the time
+        assert.equal(p.stderr().split('\n').filter((l) => l.startsWith('scale-chat is running')).length, 1, p.stderr());
+      } finally {
+        assert.equal(await stop(p.child), 0);
+      }
+    } finally {
+      await redis.cleanup();
     }
   });
 

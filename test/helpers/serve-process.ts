@@ -12,12 +12,15 @@ export interface ServeProcess {
   line: string;
   /** The port in that line. */
   port: number;
+  /** Everything on stderr so far (the first 64 KiB). */
+  stderr(): string;
 }
 
 /** Runs `command args` (e.g. node main.js serve ...) and waits for the running line (timeoutMs at most). */
 export function startServeProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 15_000): Promise<ServeProcess> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
+  let resolved = false;
   child.stdout!.resume();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -27,16 +30,17 @@ export function startServeProcess(command: string, args: string[], env: NodeJS.P
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => {
       if (err.length < 64 * 1024) err += chunk;
+      if (resolved) return;
       const line = err.split('\n').find((l) => l.startsWith('scale-chat is running'));
       if (line) {
+        resolved = true;
         clearTimeout(timer);
-        child.stderr!.resume();
-        resolve({ child, line, port: Number(/:(\d+)\//.exec(line)?.[1]) });
+        resolve({ child, line, port: Number(/:(\d+)\//.exec(line)?.[1]), stderr: () => err });
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`serve exited with ${code} before it ran; stderr: ${err}`));
+      if (!resolved) reject(new Error(`serve exited with ${code} before it ran; stderr: ${err}`));
     });
   });
 }
