@@ -7,12 +7,18 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { defaults, envName, loadConfig, type Config } from '../src/server/config.js';
+import type { MsgEvent } from '../src/protocol/types.js';
 import { loadManifests, schemaErrors, strictFieldErrors, type K8sObject } from './helpers/k8s-manifests.js';
+import { postgresMissing, startPostgres } from './helpers/postgres.js';
+import { RawClient } from './helpers/raw.js';
+import { redisMissing, startRedis } from './helpers/redis.js';
+import { startServeProcess, stopProcess, type ServeProcess } from './helpers/serve-process.js';
 
 const dir = path.join(process.cwd(), 'deploy/k8s');
 const all = loadManifests(dir);
@@ -160,4 +166,106 @@ describe('deploy/k8s manifests', () => {
     assert.deepEqual(kinds, ['ConfigMap', 'Deployment', 'Ingress', 'PodDisruptionBudget', 'Secret', 'Service']);
   });
 });
+
+/** Files under `dir` owned by `uid` and modified after `since` (ms); a bounded walk (20,000 entries). */
+function writtenBy(dir: string, uid: number, since: number, out: string[] = [], budget = { n: 20_000 }): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    if (--budget.n < 0) return out;
+    const p = path.join(dir, name);
+    try {
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.uid === uid && st.mtimeMs >= since) out.push(p);
+      if (st.isDirectory() && st.uid === uid) writtenBy(p, uid, since, out, budget);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+const podsSkip = postgresMissing() ?? redisMissing() ?? false;
+describe('the pods, run as processes with their configuration', { skip: podsSkip, timeout: 120_000 }, () => {
+  it('two pods from the ConfigMap and Secret (URLs of a real Redis and PostgreSQL) chat across nodes, as uid 1000 writing nowhere, and drain inside the grace period', async () => {
+    const cm = only('ConfigMap').data as Record<string, string>;
+    const sd = only('Secret').stringData as Record<string, string>;
+    const dockerfile = readFileSync(path.join(process.cwd(), 'deploy/Dockerfile'), 'utf8');
+    // The image runs ENTRYPOINT + the container's args, in WORKDIR (/app: here, this checkout).
+    const entrypoint = JSON.parse(/^ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]) as string[];
+    assert.equal(entrypoint[0], 'node');
+    const argv = [...entrypoint.slice(1), ...(container.args as string[])];
+    const asRoot = process.getuid?.() === 0;
+    const pg = await startPostgres();
+    const redis = await startRedis();
+    const pods: ServeProcess[] = [];
+    const dataDirs: string[] = [];
+    const started = Date.now() - 1000;
+    const clients: RawClient[] = [];
+    try {
+      const db = await pg.createDatabase();
+      for (let i = 0; i < 2; i++) {
+        // The emptyDir at /data, owned by the pod's fsGroup/user.
+        const data = mkdtempSync(path.join(tmpdir(), 'scale-chat-pod-data-'));
+        dataDirs.push(data);
+        if (asRoot) chownSync(data, 1000, 1000);
+        const env: NodeJS.ProcessEnv = {
+          PATH: process.env.PATH,
+          ...cm,
+          ...sd,
+          SCALE_CHAT_REDIS_URL: redis.url,
+          SCALE_CHAT_POSTGRES_URL: db,
+          // What differs from a pod: two of them on one host's loopback, and the image's data dir.
+          SCALE_CHAT_PORT: '0',
+          SCALE_CHAT_HOST: '127.0.0.1',
+          SCALE_CHAT_DATA_DIR: data,
+          SCALE_CHAT_LOG_LEVEL: 'warn',
+        };
+        pods.push(await startServeProcess(process.execPath, argv, env, 30_000, asRoot ? { uid: 1000, gid: 1000 } : {}));
+      }
+      for (const pod of pods) {
+        const ready = await fetch(`http://127.0.0.1:${pod.port}/readyz`);
+        assert.equal(ready.status, 200, 'the readiness probe answers');
+        assert.equal((await fetch(`http://127.0.0.1:${pod.port}/healthz`)).status, 200, 'the liveness probe answers');
+      }
+      const ann = await RawClient.guest(`ws://127.0.0.1:${pods[0].port}/ws`, 'ann');
+      const bob = await RawClient.guest(`ws://127.0.0.1:${pods[1].port}/ws`, 'bob');
+      clients.push(ann.c, bob.c);
+      const ack = await ann.c.request({ type: 'send', id: 'k8s-1', room: 'general', text: 'from pod 0' });
+      assert.equal(ack.type, 'ack');
+      const got = await bob.c.next<MsgEvent>((e) => e.type === 'msg' && (e as MsgEvent).text === 'from pod 0', 10_000);
+      assert.equal(got.uid, ann.welcome.user.id, 'bob, on the other pod, got the message of ann through Redis');
+
+      // Stopping pod 0 (after its preStop): SIGTERM; its client is closed with 1012 and the pod exits 0
+      // well inside what the grace period leaves after the preStop sleep.
+      const grace = pod.spec.terminationGracePeriodSeconds as number;
+      const preStop = Number((container.lifecycle.preStop.exec.command as string[])[1]);
+      const closed = ann.c.waitClose(15_000);
+      const { code, ms } = await stopProcess(pods[0].child, 'SIGTERM', (grace - preStop) * 1000);
+      assert.equal((await closed).code, 1012, 'clients are told to reconnect elsewhere');
+      assert.equal(code, 0);
+      assert.ok(ms < (grace - preStop) * 1000, `drained in ${ms} ms, inside ${grace - preStop} s`);
+      // With PostgreSQL the data dir stays empty, and (as uid 1000) nothing was written anywhere else
+      // this process could have written: the read-only root file system holds.
+      for (const d of dataDirs) assert.deepEqual(readdirSync(d), [], 'nothing in the data dir');
+      if (asRoot) {
+        for (const d of [tmpdir(), process.cwd()]) assert.deepEqual(writtenBy(d, 1000, started).sort(), dataDirs.filter((x) => x.startsWith(d + path.sep)).sort(), `no file of uid 1000 under ${d} but the data dirs`);
+      } else {
+        console.log('# not root: the pods ran as this user, so writes outside the data dir were not checked');
+      }
+    } finally {
+      for (const c of clients) c.close();
+      for (const p of pods) await stopProcess(p.child, 'SIGTERM');
+      await redis.cleanup();
+      await pg.cleanup();
+      for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
+
 

@@ -16,9 +16,9 @@ export interface ServeProcess {
   stderr(): string;
 }
 
-/** Runs `command args` (e.g. node main.js serve ...) and waits for the running line (timeoutMs at most). */
-export function startServeProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 15_000): Promise<ServeProcess> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+/** Runs `command args` (e.g. node main.js serve ...), as another user when `as` says so, and waits for the running line (timeoutMs at most). */
+export function startServeProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 15_000, as: { uid?: number; gid?: number } = {}): Promise<ServeProcess> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, ...as });
   let err = '';
   let resolved = false;
   child.stdout!.resume();
