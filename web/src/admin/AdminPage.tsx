@@ -118,13 +118,16 @@ export function AdminPage() {
       </header>
       {denied ? (
         <p className="banner error" role="alert">
-          {denied.text}
-          {denied.command ? (
-            <>
-              {' '}
-              <code>{denied.command}</code>.
-            </>
-          ) : null}
+          {/* One flex item (.banner is a flex row): the sentence wraps as text, the command inside it. */}
+          <span>
+            {denied.text}
+            {denied.command ? (
+              <>
+                {' '}
+                <code className="admin-command">{denied.command}</code>.
+              </>
+            ) : null}
+          </span>
         </p>
       ) : !data ? (
         <p className="muted">Loading…</p>
