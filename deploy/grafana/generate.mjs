@@ -6,7 +6,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DS = { type: 'prometheus', uid: 'prometheus' };
+// Every panel, query and variable reads the data source chosen in the dashboard's `datasource` variable
+// (a data source picker, default: the default Prometheus data source), never a fixed uid: the dashboards
+// work in any Grafana, provisioned (deploy/grafana/provisioning) or imported by hand.
+const DS = { type: 'prometheus', uid: '${datasource}' };
+const DS_VARIABLE = { name: 'datasource', label: 'Data source', type: 'datasource', query: 'prometheus', regex: '', current: {}, hide: 0, includeAll: false, multi: false, refresh: 1 };
 
 function panel(id, title, targets, { x = 0, y = 0, w = 12, h = 8, unit = 'short', type = 'timeseries' } = {}) {
   return {
@@ -33,6 +37,7 @@ function dashboard(uid, title, panels) {
     time: { from: 'now-30m', to: 'now' },
     templating: {
       list: [
+        DS_VARIABLE,
         {
           name: 'node',
           type: 'query',

@@ -1,13 +1,12 @@
 /** `scale-chat serve`: every Config key is a flag (and an env variable). */
 import type { Command } from 'commander';
-import { configHelp, defaults, envName, flagName, loadConfig, type Config } from '../server/config.js';
+import { configHelp, defaults, defaultText, envName, flagName, loadConfig, type Config } from '../server/config.js';
 
 export function registerServe(program: Command): void {
   const cmd = program.command('serve').description('run the chat server (embedded SQLite + in-memory bus by default)');
   for (const key of Object.keys(defaults) as (keyof Config)[]) {
-    const d = defaults[key];
-    const shown = Array.isArray(d) ? d.join(',') : String(d);
-    cmd.option(`--${flagName(key)} <value>`, `${configHelp[key]} [env ${envName(key)}] (default: ${shown === '' ? 'none' : shown})`);
+    // The default is said once, from config.ts (defaultText): configHelp never repeats it.
+    cmd.option(`--${flagName(key)} <value>`, `${configHelp[key]} [env ${envName(key)}] (default: ${defaultText(key)})`);
   }
   cmd.action(async (opts: Record<string, string>) => {
     try {

@@ -207,8 +207,11 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   isolation?.start();
 
   let ready = false;
+  // One answer for /readyz and the scalechat_ready gauge the alert rules watch.
+  const isReady = (): boolean => ready && !gateway.draining && !gateway.isolated;
+  metrics.readyState = isReady;
   const onRequest = createHttpHandler({
-    ready: () => ready && !gateway.draining && !gateway.isolated,
+    ready: isReady,
     // Under --workers, every worker's registry in one answer (the scrape lands on any worker).
     metrics: config.workers > 1 && isWorkerProcess() ? clusterMetricsSource(metrics.registry) : async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
     webDir: config.webDir,

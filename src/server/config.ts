@@ -363,9 +363,9 @@ export const configHelp: Record<keyof Config, string> = {
   guestsPerMinute: 'new guest identities per client address (IPv6: /64) per minute (0 = no limit)',
   tokenTtlMs: 'session token lifetime',
   guestTtlMs: 'offline guests that never wrote a message are deleted after this age (0 = keep forever)',
-  tokenSecret: 'HMAC secret for session tokens (default: generated and kept in the store)',
-  origins: 'comma-separated allowed Origin values for browsers (default: any)',
-  trustProxy: 'comma-separated proxy addresses or CIDR subnets (e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client address for login throttling and logs (default: none, the socket peer)',
+  tokenSecret: 'HMAC secret for session tokens',
+  origins: 'comma-separated allowed Origin values for browsers',
+  trustProxy: 'comma-separated proxy addresses or CIDR subnets (e.g. 127.0.0.1,10.0.0.0/8) whose X-Forwarded-For gives the client address for login throttling and logs',
   tlsCert: 'TLS certificate file (with tlsKey: serve https/wss)',
   tlsKey: 'TLS private key file',
   drainTimeoutMs: 'bound of the graceful drain on SIGTERM/SIGINT',
@@ -385,14 +385,14 @@ export const configHelp: Record<keyof Config, string> = {
   httpHeadersTimeoutMs: 'time to send a complete request head (and the TLS handshake before it), upgrades included; beyond it 408 and close',
   httpRequestTimeoutMs: 'time to send a whole HTTP request, body included (at least http-headers-timeout-ms); beyond it 408 and close',
   httpKeepAliveTimeoutMs: 'an idle keep-alive HTTP connection is closed after this long',
-  webDir: 'directory of the built web UI served at / (default: web/dist when built)',
-  redisUrl: 'Redis for the bus and cluster state: redis://h:p, rediss://h:p or redis+cluster://h:p,h:p (default: one process, in-memory)',
+  webDir: 'directory of the built web UI served at /',
+  redisUrl: 'Redis for the bus and cluster state: redis://h:p, rediss://h:p or redis+cluster://h:p,h:p',
   redisPrefix: 'prefix of every Redis channel and key (several deployments on one Redis)',
-  postgresUrl: 'PostgreSQL for accounts and history: postgres://user:pass@h:p/db (default: SQLite in data-dir)',
+  postgresUrl: 'PostgreSQL for accounts and history: postgres://user:pass@h:p/db',
   postgresPoolSize: 'pooled PostgreSQL connections per process',
   workers: 'processes serving the one port (more than 1 needs redis-url)',
   nodeTtlMs: 'a cluster node silent this long is dead: its users go offline (Redis cluster state)',
-  admins: 'comma-separated account ids (u + 16 hex digits) with the admin role; or grant by name on the server host: scale-chat admin grant NAME (default: none; no account is an admin by itself)',
+  admins: 'comma-separated account ids (u + 16 hex digits) with the admin role; or grant by name on the server host: scale-chat admin grant NAME',
   jwtSecret: 'JWT sign-in: HS256 secret shared with your backend, at least 32 bytes',
   jwtJwksUrl: "JWT sign-in: your backend's JWKS URL for RS256/ES256 tokens, https (http only to localhost)",
   jwtIssuer: 'JWT sign-in: required iss claim, checked when set (set it in production)',
@@ -404,6 +404,30 @@ export const configHelp: Record<keyof Config, string> = {
   jwtJwksCooldownMs: 'JWT sign-in: least time between two JWKS fetches (an unknown kid refetches at most this often)',
   jwtJwksTimeoutMs: 'JWT sign-in: a JWKS fetch taking longer fails (sign-in refused: unavailable)',
 };
+
+/**
+ * What a default means where its value alone would not say it (an empty string or list that stands for a
+ * behaviour). `--help` and the README's table show this in place of the value, so each default is said
+ * once, here, and never again inside `configHelp`.
+ */
+export const defaultMeaning: Partial<Record<keyof Config, string>> = {
+  tokenSecret: 'generated and kept in the store',
+  origins: 'any',
+  trustProxy: 'none, the socket peer',
+  webDir: 'web/dist when built',
+  redisUrl: 'one process, in-memory',
+  postgresUrl: 'SQLite in data-dir',
+  admins: 'none; no account is an admin by itself',
+};
+
+/** The default of one option as `--help` shows it: its meaning when it has one, else its value (empty: `none`). */
+export function defaultText(key: keyof Config): string {
+  const meaning = defaultMeaning[key];
+  if (meaning) return meaning;
+  const d = defaults[key];
+  const shown = Array.isArray(d) ? d.join(',') : String(d);
+  return shown === '' ? 'none' : shown;
+}
 
 /** `heartbeatMs` -> `heartbeat-ms` */
 export function flagName(key: keyof Config): string {

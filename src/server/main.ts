@@ -5,12 +5,15 @@
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { isWorkerProcess, runPrimary } from './workers.js';
+import { runningLine } from './common/open-url.js';
 
 export async function serve(config: Config): Promise<void> {
   // --workers N: this process becomes the primary and forks N workers, each running this same function.
   if (config.workers > 1 && !isWorkerProcess()) return runPrimary(config);
   const app = await createApp(config);
-  await app.start();
+  const port = await app.start();
+  // First contact: where to point a browser (a worker of --workers stays quiet: the primary says it once).
+  if (!isWorkerProcess()) process.stderr.write(runningLine(config.host, port, Boolean(config.tlsCert && config.tlsKey), Boolean(config.webDir)) + '\n');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

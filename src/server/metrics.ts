@@ -81,6 +81,20 @@ export class Metrics {
     });
   })();
 
+  /** Set by the app: what /readyz answers (listening, not draining, not isolated). */
+  readyState: () => boolean = () => false;
+  readonly ready: Gauge = (() => {
+    const m = this;
+    return new Gauge({
+      name: 'scalechat_ready',
+      help: 'What /readyz answers: 1 ready, 0 not (starting, draining or isolated from store and bus) (read at scrape)',
+      registers: [this.registry],
+      collect() {
+        this.set(m.readyState() ? 1 : 0);
+      },
+    });
+  })();
+
   constructor(defaultMetrics = true) {
     if (!defaultMetrics) return;
     collectDefaultMetrics({ register: this.registry, prefix: 'scalechat_' });

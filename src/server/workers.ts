@@ -21,6 +21,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { serveClusterMetrics } from './cluster-metrics.js';
+import { runningLine } from './common/open-url.js';
 
 /** Worker deaths within RESTART_WINDOW_MS that make the primary give up. */
 const MAX_RESTARTS = 5;
@@ -84,8 +85,11 @@ export function runPrimary(config: Config): Promise<void> {
   serveClusterMetrics();
   for (let i = 0; i < config.workers; i++) fork();
   let listening = 0;
-  cluster.on('listening', () => {
-    if (++listening === config.workers) log.info({ workers: config.workers, port: config.port, policy: 'shared socket (SCHED_NONE)' }, 'scale-chat workers listening');
+  cluster.on('listening', (_worker, address) => {
+    if (++listening === config.workers) {
+      log.info({ workers: config.workers, port: config.port, policy: 'shared socket (SCHED_NONE)' }, 'scale-chat workers listening');
+      process.stderr.write(runningLine(config.host, address.port, Boolean(config.tlsCert && config.tlsKey), Boolean(config.webDir)) + '\n');
+    }
   });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -2,8 +2,8 @@
  * The admin page end to end in Chromium: an account the operator made an admin (`scale-chat admin grant`)
  * signs in, opens Administration from the sidebar, sees live stats and rooms, deletes a message (the
  * other user's page marks it deleted at once), bans a user (their page says they were banned and they
- * cannot join again), unbans, sees the audit log; a non-admin's page says "Administrators only" and the
- * API answers 403.
+ * cannot join again), unbans, sees the audit log; a non-admin's page says "Administrators only" with the operator's
+ * command that grants the role (`scale-chat admin grant eve`), and the API answers 403.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -109,7 +109,14 @@ describe('web UI: administration', { skip }, () => {
     });
     await eve.page.goto(srv.http + '/admin');
     // One clear sentence, from one request (no refresh loop of 403s in the console).
-    await eve.page.getByRole('alert').filter({ hasText: 'Administrators only: eve is not an administrator.' }).waitFor();
+    // ... that says how the role is granted: the operator's command, with her name, ready to paste.
+    const denied = eve.page.getByRole('alert').filter({ hasText: 'Administrators only: eve is not an administrator.' });
+    await denied.waitFor();
+    assert.equal(
+      (await denied.textContent())?.trim(),
+      'Administrators only: eve is not an administrator. An operator grants the role on the server host with scale-chat admin grant eve.',
+    );
+    assert.equal(await denied.locator('code').textContent(), 'scale-chat admin grant eve');
     assert.equal((await eve.page.getByRole('alert').allTextContents()).join(' ').match(/administrators only/gi)?.length, 1, 'said once');
     await new Promise((r) => setTimeout(r, 3000));
     assert.equal(adminCalls.length, 1, `admin API requests of a non-admin page: ${adminCalls.join(', ')}`);
@@ -117,6 +124,12 @@ describe('web UI: administration', { skip }, () => {
     const r = await fetch(`${srv.http}/admin/api/stats`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 403);
     assert.equal(((await r.json()) as { error: string }).error, 'forbidden');
+
+    // A guest is told that only an account can be granted the role, and how.
+    await ann.page.goto(srv.http + '/admin');
+    const guestDenied = ann.page.getByRole('alert').filter({ hasText: 'Administrators only: ann is a guest' });
+    await guestDenied.waitFor();
+    assert.match((await guestDenied.textContent()) ?? '', /only an account can be an administrator\. Register an account; an operator then grants it the role on the server host with scale-chat admin grant NAME\.$/);
 
     for (const p of [boss.page, admin, ann.page, spam.page, eve.page]) assert.deepEqual(pageErrors(p), []);
   });

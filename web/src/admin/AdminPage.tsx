@@ -19,17 +19,33 @@ interface Data {
   level: string;
 }
 
-/** The one message for a page you may not see. */
-function deniedText(status: number, name?: string): string {
-  if (status === 401) return 'Administrators only: sign in to the chat first, with an administrator account.';
-  return `Administrators only: ${name ? `${name} is` : 'you are'} not an administrator.`;
+/** The one message for a page you may not see, ending with the command that would change that (an operator's). */
+interface Denied {
+  text: string;
+  /** How the role is granted: `scale-chat admin grant NAME` on the server host (docs/operations.md 6.1). */
+  command?: string;
+}
+
+function deniedText(status: number, user?: AdminMeResponse['user']): Denied {
+  if (status === 401) return { text: 'Administrators only: sign in to the chat first, with an administrator account.' };
+  if (user && !user.account) {
+    return {
+      text: `Administrators only: ${user.name} is a guest, and only an account can be an administrator. Register an account; an operator then grants it the role on the server host with`,
+      command: 'scale-chat admin grant NAME',
+    };
+  }
+  // Names are letters, digits, _ - . (protocol rules): safe to paste into a shell as they are.
+  return {
+    text: `Administrators only: ${user ? `${user.name} is` : 'you are'} not an administrator. An operator grants the role on the server host with`,
+    command: `scale-chat admin grant ${user ? user.name : 'NAME'}`,
+  };
 }
 
 const fmtRate = (r: number | null) => (r === null ? '…' : r < 10 ? r.toFixed(1) : String(Math.round(r)));
 
 export function AdminPage() {
   const [data, setData] = useState<Data | null>(null);
-  const [denied, setDenied] = useState<string | null>(null);
+  const [denied, setDenied] = useState<Denied | null>(null);
   const [status, setStatus] = useState<{ text: string; ok: boolean } | null>(null);
 
   /** Who is signed in: asked once, first (GET me answers everyone); only an administrator's page loads data. */
@@ -58,7 +74,7 @@ export function AdminPage() {
       (me) => {
         if (!live) return;
         setWho(me);
-        if (!me.admin) setDenied(deniedText(403, me.user.name));
+        if (!me.admin) setDenied(deniedText(403, me.user));
       },
       (err) => {
         if (!live) return;
@@ -102,7 +118,16 @@ export function AdminPage() {
       </header>
       {denied ? (
         <p className="banner error" role="alert">
-          {denied}
+          {/* One flex item (.banner is a flex row): the sentence wraps as text, the command inside it. */}
+          <span>
+            {denied.text}
+            {denied.command ? (
+              <>
+                {' '}
+                <code className="admin-command">{denied.command}</code>.
+              </>
+            ) : null}
+          </span>
         </p>
       ) : !data ? (
         <p className="muted">Loading…</p>
