@@ -14,6 +14,8 @@ export const authSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('login'), name, password: z.string().min(1).max(1024) }),
   z.object({ kind: z.literal('register'), name, password: z.string().min(1).max(1024) }),
   z.object({ kind: z.literal('token'), token: z.string().min(1).max(2048) }),
+  // A bot: an API key an administrator created (docs/api.md), `sck_<id>_<secret>`.
+  z.object({ kind: z.literal('apikey'), key: z.string().min(1).max(256) }),
 ]);
 
 export const helloSchema = z.object({

@@ -153,6 +153,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     throttle,
     limits,
     bannedCheck(store),
+    store,
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
   // Administration (src/server/admin): /admin/api/*, with the read-only cache loaded before serving.

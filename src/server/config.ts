@@ -138,6 +138,10 @@ export interface Config {
   nodeTtlMs: number;
   /** Account ids (`u` + 16 hex digits, as `scale-chat admin list` prints them) with the admin role, besides those granted with `scale-chat admin grant NAME`. Ids, not names: a name not yet registered would go to whoever registers it first. */
   admins: string[];
+  /** HTTP API (/api/v1, docs/api.md): requests per second per API key (token bucket rate); beyond: 429 with Retry-After. */
+  apiRatePerSec: number;
+  /** HTTP API: burst per API key (token bucket size). */
+  apiRateBurst: number;
 }
 
 export const defaults: Config = {
@@ -197,6 +201,8 @@ export const defaults: Config = {
   workers: 1,
   nodeTtlMs: 15_000,
   admins: [],
+  apiRatePerSec: 50,
+  apiRateBurst: 100,
 };
 
 /** Env variable for each key: SCALE_CHAT_ + upper snake case (e.g. SCALE_CHAT_HEARTBEAT_MS). */
@@ -250,6 +256,7 @@ function validate(c: Config): void {
   if (c.isolationMs !== 0 && !(c.isolationMs >= 1000)) throw new Error('config isolationMs: 0 (off) or at least 1000');
   if (c.maxFrameBytes < 1024) throw new Error('config maxFrameBytes: at least 1024');
   if (c.ratePerSec <= 0 || c.rateBurst < 1) throw new Error('config ratePerSec/rateBurst: positive');
+  if (c.apiRatePerSec <= 0 || c.apiRateBurst < 1) throw new Error('config apiRatePerSec/apiRateBurst: positive');
   if (c.historyPageBytes < 64 * 1024) throw new Error('config historyPageBytes: at least 65536');
   if (c.historyPageMax < 1 || c.replayMax < 1) throw new Error('config historyPageMax/replayMax: at least 1');
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new Error('config tlsCert and tlsKey go together');
@@ -344,6 +351,8 @@ export const configHelp: Record<keyof Config, string> = {
   workers: 'processes serving the one port (more than 1 needs redis-url)',
   nodeTtlMs: 'a cluster node silent this long is dead: its users go offline (Redis cluster state)',
   admins: 'comma-separated account ids (u + 16 hex digits) with the admin role; or grant by name on the server host: scale-chat admin grant NAME (default: none; no account is an admin by itself)',
+  apiRatePerSec: 'HTTP API requests per second per API key (token bucket rate; more: 429 with Retry-After)',
+  apiRateBurst: 'HTTP API burst per API key (token bucket size)',
 };
 
 /** `heartbeatMs` -> `heartbeat-ms` */

@@ -17,6 +17,7 @@
  *   POST   /admin/api/rooms/{id}/read-only    {readOnly}
  *   GET    /admin/api/audit?limit=&before=
  *   GET    /admin/api/log-level   PUT /admin/api/log-level {level}
+ *   GET    /admin/api/keys   POST /admin/api/keys {name, scopes}   DELETE /admin/api/keys/{id}   (API keys, docs/api.md)
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,6 +29,7 @@ import type { AdminStore, UserRecord } from '../store/store.js';
 import { AdminError, type AdminActions } from './actions.js';
 import type { AdminAuthz } from './authz.js';
 import type { StatsSampler } from './stats.js';
+import type { ApiKeyActions } from './api-keys.js';
 import { parseRequestTarget } from '../common/request-target.js';
 
 export const ADMIN_PREFIX = '/admin/api/';
@@ -42,6 +44,8 @@ export interface RouterDeps {
   cluster: ClusterState;
   log: Logger;
   nodeId: string;
+  /** API keys (./api-keys.ts): /admin/api/keys. */
+  keys?: ApiKeyActions;
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -123,6 +127,12 @@ export function createAdminRouter(d: RouterDeps) {
         break;
       case 'audit':
         if (is('GET', 1)) return { entries: await d.store.listAudit(intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER)) } satisfies AdminAuditResponse;
+        break;
+      case 'keys':
+        if (!d.keys) break;
+        if (is('GET', 1)) return d.keys.list();
+        if (is('POST', 1)) return d.keys.create(actor, await readBody(req));
+        if (is('DELETE', 2)) return d.keys.revoke(actor, id);
         break;
       case 'log-level':
         if (is('GET', 1)) return { node: d.nodeId, level: d.log.level } satisfies LogLevelResponse;

@@ -10,7 +10,8 @@ import type { ErrorCode } from '../../protocol/codes.js';
 import { isValidName, normalizeName } from '../../protocol/rules.js';
 import { nameKey } from '../common/name-key.js';
 import type { Auth } from '../../protocol/schema.js';
-import type { ChatStore, UserRecord } from '../store/store.js';
+import type { AdminStore, ChatStore, UserRecord } from '../store/store.js';
+import { verifyApiKey } from './api-keys.js';
 import { StoreConflictError } from '../store/store.js';
 import type { ClusterNames } from '../cluster/state.js';
 import { hashPassword, isValidPassword, verifyPassword } from './passwords.js';
@@ -39,6 +40,8 @@ export class Authenticator {
     private readonly limits: Limits,
     /** Is this name key banned by an administrator (src/server/admin)? Absent: no bans. */
     private readonly isBanned: (nameKey: string) => Promise<boolean> = async () => false,
+    /** API keys (bots: `auth: {kind: "apikey"}`); absent: that kind is refused with `auth_failed`. */
+    private readonly apiKeys?: Pick<AdminStore, 'getApiKey'>,
   ) {
     // A hash of a random password, made once: a login for a name without an account verifies against
     // it, so the answer takes as long as for a real account and does not tell whether the account exists.
@@ -54,6 +57,7 @@ export class Authenticator {
    */
   async authenticate(auth: Auth, ip: string): Promise<HandshakeResult> {
     if (auth.kind === 'token') return this.token(auth.token);
+    if (auth.kind === 'apikey') return this.apiKey(auth.key);
     // A banned name is refused before anything else (no user row, no password check, no name taken).
     // The key is computed once here (the confusable skeleton is not free) and handed down.
     const key = nameKey(auth.name);
@@ -129,6 +133,18 @@ export class Authenticator {
     const ok = (await verifyPassword(hash, password)) && Boolean(user?.passwordHash);
     if (!user || !ok) return fail('auth_failed', 'wrong name or password');
     await this.throttle.succeeded(gate.ticket);
+    if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" is in use`);
+    return { ok: true, user };
+  }
+
+  /** A bot: its API key (./api-keys.ts), then the same checks as a session token (ban, name). */
+  private async apiKey(raw: string): Promise<HandshakeResult> {
+    if (!this.apiKeys) return fail('auth_failed', 'API keys are not accepted here');
+    const check = await verifyApiKey(this.apiKeys, raw);
+    if (!check.ok) return fail(check.code, check.message);
+    const user = await this.store.getUser(check.key.uid);
+    if (!user) return fail('auth_failed', 'unknown API key');
+    if (await this.isBanned(user.nameKey)) return fail('banned', 'this name is banned');
     if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" is in use`);
     return { ok: true, user };
   }

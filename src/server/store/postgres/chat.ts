@@ -473,7 +473,8 @@ export abstract class PostgresChatStore implements ChatStore {
 
     // Changes and replies are checked against their targets under the room locks: the transaction path.
     // So are sends with mentions (resolved against the members in the same transaction).
-    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll) && !existing.has(key(m.uid, m.id)))) {
+    // And bots' messages (the flag is written in the transaction: scalechat_insert_batch has no column for it).
+    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll || m.bot) && !existing.has(key(m.uid, m.id)))) {
       return this.appendChanges(batch, existing, policy);
     }
 
@@ -600,6 +601,7 @@ export abstract class PostgresChatStore implements ChatStore {
         else if (c1.kind === 'edit') await c.query(APPLY.edit, [...row, c1.target, c1.text]);
         else if (c1.kind === 'remove') await c.query(APPLY.remove, [...row, c1.target]);
         else await c.query(c1.on ? APPLY.reactOn : APPLY.reactOff, [...row, c1.target, c1.emoji]);
+        if (m.bot) await c.query('UPDATE messages SET bot = TRUE WHERE room = $1 AND seq = $2', [m.room, seq]);
         state.lastSeq = seq;
         if (m.ts > state.lastActive) state.lastActive = m.ts;
         state.wrote = true;

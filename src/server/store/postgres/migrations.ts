@@ -266,6 +266,30 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX mentions_message ON mentions (room, seq);
     `,
   },
+  {
+    version: 9,
+    name: 'api keys and bot users',
+    sql: `
+      -- A bot user (made with an API key): an account row without a password. Its messages carry the flag
+      -- (history, resume replay and search show it without a join). A constant default: no table rewrite.
+      ALTER TABLE users ADD COLUMN bot BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE messages ADD COLUMN bot BOOLEAN NOT NULL DEFAULT false;
+      -- API keys: sck_<id>_<secret>; only the SHA-256 of the secret is kept. One bot user per key.
+      CREATE TABLE api_keys (
+        id              TEXT COLLATE "C" PRIMARY KEY,
+        name            TEXT NOT NULL,
+        uid             TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES users (id),
+        secret_hash     BYTEA NOT NULL,
+        scopes          TEXT NOT NULL,
+        created_at      BIGINT NOT NULL,
+        created_by      TEXT NOT NULL,
+        created_by_name TEXT NOT NULL,
+        last_used_at    BIGINT,
+        revoked_at      BIGINT
+      );
+      CREATE INDEX api_keys_created ON api_keys (created_at);
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */

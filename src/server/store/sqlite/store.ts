@@ -6,7 +6,8 @@ import type Database from 'better-sqlite3';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import { textHash } from '../idempotency.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
-import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
+import type { ApiKeyRecord, AuditEntry, BanRecord, RoomRecord, Store, UserRecord } from '../store.js';
+import { sqliteApiKeys } from './api-keys.js';
 import { SqliteChatStore } from './chat.js';
 
 export type { SqliteStoreOptions } from './chat.js';
@@ -156,5 +157,33 @@ export class SqliteStore extends SqliteChatStore implements Store {
 
   async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
     return this.a.listAudit.all(before ?? Number.MAX_SAFE_INTEGER, lim(limit)).map(toAudit);
+  }
+
+  // ---- API keys (./api-keys.ts) ----
+
+  private apiKeys: ReturnType<typeof sqliteApiKeys> | null = null;
+  private get keys(): ReturnType<typeof sqliteApiKeys> {
+    this.check();
+    return (this.apiKeys ??= sqliteApiKeys(this.db));
+  }
+
+  async createApiKey(key: ApiKeyRecord, bot: UserRecord): Promise<void> {
+    this.keys.create(key, bot);
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    return this.keys.get(id);
+  }
+
+  async listApiKeys(limit: number): Promise<ApiKeyRecord[]> {
+    return this.keys.list(limit);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<ApiKeyRecord | null> {
+    return this.keys.revoke(id, at);
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    this.keys.touch(id, at);
   }
 }
