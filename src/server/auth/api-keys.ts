@@ -10,7 +10,6 @@ import { API_SCOPES, type ApiScope } from '../../protocol/admin.js';
 import { isValidName, normalizeName } from '../../protocol/rules.js';
 import { nameKey } from '../common/name-key.js';
 import type { AdminStore, ApiKeyRecord, UserRecord } from '../store/store.js';
-import { newUserId } from './handshake.js';
 
 const KEY_RE = /^sck_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
@@ -78,7 +77,8 @@ export function makeApiKey(name: string, scopes: ApiScope[], creator: { id: stri
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const display = normalizeName(name);
-  const bot: UserRecord = { id: newUserId(), name: display, nameKey: nameKey(display), account: true, passwordHash: null, createdAt: now, bot: true };
+  // A user id of the same form as handshake.ts newUserId (the handshake imports this file: no cycle).
+  const bot: UserRecord = { id: 'u' + randomBytes(8).toString('hex'), name: display, nameKey: nameKey(display), account: true, passwordHash: null, createdAt: now, bot: true };
   const record: ApiKeyRecord = { id, name: display, uid: bot.id, secretHash: hashSecret(secret), scopes, createdAt: now, createdBy: creator.id, createdByName: creator.name };
   return { key: `sck_${id}_${secret}`, record, bot };
 }
