@@ -38,6 +38,8 @@ import { FlushPacer } from './transport/flush-pacer.js';
 import { FlushScheduler } from './transport/outbox.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { isWorkerProcess } from './workers.js';
+import { apiKeyAuthenticator, createApi } from './api/index.js';
+import { clientIpResolver } from './common/client-ip.js';
 
 export interface AppOptions {
   store?: Store;
@@ -189,6 +191,23 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       : null;
   isolation?.start();
 
+  // The HTTP API for backends (src/server/api, docs/api.md): /api/v1/*, as bot users of API keys, through the same handlers and pipeline.
+  const api = createApi({
+    nodeId,
+    handlers,
+    hub,
+    store,
+    bus,
+    cluster,
+    config,
+    limits,
+    limiterStore,
+    log,
+    clientIp: clientIpResolver(config.trustProxy),
+    // Bearer credentials, tried in order (src/server/api/auth.ts): API keys.
+    authenticators: [apiKeyAuthenticator(store, (err) => log.warn({ err: String(err) }, 'api: last use of a key not recorded'))],
+  });
+
   let ready = false;
   const onRequest = createHttpHandler({
     ready: () => ready && !gateway.draining && !gateway.isolated,
@@ -197,6 +216,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     webDir: config.webDir,
     tls: Boolean(config.tlsCert && config.tlsKey),
     admin: { prefix: ADMIN_PREFIX, handle: admin.handle },
+    api: { prefix: api.prefix, handle: api.handle },
   });
   const server: Server =
     config.tlsCert && config.tlsKey

@@ -31,6 +31,7 @@ import type { AdminAuthz } from './authz.js';
 import type { StatsSampler } from './stats.js';
 import type { ApiKeyActions } from './api-keys.js';
 import { parseRequestTarget } from '../common/request-target.js';
+import { readJsonBody } from '../common/json-body.js';
 
 export const ADMIN_PREFIX = '/admin/api/';
 const BODY_MAX = 16 * 1024;
@@ -48,30 +49,13 @@ export interface RouterDeps {
   keys?: ApiKeyActions;
 }
 
+/** The body as a JSON object (../common/json-body.ts, shared with the HTTP API); AdminError 400 otherwise. */
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > BODY_MAX) throw new AdminError(400, 'body_too_large', `request body over ${BODY_MAX} bytes`);
-      chunks.push(chunk);
-    }
-  } catch (err) {
-    if (err instanceof AdminError) throw err;
-    // The client went away or the request timeout cut the body: nothing was done (no server error).
-    throw new AdminError(400, 'body_incomplete', 'the request body did not arrive completely');
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new AdminError(400, 'bad_json', 'the request body is not valid JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AdminError(400, 'bad_json', 'the request body must be a JSON object');
-  return v as Record<string, unknown>;
+  const b = await readJsonBody(req, BODY_MAX);
+  if (b.ok) return b.value;
+  // incomplete: the client went away or the request timeout cut the body: nothing was done (no server error).
+  const code = b.reason === 'too_large' ? 'body_too_large' : b.reason === 'incomplete' ? 'body_incomplete' : 'bad_json';
+  throw new AdminError(400, code, b.message);
 }
 
 function intParam(url: { searchParams: URLSearchParams }, name: string, def: number | undefined, max: number): number | undefined {
