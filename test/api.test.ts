@@ -11,6 +11,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AdminApiKeysResponse } from '../src/protocol/admin.js';
 import type { AckFrame, ErrorFrame, MemberEvent, MsgEvent, RoomAddedEvent, RoomRemovedEvent, WelcomeFrame } from '../src/protocol/types.js';
+import { adminCli } from './helpers/admin.js';
 import { adminAccount, call, createKey } from './helpers/api.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -65,6 +66,31 @@ describe('API keys (admin API)', () => {
     const { c: g, welcome } = await RawClient.guest(srv.url, uniq('nosy'));
     assert.equal((await call(srv, 'GET', '/admin/api/keys', welcome.token)).status, 403);
     g.close();
+  });
+});
+
+describe('API keys (scale-chat admin key, on the server host)', () => {
+  it('create prints the key once; it works on the running server at once; list shows it without the secret; revoke refuses it at once', async () => {
+    const made = await adminCli(['key', 'create', 'clibot', '--scopes', 'publish,history', '--data-dir', srv.dataDir]);
+    assert.equal(made.code, 0, made.stderr);
+    const [cliKey, note] = made.stdout.trim().split('\n');
+    assert.match(cliKey, /^sck_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    assert.match(note, /bot "clibot".*scopes publish,history: shown once/);
+    const id = cliKey.slice(4, 20);
+    assert.equal((await call(srv, 'POST', '/api/v1/rooms/general/messages', cliKey, { text: 'from the cli key', idempotencyKey: 'cli-1' })).status, 201);
+    const list = await adminCli(['key', 'list', '--data-dir', srv.dataDir]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^${id}\tclibot\tpublish,history\tlive\t`, 'm'));
+    assert.ok(!list.stdout.includes(cliKey.slice(21)), 'no secret in the listing');
+    const revoked = await adminCli(['key', 'revoke', id, '--data-dir', srv.dataDir]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const after = await call(srv, 'GET', '/api/v1/online', cliKey);
+    assert.equal(after.status, 401);
+    assert.equal(after.body.error?.code, 'key_revoked');
+    assert.equal((await adminCli(['key', 'create', 'x2', '--scopes', 'root', '--data-dir', srv.dataDir])).code, 2);
+    assert.equal((await adminCli(['key', 'revoke', 'ffffffffffffffff', '--data-dir', srv.dataDir])).code, 1);
+    const audit = await call<{ entries: { action: string; actor: string; target: string }[] }>(srv, 'GET', '/admin/api/audit?limit=50', adminToken);
+    for (const action of ['api_key_create', 'api_key_revoke']) assert.ok(audit.body.entries.some((e) => e.action === action && e.target === 'clibot' && e.actor === 'scale-chat admin (cli)'), action);
   });
 });
 
