@@ -117,6 +117,10 @@ describe('publishing over HTTP', () => {
     assert.equal(msgs[1].user, 'newsbot');
     assert.equal(msgs[1].ts, pub.body.ts);
     c.close();
+    // Counted for the operators (docs/operations.md).
+    const metrics = await (await fetch(`${srv.http}/metrics`)).text();
+    assert.match(metrics, /^scalechat_api_requests_total\{[^}]*route="publishMessage"[^}]*status="201"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^scalechat_api_request_seconds_count\{[^}]*route="publishMessage"[^}]*\} [1-9]/m);
   });
 
   it('the same idempotency key gives the same result and one message; another text with it is 409 id_conflict', async () => {

@@ -204,6 +204,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     limiterStore,
     log,
     clientIp: clientIpResolver(config.trustProxy),
+    metrics,
     // Bearer credentials, tried in order (src/server/api/auth.ts): API keys.
     authenticators: [apiKeyAuthenticator(store, (err) => log.warn({ err: String(err) }, 'api: last use of a key not recorded'))],
   });

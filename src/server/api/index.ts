@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { LimiterStore } from '../limits/store.js';
 import type { BearerAuthenticator } from './auth.js';
 import { ApiRateLimiter } from './rate.js';
-import { createApiRouter } from './router.js';
+import { createApiRouter, type ApiRouterDeps } from './router.js';
 import { createRoutes, type RouteDeps } from './routes.js';
 import { API_PREFIX } from './schemas.js';
 
@@ -22,6 +22,7 @@ export interface ApiDeps extends RouteDeps {
   limiterStore: LimiterStore;
   log: Logger;
   clientIp: (req: IncomingMessage) => string;
+  metrics?: ApiRouterDeps['metrics'];
 }
 
 export interface Api {
@@ -32,6 +33,6 @@ export interface Api {
 export function createApi(d: ApiDeps): Api {
   const routes = createRoutes(d);
   const rate = new ApiRateLimiter(d.config.apiRatePerSec, d.config.apiRateBurst, d.limiterStore);
-  const handle = createApiRouter({ routes, authenticators: d.authenticators, rate, log: d.log, clientIp: d.clientIp });
+  const handle = createApiRouter({ routes, authenticators: d.authenticators, rate, log: d.log, clientIp: d.clientIp, metrics: d.metrics });
   return { prefix: API_PREFIX, handle };
 }

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
 import type { z } from 'zod';
 import { ErrorCode } from '../../protocol/codes.js';
 import { readJsonBody } from '../common/json-body.js';
@@ -32,6 +33,8 @@ export interface ApiRouterDeps {
   log: Logger;
   /** The client's address (behind trusted proxies: X-Forwarded-For), for the logs and the handlers. */
   clientIp: (req: IncomingMessage) => string;
+  /** scalechat_api_requests_total / scalechat_api_request_seconds (src/server/metrics.ts). */
+  metrics?: Pick<Metrics, 'apiRequests' | 'apiSeconds'>;
 }
 
 interface Compiled {
@@ -113,6 +116,7 @@ export function createApiRouter(d: ApiRouterDeps) {
     let status = 200;
     let text = '';
     let subject: string | undefined;
+    let routeId = 'unknown';
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-request-id': reqId };
     try {
       if (!parsed.ok) throw new ApiError(400, ErrorCode.bad_request, parsed.reason);
@@ -126,6 +130,7 @@ export function createApiRouter(d: ApiRouterDeps) {
         throw new ApiError(405, ErrorCode.method_not_allowed, `${method} is not served here (${allow})`, { allow });
       }
       const def = hit.route.def;
+      routeId = def.id;
       if (def.id === 'openapi') {
         text = openApiText ??= JSON.stringify(openApiDocument());
       } else {
@@ -180,7 +185,10 @@ export function createApiRouter(d: ApiRouterDeps) {
     }
     res.writeHead(status, headers);
     res.end(method === 'HEAD' ? undefined : text + '\n');
-    const line = { req: reqId, method, path: parsed.ok ? parsed.target.path : '?', status, key: subject, ms: Math.round((performance.now() - started) * 10) / 10 };
+    const seconds = (performance.now() - started) / 1000;
+    d.metrics?.apiRequests.inc({ route: routeId, status: String(status) });
+    d.metrics?.apiSeconds.observe({ route: routeId }, seconds);
+    const line = { req: reqId, method, path: parsed.ok ? parsed.target.path : '?', status, key: subject, ms: Math.round(seconds * 10000) / 10 };
     if (status >= 500) d.log.warn(line, 'api request');
     else d.log.debug(line, 'api request');
   };
