@@ -91,9 +91,15 @@ export function storeApiKeysContract(name: string, makeStore: StoreFactory): voi
       const [again] = await store.append([{ room: 'general', id: 'm1', uid: 'ub1', user: 'news', text: 'from the bot', ts: T0 + 1, bot: true }]);
       assert.equal(again.duplicate, true);
       assert.equal(again.message.seq, a.message.seq);
+      // A reply and a change by the bot (the stores' transaction path) carry it too.
+      const [reply] = await store.append([{ room: 'general', id: 'm3', uid: 'ub1', user: 'news', text: 'a reply', ts: T0 + 2, replyTo: a.message.seq, bot: true }]);
+      assert.equal(reply.message.bot, true);
+      const [edit] = await store.append([{ room: 'general', id: 'm4', uid: 'ub1', user: 'news', text: '', ts: T0 + 3, change: { kind: 'edit', target: a.message.seq, text: 'edited by the bot' }, bot: true }]);
+      assert.equal(edit.refused, undefined);
       const s2 = await h.reopen();
       const page = await s2.history('general', { limit: 10 });
-      assert.deepEqual(page.map((m) => [m.id, m.bot ?? false]), [['m1', true], ['m2', false]]);
+      assert.deepEqual(page.map((m) => [m.id, m.bot ?? false]), [['m1', true], ['m2', false], ['m3', true], ['m4', true]]);
+      assert.equal(page[0].text, 'edited by the bot');
     });
   });
 }

@@ -473,8 +473,7 @@ export abstract class PostgresChatStore implements ChatStore {
 
     // Changes and replies are checked against their targets under the room locks: the transaction path.
     // So are sends with mentions (resolved against the members in the same transaction).
-    // And bots' messages (the flag is written in the transaction: scalechat_insert_batch has no column for it).
-    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll || m.bot) && !existing.has(key(m.uid, m.id)))) {
+    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll) && !existing.has(key(m.uid, m.id)))) {
       return this.appendChanges(batch, existing, policy);
     }
 
@@ -489,14 +488,19 @@ export abstract class PostgresChatStore implements ChatStore {
     }
     const written = new Map<string, StoredMessage>();
     if (fresh.length) {
+      const cols = [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)];
+      // Bots' messages (API keys) carry their flag: the same statement with one more column (migration 9).
+      const bots = fresh.some((m) => m.bot);
       const rows = await this.q<{ o_ord: number; o_seq: number }>(
-        'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
-        [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)],
+        bots
+          ? 'SELECT o_ord, o_seq FROM scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])'
+          : 'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
+        bots ? [...cols, fresh.map((m) => Boolean(m.bot))] : cols,
       );
       if (rows.length !== fresh.length) throw new Error(`append: ${rows.length} of ${fresh.length} messages numbered`);
       for (const r of rows) {
         const m = fresh[r.o_ord - 1];
-        written.set(key(m.uid, m.id), { room: m.room, seq: r.o_seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts });
+        written.set(key(m.uid, m.id), { room: m.room, seq: r.o_seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts, ...(m.bot ? { bot: true } : {}) });
       }
     }
     const results: AppendResult[] = [];
