@@ -94,6 +94,8 @@ test('api authz matrix: every route x no key, forged, revoked, each wrong scope,
     cells++;
     const res = await call(srv, row.method, row.path(), keys.get(r.scope), row.body?.());
     if (res.status !== row.ok) mismatches.push(`${r.method} ${r.path} x ${r.scope} key: expected ${row.ok}, got ${res.status} ${JSON.stringify(res.body)}`);
+    // The answer is what the route's response schema (and so the OpenAPI document) says it is.
+    else if (!r.response.safeParse(res.body).success) mismatches.push(`${r.method} ${r.path}: the response does not match its schema: ${JSON.stringify(res.body)}`);
   }
   for (const id of Object.keys(ROWS)) if (!ROUTES.some((r) => r.id === id)) mismatches.push(`row ${id} names no route`);
   // Refused publishes wrote nothing: the room holds exactly the one message the publish key sent.
