@@ -80,7 +80,7 @@ describe('API keys (scale-chat admin key, on the server host)', () => {
     assert.equal((await call(srv, 'POST', '/api/v1/rooms/general/messages', cliKey, { text: 'from the cli key', idempotencyKey: 'cli-1' })).status, 201);
     const list = await adminCli(['key', 'list', '--data-dir', srv.dataDir]);
     assert.equal(list.code, 0, list.stderr);
-    assert.match(list.stdout, new RegExp(`^${id}\tclibot\tpublish,history\tlive\t`, 'm'));
+    assert.match(list.stdout, new RegExp(`^${id}\tclibot\tpublish,history\tlive\tlast used \\d{4}-\\d\\d-\\d\\dT`, 'm'));
     assert.ok(!list.stdout.includes(cliKey.slice(21)), 'no secret in the listing');
     const revoked = await adminCli(['key', 'revoke', id, '--data-dir', srv.dataDir]);
     assert.equal(revoked.code, 0, revoked.stderr);
