@@ -81,6 +81,8 @@ const SERVER_LAYERS = [
   [7, ['hub/']],
   // Admin API.
   [8, ['admin/']],
+  // HTTP API for backends (API keys, bot users): on the hub's handlers and pipeline, beside the admin API.
+  [8, ['api/']],
   // HTTP and WebSocket: the sockets, delivering to the hub. The gateway reads no store: it asks auth (who
   // is this) and the hub (what does this user see).
   [9, ['transport/'], ['store/']],

@@ -386,6 +386,10 @@ const ROUTES: Route[] = [
   { method: 'GET', path: 'audit', admin: 200 },
   { method: 'GET', path: 'log-level', admin: 200 },
   { method: 'PUT', path: 'log-level', body: { level: 'silent' }, admin: 200 },
+  // API keys (docs/api.md): made and listed by the admin only; revoking an unknown id is 404 for the admin, 403 for anyone else.
+  { method: 'GET', path: 'keys', admin: 200 },
+  { method: 'POST', path: 'keys', body: { name: 'matrixbot', scopes: ['publish'] }, admin: 200 },
+  { method: 'DELETE', path: 'keys/ffffffffffffffff', admin: 404 },
 ];
 
 function httpExpect(actor: Actor, route: Route): number {

@@ -491,6 +491,71 @@ describe('http fuzz', { timeout: 60_000 }, () => {
     await batch('admin routes', cases);
   });
 
+  it('every HTTP API route (/api/v1), with and without a key, with hostile parameters and bodies', async () => {
+    // A key with every scope (its bot never writes into the watcher's room: it is not a member of it).
+    const made = await fetch(`${node.http}/admin/api/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'fuzzbot', scopes: ['publish', 'rooms', 'history'] }),
+    });
+    assert.equal(made.status, 200);
+    const apiKey = ((await made.json()) as { key: string }).key;
+    const ids = ['fuzz-victim', 'general', 'nope', 'constructor', '__proto__', 'hasOwnProperty', '%E2%9C%93', 'a'.repeat(300), 'dm:u1:u2', '%zz', '%2e%2e', '%2F', '%00'];
+    const routes: [string, string][] = [
+      ['GET', 'openapi.json'],
+      ['GET', 'online'],
+      ['POST', 'rooms'],
+      ['GET', 'nope'],
+      ['PATCH', 'online'],
+      ...ids.flatMap((id): [string, string][] => [
+        ['POST', `rooms/${id}/messages`],
+        ['GET', `rooms/${id}/messages?before=${pick(['1', '-1', '1e400', '%zz', 'abc', '99999999999999999999'])}&limit=${pick(['5', '0', 'x', '1000000'])}`],
+        ['GET', `rooms/${id}/online`],
+        ['PUT', `rooms/${id}/members/${pick(ids)}`],
+        ['DELETE', `rooms/${id}/members/${pick(ids)}`],
+      ]),
+    ];
+    const bodies = (): (string | Buffer)[] => [
+      '',
+      '{}',
+      'null',
+      '[]',
+      '{bad',
+      '\u0000\u0001',
+      JSON.stringify({ text: pick(['hi', '', ' ', 5, null, 'x'.repeat(5000), '\ud800']), idempotencyKey: pick(['k1', '', 'k'.repeat(100), 7, '__proto__']), replyTo: pick([1, 0, -1, 1.5, '1', 1e300, undefined]) }),
+      JSON.stringify({ room: pick(['fuzzroom', '__proto__', 'Bad Name', 7, 'general']), visibility: pick(['public', 'private', 'secret', 1]) }),
+      '{"__proto__":{"text":"x"},"constructor":{"prototype":{"x":1}},"text":"proto"}',
+      '['.repeat(8000) + ']'.repeat(8000),
+      'x'.repeat(70 * 1024),
+      Buffer.alloc(200_000, 0x61),
+    ];
+    const auths = (): Head[] => [
+      [],
+      [['Authorization', `Bearer ${apiKey}`]],
+      [['Authorization', `Bearer ${adminToken}`]],
+      [['Authorization', `Bearer sck_${'0'.repeat(16)}_${'A'.repeat(43)}`]],
+      [['Authorization', `Bearer ${apiKey.slice(0, -2)}`]],
+      [['Authorization', `Bearer sck_${'a'.repeat(8000)}`]],
+    ];
+    const cases: Case[] = [];
+    for (const [method, route] of routes) {
+      for (const auth of auths()) {
+        const bs = bodies();
+        for (let i = 0; i < 2; i++) {
+          const body = i === 0 ? '' : pick(bs);
+          const chunked = rnd() < 0.25 && body.length > 0;
+          const target = `/api/v1/${route}`;
+          const h: Head = [...auth, ['Content-Type', pick(['application/json', 'application/json; charset=utf-8', 'text/plain'])], ['Idempotency-Key', pick(['k2', '', 'k'.repeat(100)])]];
+          const payload = chunked
+            ? req(method, target, [...h, ['Transfer-Encoding', 'chunked']], Buffer.concat([Buffer.from(`${Buffer.byteLength(body).toString(16)}\r\n`), Buffer.isBuffer(body) ? body : Buffer.from(body), Buffer.from('\r\n0\r\n\r\n')]))
+            : req(method, target, h, body);
+          cases.push({ name: `${method} ${target.slice(0, 80)} (${auth.length ? auth[0][1].slice(0, 12) : 'no key'}, ${body.length} B)`, payload, methods: [method], targets: [target] });
+        }
+      }
+    }
+    await batch('api routes', cases);
+  });
+
   it('hostile headers and framing', async () => {
     const big = 'v'.repeat(20_000);
     const g = (headers: Head, body = '', opts = {}) => req('GET', '/healthz', headers, body, opts);

@@ -297,6 +297,41 @@ describe('JWT sign-in', () => {
     const forged = await adminMe(srv, await hs256({ sub: 'api-admin', roles: ['chat-admin'] }, { secret: 'not-the-secret-but-just-as-long-as-it' }));
     assert.deepEqual([forged.status, forged.body.error], [401, 'jwt_invalid']);
   });
+
+  it('the HTTP API takes a JWT bearer: the call acts as that user (not a bot), with its rights, and the same refusals', async () => {
+    const token = await hs256({ sub: 'api-publisher', name: 'Pia' });
+    const watcher = await jwtIn(srv.url, await hs256({ sub: 'api-watcher', name: 'Wes' }));
+    try {
+      const post = (room: string, body: unknown, bearer = token) =>
+        fetch(`${srv.http}/api/v1/rooms/${encodeURIComponent(room)}/messages`, { method: 'POST', headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const r = await post('general', { text: 'from my backend, as me', idempotencyKey: 'jwt-api-1' });
+      assert.equal(r.status, 201, await r.clone().text());
+      const ack = (await r.json()) as { seq: number };
+      const msg = await watcher.c.next((f) => f.type === 'msg' && (f as { seq?: number }).seq === ack.seq);
+      assert.equal((msg as { user: string }).user, 'Pia');
+      assert.equal((msg as { bot?: boolean }).bot, undefined, 'a JWT user is not a bot');
+      // The same key again: the same message.
+      const again = await post('general', { text: 'from my backend, as me', idempotencyKey: 'jwt-api-1' });
+      assert.equal(((await again.json()) as { seq: number }).seq, ack.seq);
+      // The user's own rights: not a member of a private room it was not invited to.
+      const owner = await jwtIn(srv.url, await hs256({ sub: 'api-owner', name: 'Oda' }));
+      owner.c.send({ type: 'create', id: 'c1', room: 'jwt-private', visibility: 'private' });
+      await owner.c.next((f) => f.type === 'joined');
+      owner.c.close();
+      const refused = await post('jwt-private', { text: 'let me in', idempotencyKey: 'jwt-api-2' });
+      assert.ok(refused.status === 403 || refused.status === 404, `status ${refused.status}`);
+      await refused.body?.cancel();
+      // History reads as the user.
+      const h = await fetch(`${srv.http}/api/v1/rooms/general/messages?limit=5`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(h.status, 200);
+      assert.ok(((await h.json()) as { messages: { seq: number }[] }).messages.some((m) => m.seq === ack.seq));
+      // Refusals carry the JWT codes.
+      const expired = await post('general', { text: 'x', idempotencyKey: 'jwt-api-3' }, await hs256({ sub: 'api-publisher' }, { exp: Math.floor(Date.now() / 1000) - 120 }));
+      assert.deepEqual([expired.status, ((await expired.json()) as { error: { code: string } }).error.code], [401, 'jwt_expired']);
+    } finally {
+      watcher.c.close();
+    }
+  });
 });
 
 describe('JWT sign-in, other configurations', () => {

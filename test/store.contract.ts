@@ -22,6 +22,7 @@ import { searchWords } from '../src/server/store/search.js';
 import { StoreConflictError } from '../src/server/store/store.js';
 import { storeMentionsContract } from './store-mentions.contract.js';
 import { storeAccountsContract } from './store-accounts.contract.js';
+import { storeApiKeysContract } from './store-api-keys.contract.js';
 
 export interface StoreHarness {
   store: Store;
@@ -1058,4 +1059,5 @@ export function storeContract(name: string, makeStore: StoreFactory): void {
   });
   storeMentionsContract(name, makeStore);
   storeAccountsContract(name, makeStore);
+  storeApiKeysContract(name, makeStore);
 }

@@ -5,6 +5,11 @@
  * every node on every admin request: no restart needed, a running server may keep the store open.
  * NAME may also be an account id (`u` + 16 hex digits). Exit codes: 0 done, 1 failed (no such account,
  * store unreachable), 2 bad arguments.
+ *
+ * `scale-chat admin key create NAME --scopes publish,rooms,history | key list | key revoke ID`: API keys
+ * (docs/api.md), in the same store; the key is printed once. A revoke here refuses the key at once on every
+ * node (HTTP API and new WebSocket connections); the bot's open WebSocket connections are closed at once
+ * only by a revoke through the admin API (DELETE /admin/api/keys/ID), which reaches every node's bus.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -52,6 +57,40 @@ export async function runAdmin(store: ChatStore, action: AdminAction, name?: str
   return [changed ? `${who} is no longer an admin` : `${who} was not an admin`];
 }
 
+export type KeyAction = 'create' | 'list' | 'revoke';
+
+/** The operator at the server host, as API keys and the audit log name the creator of a key made here. */
+const CLI_ACTOR = { id: 'cli', name: 'scale-chat admin (cli)' };
+
+/** Runs one API key action on an open store; returns the lines to print. */
+export async function runKeyAdmin(store: Store, action: KeyAction, arg: string | undefined, scopes: string | undefined): Promise<string[]> {
+  const { createKey, publicKey, revokeKey } = await import('../server/admin/api-keys.js');
+  const { AdminError } = await import('../server/admin/actions.js');
+  const audit = (action: string, target: string, detail: Record<string, unknown>) =>
+    store.addAudit({ at: Date.now(), actorId: CLI_ACTOR.id, actor: CLI_ACTOR.name, action, target, detail: JSON.stringify(detail) });
+  try {
+    if (action === 'list') {
+      const keys = (await store.listApiKeys(500)).map(publicKey);
+      if (!keys.length) return ['no API keys (scale-chat admin key create NAME --scopes publish)'];
+      return keys.map((k) => `${k.id}\t${k.name}\t${k.scopes.join(',')}\t${k.revokedAt !== undefined ? `revoked ${new Date(k.revokedAt).toISOString()}` : 'live'}\tlast used ${k.lastUsedAt !== undefined ? new Date(k.lastUsedAt).toISOString() : 'never'}`);
+    }
+    if (!arg) throw new AdminCliError(`admin key ${action}: ${action === 'create' ? 'a NAME' : 'an ID'} is needed`, 2);
+    if (action === 'create') {
+      const r = await createKey(store, CLI_ACTOR, { name: arg, scopes: (scopes ?? 'publish').split(',').map((x) => x.trim()).filter(Boolean) });
+      await audit('api_key_create', r.apiKey.name, { id: r.apiKey.id, scopes: r.apiKey.scopes, uid: r.apiKey.uid });
+      return [r.key, `API key ${r.apiKey.id} for bot "${r.apiKey.name}" (${r.apiKey.uid}), scopes ${r.apiKey.scopes.join(',')}: shown once, keep it secret`];
+    }
+    const k = await store.getApiKey(arg);
+    if (!k) throw new AdminCliError(`no API key "${arg}"`, 1);
+    await audit('api_key_revoke', k.name, { id: k.id, uid: k.uid });
+    await revokeKey(store, null, arg);
+    return [`API key ${arg} ("${k.name}") revoked: refused from now on, on every node`];
+  } catch (err) {
+    if (err instanceof AdminError) throw new AdminCliError(err.message, err.status === 400 ? 2 : 1);
+    throw err;
+  }
+}
+
 interface AdminOpts {
   dataDir?: string;
   postgresUrl?: string;
@@ -94,4 +133,39 @@ export function registerAdmin(program: Command): void {
   add('grant', ' <name>', 'make an account an administrator (NAME or account id)');
   add('revoke', ' <name>', 'take the admin role back (NAME or account id)');
   add('list', '', 'list the accounts granted the admin role');
+
+  const key = admin.command('key').description('create, list or revoke API keys (the HTTP API, bots: docs/api.md)');
+  const addKey = (name: KeyAction, args: string, description: string) =>
+    key
+      .command(`${name}${args}`)
+      .description(description)
+      .option('--data-dir <dir>', 'data directory of the SQLite database, as for serve [env SCALE_CHAT_DATA_DIR] (default: ./data)')
+      .option('--postgres-url <url>', 'PostgreSQL store, as for serve [env SCALE_CHAT_POSTGRES_URL]')
+      .option('--scopes <list>', 'create: comma-separated scopes, of publish,rooms,history (default: publish)')
+      .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+      .action(async (...a: unknown[]) => {
+        const arg = args ? (a[0] as string) : undefined;
+        const opts = (args ? a[1] : a[0]) as AdminOpts & { scopes?: string };
+        let store: Store | undefined;
+        try {
+          const { loadConfig } = await import('../server/config.js');
+          const config = loadConfig({ dataDir: opts.dataDir, postgresUrl: opts.postgresUrl, admins: [] });
+          if (!config.postgresUrl) {
+            const file = path.join(config.dataDir, 'scale-chat.db');
+            if (!existsSync(file)) throw new AdminCliError(`no database at ${file}: give the server's --data-dir (or --postgres-url)`, 1);
+          }
+          const { createStore } = await import('../server/engines.js');
+          store = createStore(config);
+          await store.init();
+          for (const line of await runKeyAdmin(store, name, arg, opts.scopes)) console.log(line);
+          await store.close();
+        } catch (err) {
+          await store?.close().catch(() => {});
+          console.error(`scale-chat admin key ${name}: ${(err as Error).message}`);
+          process.exit(err instanceof AdminCliError ? err.exitCode : 1);
+        }
+      });
+  addKey('create', ' <name>', 'make an API key and its bot user NAME; prints the key once');
+  addKey('list', '', 'list the API keys (never their secrets)');
+  addKey('revoke', ' <id>', 'revoke an API key by its id');
 }

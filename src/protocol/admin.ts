@@ -164,3 +164,41 @@ export interface SetLogLevelResponse {
   level: string;
   was: string;
 }
+
+// ---- API keys (docs/api.md): POST/GET /admin/api/keys, DELETE /admin/api/keys/{id} ----
+
+/** What an API key may do on the HTTP API: publish messages; create rooms and manage members; read history and who is online. */
+export const API_SCOPES = ['publish', 'rooms', 'history'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** An API key as the admin API lists it (never its secret). Each key acts as its own bot user, named like the key. */
+export interface AdminApiKey {
+  /** The public part of the key (`sck_<id>_<secret>`). */
+  id: string;
+  name: string;
+  /** The bot user the key acts as. */
+  uid: string;
+  scopes: ApiScope[];
+  createdAt: number;
+  /** Id and name of the administrator who created it. */
+  createdBy: string;
+  createdByName: string;
+  /** When the key was last used (to the minute); absent: never. */
+  lastUsedAt?: number;
+  /** When it was revoked; absent: live. */
+  revokedAt?: number;
+}
+export interface AdminApiKeysResponse {
+  keys: AdminApiKey[];
+}
+/** POST keys {name, scopes}: the key itself, shown this once (only its hash is stored). */
+export interface CreateApiKeyResponse {
+  key: string;
+  apiKey: AdminApiKey;
+}
+export interface RevokeApiKeyResponse {
+  id: string;
+  revokedAt: number;
+  /** The bot's open WebSocket connections were told to close (on every node). */
+  disconnected: boolean;
+}

@@ -112,6 +112,25 @@ export const ErrorCode = {
   jwt_claim_invalid: 'jwt_claim_invalid',
   /** this server is not configured for JWT sign-in (no jwt-secret, no jwt-jwks-url). */
   jwt_disabled: 'jwt_disabled',
+  /**
+   * The API key was revoked by an administrator (docs/api.md): the HTTP API answers 401, a WebSocket hello
+   * with it is refused (close 4016), and the bot's open connections get this error just before the close 4016.
+   */
+  key_revoked: 'key_revoked',
+  /** HTTP API (docs/api.md): the request is malformed (bad JSON, a field of the wrong type; `issues` lists them): 400. */
+  bad_request: 'bad_request',
+  /** HTTP API: no credential, or one that is not a valid API key: 401. */
+  unauthorized: 'unauthorized',
+  /** HTTP API: the API key lacks the scope this route needs: 403. */
+  scope_missing: 'scope_missing',
+  /** HTTP API: no such route: 404. */
+  not_found: 'not_found',
+  /** HTTP API: the request body is over the limit (64 KiB): 413. */
+  body_too_large: 'body_too_large',
+  /** HTTP API: the body is not `application/json`: 415. */
+  unsupported_media_type: 'unsupported_media_type',
+  /** HTTP API: the route exists, not with this method: 405. */
+  method_not_allowed: 'method_not_allowed',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -153,6 +172,8 @@ export const CloseCode = {
   jwtUnknownKey: 4022,
   jwtClaimInvalid: 4023,
   jwtDisabled: 4024,
+  /** The bot's API key was revoked (`key_revoked`): a new key is needed. */
+  keyRevoked: 4016,
 
   // 4500-4999: reconnect with backoff, then resume
   slowConsumer: 4500,
@@ -192,6 +213,7 @@ export const handshakeCloseCode: Partial<Record<ErrorCode, CloseCode>> = {
   jwt_unknown_key: CloseCode.jwtUnknownKey,
   jwt_claim_invalid: CloseCode.jwtClaimInvalid,
   jwt_disabled: CloseCode.jwtDisabled,
+  key_revoked: CloseCode.keyRevoked,
   unavailable: CloseCode.overloaded,
   internal: CloseCode.overloaded,
 };

@@ -8,7 +8,7 @@
  * `batch` frames by position. src/loadtest/fastframe.test.ts fails when this encoder and that decoder drift.
  *   {"type":"msg","room":R,"seq":N,"id":S,"uid":S,"user":S,"text":S,"ts":N}            (+ ,"deleted":true, then
  *     the optional fields of message changes: ,"replyTo":N ,"edited":N ,"v":N ,"reactions":[...] ,"change":{...},
- *     then the mentions: ,"mentions":[{"id":S,"name":S},...] ,"mentionAll":true)
+ *     then the mentions: ,"mentions":[{"id":S,"name":S},...] ,"mentionAll":true, then ,"bot":true)
  *   {"type":"ack","id":S,"room":R,"seq":N,"ts":N}
  *   {"type":"ping","ts":N}
  *   {"type":"batch","events":[e1,e2,...]}
@@ -16,7 +16,7 @@
 import type { AckFrame, HistoryFrame, MsgEvent, PingEvent, ServerEvent } from './types.js';
 
 /** A message as stores hold it (the server's StoredMessage is one): the `msg` event's fields, what `msgEvent` reads. */
-export type MessageRecord = Omit<MsgEvent, 'type' | 'deleted' | 'mentionAll'> & { deleted?: boolean; mentionAll?: boolean };
+export type MessageRecord = Omit<MsgEvent, 'type' | 'deleted' | 'mentionAll' | 'bot'> & { deleted?: boolean; mentionAll?: boolean; bot?: boolean };
 
 /**
  * The `msg` event of a message, with the wire's fixed key order (`deleted: true` only on tombstones).
@@ -35,6 +35,8 @@ export function msgEvent(m: MessageRecord): MsgEvent {
   // Mentions (resolved at send time), last.
   if (m.mentions?.length) ev.mentions = m.mentions;
   if (m.mentionAll) ev.mentionAll = true;
+  // A bot's message (an API key's user), after everything else.
+  if (m.bot) ev.bot = true;
   return ev;
 }
 

@@ -16,6 +16,8 @@ export const authSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('token'), token: z.string().min(1).max(2048) }),
   /** A token signed by the application's own backend (docs/protocol.md 4.6). */
   z.object({ kind: z.literal('jwt'), token: z.string().min(1).max(8192) }),
+  // A bot: an API key an administrator created (docs/api.md), `sck_<id>_<secret>`.
+  z.object({ kind: z.literal('apikey'), key: z.string().min(1).max(256) }),
 ]);
 
 export const helloSchema = z.object({

@@ -51,7 +51,7 @@ export interface Limits {
 export interface WelcomeFrame {
   type: 'welcome';
   v: number;
-  user: UserRef & { account: boolean };
+  user: UserRef & { account: boolean; bot?: true };
   /** Session token: present it as `auth: {kind: "token"}` to be the same user again. */
   token: string;
   tokenExpiresAt: number;
@@ -99,6 +99,8 @@ export interface MsgEvent {
   mentions?: UserRef[];
   /** The text mentions everyone in the room (`@room`) and the server allowed it. */
   mentionAll?: true;
+  /** Sent by a bot user (an API key: the HTTP API or a WebSocket `hello {auth: {kind: "apikey"}}`); absent = a person. */
+  bot?: true;
 }
 
 /** At most this many users are mentioned by one message (further `@name`s stay plain text). */

@@ -43,6 +43,7 @@ import { FlushPacer } from './transport/flush-pacer.js';
 import { FlushScheduler } from './transport/outbox.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { isWorkerProcess } from './workers.js';
+import { apiKeyAuthenticator, createApi, jwtAuthenticator } from './api/index.js';
 
 export interface AppOptions {
   store?: Store;
@@ -171,6 +172,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     limits,
     bannedCheck(store),
     jwt,
+    store,
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
   // Administration (src/server/admin): /admin/api/*, with the read-only cache loaded before serving.
@@ -206,6 +208,27 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       : null;
   isolation?.start();
 
+  // The HTTP API for backends (src/server/api, docs/api.md): /api/v1/*, as bot users of API keys, through the same handlers and pipeline.
+  const api = createApi({
+    nodeId,
+    handlers,
+    hub,
+    store,
+    bus,
+    cluster,
+    config,
+    limits,
+    limiterStore,
+    log,
+    clientIp: clientIpResolver(config.trustProxy),
+    metrics,
+    // Bearer credentials, tried in order (src/server/api/auth.ts): API keys, then the application's JWTs (as their own users).
+    authenticators: [
+      apiKeyAuthenticator(store, (err) => log.warn({ err: String(err) }, 'api: last use of a key not recorded')),
+      jwtAuthenticator(jwt, clientIpResolver(config.trustProxy)),
+    ],
+  });
+
   let ready = false;
   // One answer for /readyz and the scalechat_ready gauge the alert rules watch.
   const isReady = (): boolean => ready && !gateway.draining && !gateway.isolated;
@@ -217,6 +240,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     webDir: config.webDir,
     tls: Boolean(config.tlsCert && config.tlsKey),
     admin: { prefix: ADMIN_PREFIX, handle: admin.handle },
+    api: { prefix: api.prefix, handle: api.handle },
   });
   const server: Server =
     config.tlsCert && config.tlsKey

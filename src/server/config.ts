@@ -158,6 +158,10 @@ export interface Config {
   jwtJwksCooldownMs: number;
   /** A JWKS fetch that takes longer fails (the sign-in is refused with `unavailable`). */
   jwtJwksTimeoutMs: number;
+  /** HTTP API (/api/v1, docs/api.md): requests per second per API key (token bucket rate); beyond: 429 with Retry-After. */
+  apiRatePerSec: number;
+  /** HTTP API: burst per API key (token bucket size). */
+  apiRateBurst: number;
 }
 
 export const defaults: Config = {
@@ -227,6 +231,8 @@ export const defaults: Config = {
   jwtJwksCacheMs: 10 * 60_000,
   jwtJwksCooldownMs: 30_000,
   jwtJwksTimeoutMs: 5000,
+  apiRatePerSec: 50,
+  apiRateBurst: 100,
 };
 
 /** Env variable for each key: SCALE_CHAT_ + upper snake case (e.g. SCALE_CHAT_HEARTBEAT_MS). */
@@ -280,6 +286,7 @@ function validate(c: Config): void {
   if (c.isolationMs !== 0 && !(c.isolationMs >= 1000)) throw new Error('config isolationMs: 0 (off) or at least 1000');
   if (c.maxFrameBytes < 1024) throw new Error('config maxFrameBytes: at least 1024');
   if (c.ratePerSec <= 0 || c.rateBurst < 1) throw new Error('config ratePerSec/rateBurst: positive');
+  if (c.apiRatePerSec <= 0 || c.apiRateBurst < 1) throw new Error('config apiRatePerSec/apiRateBurst: positive');
   if (c.historyPageBytes < 64 * 1024) throw new Error('config historyPageBytes: at least 65536');
   if (c.historyPageMax < 1 || c.replayMax < 1) throw new Error('config historyPageMax/replayMax: at least 1');
   if (Boolean(c.tlsCert) !== Boolean(c.tlsKey)) throw new Error('config tlsCert and tlsKey go together');
@@ -403,6 +410,8 @@ export const configHelp: Record<keyof Config, string> = {
   jwtJwksCacheMs: 'JWT sign-in: the JWKS is refetched after this long',
   jwtJwksCooldownMs: 'JWT sign-in: least time between two JWKS fetches (an unknown kid refetches at most this often)',
   jwtJwksTimeoutMs: 'JWT sign-in: a JWKS fetch taking longer fails (sign-in refused: unavailable)',
+  apiRatePerSec: 'HTTP API requests per second per API key (token bucket rate; more: 429 with Retry-After)',
+  apiRateBurst: 'HTTP API burst per API key (token bucket size)',
 };
 
 /**

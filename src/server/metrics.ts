@@ -16,6 +16,15 @@ export class Metrics {
   readonly bytesOut = new Counter({ name: 'scalechat_sent_bytes_total', help: 'Payload bytes written', registers: [this.registry] });
   readonly errors = new Counter({ name: 'scalechat_errors_total', help: 'Error frames and error closes by code', labelNames: ['code'] as const, registers: [this.registry] });
   readonly closes = new Counter({ name: 'scalechat_server_closes_total', help: 'Connections closed by the server, by close code', labelNames: ['code'] as const, registers: [this.registry] });
+  /** The HTTP API (src/server/api): requests by route (the route table's ids, `unknown` for none) and status. */
+  readonly apiRequests = new Counter({ name: 'scalechat_api_requests_total', help: 'HTTP API requests (/api/v1) by route and status', labelNames: ['route', 'status'] as const, registers: [this.registry] });
+  readonly apiSeconds = new Histogram({
+    name: 'scalechat_api_request_seconds',
+    help: 'HTTP API request time, from the request to the response written (a publish includes its group commit)',
+    labelNames: ['route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [this.registry],
+  });
   readonly commitSeconds = new Histogram({
     name: 'scalechat_store_commit_seconds',
     help: 'Time of one group commit of messages to the store',

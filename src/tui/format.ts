@@ -137,7 +137,8 @@ export function entryRows(entry: Entry, ctx: EntryContext): string[] {
     case 'msg': {
       const m = entry.msg;
       const name = sanitizeInline(m.user);
-      const mark = ctx.namesakes?.has(m.uid) ? `~${sanitizeInline(shortId(m.uid))}` : '';
+      // A namesake's short id, then a bot's mark (an API key's user): `<ann~3f9a>`, `<deploybot [bot]>`.
+      const mark = (ctx.namesakes?.has(m.uid) ? `~${sanitizeInline(shortId(m.uid))}` : '') + (m.bot ? ' [bot]' : '');
       const head = `#${m.seq} ${formatTime(m.ts, now)}`;
       const prefix = `${head} <${name}${mark}> `;
       const mine = m.uid === ctx.meId;

@@ -31,7 +31,7 @@ export function formatPlain(room: string, entry: Entry, lookup?: (room: string, 
     const m = entry.msg;
     const parts = messageParts(m, lookup);
     const lines = (parts.quote !== undefined ? `${parts.quote}\n` : '') + parts.text + parts.suffix;
-    const head = `${formatTime(m.ts)} ${room} <${sanitizeInline(m.user)}> `;
+    const head = `${formatTime(m.ts)} ${room} <${sanitizeInline(m.user)}${m.bot ? ' [bot]' : ''}> `;
     return head + lines.split('\n').join('\n' + ' '.repeat(head.length));
   }
   if (entry.kind === 'info') return `${entry.tone === 'error' ? 'error: ' : ''}${sanitizeText(entry.text)}`;

@@ -376,3 +376,16 @@ describe('replies and message changes', () => {
     assert.match(plain(rows[0]), /^\d\d:\d\d <alice> hi \[sending…\]$/);
   });
 });
+
+describe('a message from a bot', () => {
+  const clock = Date.UTC(2026, 0, 1, 12, 0);
+  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
+  it('is marked [bot] beside the author, in the screen and the plain output; a person\'s is not', () => {
+    const m: MsgEvent = { type: 'msg', room: 'general', seq: 3, id: 'a', uid: 'u1', user: 'deploybot', text: 'done', ts: clock, bot: true };
+    const rows = entryRows({ kind: 'msg', msg: m }, { cols: 60, styles: makeStyles(false), meName: 'alice', now: clock });
+    assert.match(strip(rows[0]), /<deploybot \[bot\]> done$/);
+    assert.match(formatPlain('#general', { kind: 'msg', msg: m }), /<deploybot \[bot\]> done$/);
+    const person = entryRows({ kind: 'msg', msg: { ...m, bot: undefined, user: 'ann' } }, { cols: 60, styles: makeStyles(false), meName: 'alice', now: clock });
+    assert.match(strip(person[0]), /<ann> done$/);
+  });
+});

@@ -15,6 +15,7 @@ import { AdminAuthz, type AdminJwt } from './authz.js';
 import type { ReadOnlyRooms } from './flags.js';
 import { ADMIN_PREFIX, createAdminRouter } from './router.js';
 import { StatsSampler } from './stats.js';
+import { ApiKeyActions } from './api-keys.js';
 
 export { ADMIN_PREFIX };
 export { ReadOnlyRooms } from './flags.js';
@@ -55,7 +56,8 @@ export function createAdmin(d: AdminDeps): Admin {
   const readOnly = d.readOnly;
   const actions = new AdminActions({ store: d.store, bus: d.bus, names: d.cluster.names, readOnly, log: d.log });
   const stats = new StatsSampler(d.store, d.cluster, d.metrics, d.nodeId, d.connections);
-  const handle = createAdminRouter({ authz, actions, stats, store: d.store, cluster: d.cluster, log: d.log, nodeId: d.nodeId });
+  const keys = new ApiKeyActions({ store: d.store, bus: d.bus });
+  const handle = createAdminRouter({ authz, actions, stats, store: d.store, cluster: d.cluster, log: d.log, nodeId: d.nodeId, keys });
   return {
     authz,
     readOnly,

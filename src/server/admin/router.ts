@@ -17,6 +17,7 @@
  *   POST   /admin/api/rooms/{id}/read-only    {readOnly}
  *   GET    /admin/api/audit?limit=&before=
  *   GET    /admin/api/log-level   PUT /admin/api/log-level {level}
+ *   GET    /admin/api/keys   POST /admin/api/keys {name, scopes}   DELETE /admin/api/keys/{id}   (API keys, docs/api.md)
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,7 +29,9 @@ import type { AdminStore, UserRecord } from '../store/store.js';
 import { AdminError, type AdminActions } from './actions.js';
 import type { AdminAuthz } from './authz.js';
 import type { StatsSampler } from './stats.js';
+import type { ApiKeyActions } from './api-keys.js';
 import { parseRequestTarget } from '../common/request-target.js';
+import { readJsonBody } from '../common/json-body.js';
 
 export const ADMIN_PREFIX = '/admin/api/';
 const BODY_MAX = 16 * 1024;
@@ -42,32 +45,17 @@ export interface RouterDeps {
   cluster: ClusterState;
   log: Logger;
   nodeId: string;
+  /** API keys (./api-keys.ts): /admin/api/keys. */
+  keys?: ApiKeyActions;
 }
 
+/** The body as a JSON object (../common/json-body.ts, shared with the HTTP API); AdminError 400 otherwise. */
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > BODY_MAX) throw new AdminError(400, 'body_too_large', `request body over ${BODY_MAX} bytes`);
-      chunks.push(chunk);
-    }
-  } catch (err) {
-    if (err instanceof AdminError) throw err;
-    // The client went away or the request timeout cut the body: nothing was done (no server error).
-    throw new AdminError(400, 'body_incomplete', 'the request body did not arrive completely');
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (!text) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    throw new AdminError(400, 'bad_json', 'the request body is not valid JSON');
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AdminError(400, 'bad_json', 'the request body must be a JSON object');
-  return v as Record<string, unknown>;
+  const b = await readJsonBody(req, BODY_MAX);
+  if (b.ok) return b.value;
+  // incomplete: the client went away or the request timeout cut the body: nothing was done (no server error).
+  const code = b.reason === 'too_large' ? 'body_too_large' : b.reason === 'incomplete' ? 'body_incomplete' : 'bad_json';
+  throw new AdminError(400, code, b.message);
 }
 
 function intParam(url: { searchParams: URLSearchParams }, name: string, def: number | undefined, max: number): number | undefined {
@@ -123,6 +111,12 @@ export function createAdminRouter(d: RouterDeps) {
         break;
       case 'audit':
         if (is('GET', 1)) return { entries: await d.store.listAudit(intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER)) } satisfies AdminAuditResponse;
+        break;
+      case 'keys':
+        if (!d.keys) break;
+        if (is('GET', 1)) return d.keys.list();
+        if (is('POST', 1)) return d.keys.create(actor, await readBody(req));
+        if (is('DELETE', 2)) return d.keys.revoke(actor, id);
         break;
       case 'log-level':
         if (is('GET', 1)) return { node: d.nodeId, level: d.log.level } satisfies LogLevelResponse;

@@ -10,7 +10,8 @@ import type { ErrorCode } from '../../protocol/codes.js';
 import { isValidName, normalizeName } from '../../protocol/rules.js';
 import { nameKey } from '../common/name-key.js';
 import type { Auth } from '../../protocol/schema.js';
-import type { ChatStore, UserRecord } from '../store/store.js';
+import type { AdminStore, ChatStore, UserRecord } from '../store/store.js';
+import { verifyApiKey } from './api-keys.js';
 import { StoreConflictError } from '../store/store.js';
 import type { ClusterNames } from '../cluster/state.js';
 import { hashPassword, isValidPassword, verifyPassword } from './passwords.js';
@@ -41,6 +42,8 @@ export class Authenticator {
     private readonly isBanned: (nameKey: string) => Promise<boolean> = async () => false,
     /** JWT sign-in (jwt-accounts.ts); absent: `jwt` hellos are refused with `jwt_disabled`. */
     private readonly jwt?: { signIn(token: string, ip: string): Promise<HandshakeResult> },
+    /** API keys (bots: `auth: {kind: "apikey"}`); absent: that kind is refused with `auth_failed`. */
+    private readonly apiKeys?: Pick<AdminStore, 'getApiKey'>,
   ) {
     // A hash of a random password, made once: a login for a name without an account verifies against
     // it, so the answer takes as long as for a real account and does not tell whether the account exists.
@@ -57,6 +60,7 @@ export class Authenticator {
   async authenticate(auth: Auth, ip: string): Promise<HandshakeResult> {
     if (auth.kind === 'token') return this.token(auth.token);
     if (auth.kind === 'jwt') return this.jwtSignIn(auth.token, ip);
+    if (auth.kind === 'apikey') return this.apiKey(auth.key);
     // A banned name is refused before anything else (no user row, no password check, no name taken).
     // The key is computed once here (the confusable skeleton is not free) and handed down.
     const key = nameKey(auth.name);
@@ -143,6 +147,18 @@ export class Authenticator {
     if (!r.ok) return r;
     if (!(await this.names.acquire(r.user.nameKey, r.user.id))) return fail('name_taken', `the name "${r.user.name}" is in use`);
     return { ok: true, user: r.user };
+  }
+
+  /** A bot: its API key (./api-keys.ts), then the same checks as a session token (ban, name). */
+  private async apiKey(raw: string): Promise<HandshakeResult> {
+    if (!this.apiKeys) return fail('auth_failed', 'API keys are not accepted here');
+    const check = await verifyApiKey(this.apiKeys, raw);
+    if (!check.ok) return fail(check.code, check.message);
+    const user = await this.store.getUser(check.key.uid);
+    if (!user) return fail('auth_failed', 'unknown API key');
+    if (await this.isBanned(user.nameKey)) return fail('banned', 'this name is banned');
+    if (!(await this.names.acquire(user.nameKey, user.id))) return fail('name_taken', `the name "${user.name}" is in use`);
+    return { ok: true, user };
   }
 
   private async token(token: string): Promise<HandshakeResult> {

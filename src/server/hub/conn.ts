@@ -11,6 +11,8 @@ export interface ConnUser {
   name: string;
   nameKey: string;
   account: boolean;
+  /** A bot user (an API key): its messages carry `bot: true`. */
+  bot?: boolean;
 }
 
 export interface HubConn {

@@ -129,7 +129,7 @@ export function createHandlers(
     requireMember(conn, room);
     if (hub.isReadOnly(room)) throw new Refusal(ErrorCode.read_only, `"${room}" is read-only`);
     const u = conn.user!;
-    const ok = pipeline.submit(conn, { room, id, uid: u.id, user: u.name, ts: Date.now(), ...extra });
+    const ok = pipeline.submit(conn, { room, id, uid: u.id, user: u.name, ts: Date.now(), ...extra, ...(u.bot ? { bot: true } : {}) });
     if (!ok) throw new Refusal(ErrorCode.unavailable, 'server busy: message not accepted, retry');
   };
 

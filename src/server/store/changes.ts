@@ -63,5 +63,6 @@ export function changeEvent(m: NewMessage, seq: number): StoredMessage {
     out.change = m.change;
   }
   if (m.replyTo !== undefined) out.replyTo = m.replyTo;
+  if (m.bot) out.bot = true;
   return out;
 }

@@ -21,6 +21,7 @@ export interface UserRow {
   /** Absent in rows read without them (e.g. mention look-ups). */
   token_gen?: number | null;
   deleted_at?: number | string | null;
+  bot?: Flag | null;
 }
 
 export interface RoomRow {
@@ -49,6 +50,7 @@ export interface MessageRow {
   /** JSON of the mentioned users ([{id, name}]), null when none. */
   mentions?: string | null;
   mention_all?: Flag | null;
+  bot?: Flag | null;
 }
 
 export interface BanRow {
@@ -70,16 +72,17 @@ export interface AuditRow {
 }
 
 /** The columns `toUser`, `toRoom` and `toMessage` read. */
-export const USER_COLS = 'id, name, name_key, account, password_hash, created_at, token_gen, deleted_at';
+export const USER_COLS = 'id, name, name_key, account, password_hash, created_at, token_gen, deleted_at, bot';
 /** The columns a new user row is inserted with (the others have their defaults). */
 export const USER_INSERT_COLS = 'id, name, name_key, account, password_hash, created_at';
 export const ROOM_COLS = 'id, kind, created_by, created_at, last_seq, read_only';
-export const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted, reply_to, edited_at, v, change, mentions, mention_all';
+export const MSG_COLS = 'room, seq, id, uid, "user", text, ts, deleted, reply_to, edited_at, v, change, mentions, mention_all, bot';
 
 export function toUser(r: UserRow): UserRecord {
   const u: UserRecord = { id: r.id, name: r.name, nameKey: r.name_key, account: Boolean(r.account), passwordHash: r.password_hash, createdAt: r.created_at };
   if (r.token_gen) u.tokenGen = Number(r.token_gen);
   if (r.deleted_at !== null && r.deleted_at !== undefined) u.deletedAt = Number(r.deleted_at);
+  if (r.bot) u.bot = true;
   return u;
 }
 
@@ -105,6 +108,7 @@ export function toMessage(r: MessageRow): StoredMessage {
   if (r.change) m.change = JSON.parse(r.change) as MessageChange;
   if (r.mentions) m.mentions = JSON.parse(r.mentions) as UserRef[];
   if (r.mention_all) m.mentionAll = true;
+  if (r.bot) m.bot = true;
   return m;
 }
 

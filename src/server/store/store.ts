@@ -10,7 +10,7 @@
  * (test/store.contract.ts).
  */
 import type { MessageChange, Reaction, RoomKind, UserRef } from '../../protocol/types.js';
-import type { AdminAuditEntry, AdminBan } from '../../protocol/admin.js';
+import type { AdminAuditEntry, AdminBan, ApiScope } from '../../protocol/admin.js';
 import type { SearchCursor } from './search.js';
 
 export interface UserRecord {
@@ -27,6 +27,8 @@ export interface UserRecord {
   tokenGen?: number;
   /** When the account was deleted (its row stays: the name reserved, its messages kept). Absent: not deleted. */
   deletedAt?: number;
+  /** A bot user: made with an API key (an account row without a password: its name unique like accounts'). Absent: a person. */
+  bot?: boolean;
 }
 
 export interface RoomRecord {
@@ -75,6 +77,8 @@ export interface NewMessage {
   mentionTokens?: string[][];
   /** `@room` (already allowed by the server's roomMentions). */
   mentionAll?: boolean;
+  /** Sent by a bot user (stored with the message: history, replay and search show it). */
+  bot?: boolean;
 }
 
 export interface StoredMessage {
@@ -98,6 +102,8 @@ export interface StoredMessage {
   mentions?: UserRef[];
   /** `@room` mentioned everyone. */
   mentionAll?: boolean;
+  /** Sent by a bot user. */
+  bot?: boolean;
 }
 
 /** Why a change or a reply was refused (nothing written for it, no seq used). */
@@ -290,6 +296,37 @@ export interface AdminStore {
   addAudit(entry: Omit<AuditEntry, 'id'>): Promise<number>;
   /** Newest first; `before` = only entries with id < before (paging). */
   listAudit(limit: number, before?: number): Promise<AuditEntry[]>;
+
+  // ---- API keys (docs/api.md; the key material: src/server/auth/api-keys.ts) ----
+
+  /**
+   * Stores a key and creates its bot user (`bot.bot` true, an account row without a password) in one
+   * transaction. Throws StoreConflictError when an account (or another bot) has the bot's name key, or the id exists.
+   */
+  createApiKey(key: ApiKeyRecord, bot: UserRecord): Promise<void>;
+  getApiKey(id: string): Promise<ApiKeyRecord | null>;
+  /** Newest first, revoked ones included. */
+  listApiKeys(limit: number): Promise<ApiKeyRecord[]>;
+  /** Marks the key revoked; the key as it is now, or null when there is no such key. Revoking twice keeps the first time. */
+  revokeApiKey(id: string, at: number): Promise<ApiKeyRecord | null>;
+  /** Records a use of the key (last_used_at moves forward only). */
+  touchApiKey(id: string, at: number): Promise<void>;
+}
+
+/** An API key as stored: only a SHA-256 of its secret (src/server/auth/api-keys.ts). */
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  /** Its bot user. */
+  uid: string;
+  secretHash: Buffer;
+  scopes: ApiScope[];
+  createdAt: number;
+  /** The administrator who created it (id, and name at the time). */
+  createdBy: string;
+  createdByName: string;
+  lastUsedAt?: number;
+  revokedAt?: number;
 }
 
 /** A whole store, as the composition root (and the admin CLI) opens, passes on and closes it. */

@@ -364,6 +364,7 @@ export class Gateway {
     state.handshakeTimer = undefined; // the Timeout object is freed, not kept for the connection's life
     count(this.perUser, u.id, +1);
     conn.user = { id: u.id, name: u.name, nameKey: u.nameKey, account: u.account };
+    if (u.bot) conn.user.bot = true;
     conn.presence = hello.presence ?? true;
     // Enter every room of the user (hub.enter): live events held, registered, the rooms read, `welcome`,
     // then what was missed after the positions in `resume` (room ids from the client: a Map, never a
@@ -390,7 +391,7 @@ export class Gateway {
     return {
       type: 'welcome',
       v: PROTOCOL_VERSION,
-      user: { id: u.id, name: u.name, account: u.account },
+      user: u.bot ? { id: u.id, name: u.name, account: u.account, bot: true } : { id: u.id, name: u.name, account: u.account },
       token,
       tokenExpiresAt: expiresAt,
       rooms: rooms.map((r) => this.hub.roomInfo(r)),

@@ -19,6 +19,8 @@ export interface HttpDeps {
   tls?: boolean;
   /** The admin API (src/server/admin), for paths under /admin/api/. */
   admin?: { prefix: string; handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
+  /** The HTTP API for backends (src/server/api), for paths under /api/v1/. */
+  api?: { prefix: string; handle(req: IncomingMessage, res: ServerResponse): Promise<void> };
 }
 
 const TYPES: Record<string, string> = {
@@ -74,6 +76,7 @@ export function createHttpHandler(deps: HttpDeps) {
     const target = parsed.target;
     try {
       if (deps.admin && target.path.startsWith(deps.admin.prefix)) return await deps.admin.handle(req, res);
+      if (deps.api && target.path.startsWith(deps.api.prefix)) return await deps.api.handle(req, res);
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n', { allow: 'GET, HEAD' });
       switch (target.path) {
         case '/healthz':

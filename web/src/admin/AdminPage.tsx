@@ -1,12 +1,13 @@
 /**
  * The admin page (/admin): live stats refreshed every few seconds, rooms with member counts and
- * reset/delete/read-only, kick/ban/unban, message deletion, the log level and the audit log.
+ * reset/delete/read-only, kick/ban/unban, message deletion, the log level, API keys and the audit log.
  * Uses the chat's saved session token; the server decides who is an admin (403 for everyone else).
  */
 import { useCallback, useEffect, useState } from 'react';
 import type { AdminMeResponse, AdminAuditEntry, AdminAuditResponse, AdminBan, AdminBansResponse, AdminRoom, AdminRoomsResponse, AdminStats, LogLevelResponse } from '../../../src/protocol/admin.js';
 import { AdminApiError, adminCall } from './api.js';
 import { AuditPanel, LogLevelPanel, MessagePanel, RoomsPanel, StatCard, UsersPanel, type Act } from './panels.js';
+import { ApiKeysPanel } from './ApiKeysPanel.js';
 import './admin.css';
 
 const REFRESH_MS = 3000;
@@ -152,6 +153,7 @@ export function AdminPage() {
             <UsersPanel bans={data.bans} act={act} />
             <MessagePanel act={act} />
             <LogLevelPanel level={data.level} act={act} />
+            <ApiKeysPanel act={act} />
           </div>
           <AuditPanel entries={data.audit} />
         </>

@@ -88,3 +88,12 @@ describe('a message with changes', () => {
     expect(show(row({ ...m, replyTo: 1 }), { quoted: null })).toContain('deleted message');
   });
 });
+
+describe('a message from a bot', () => {
+  it('shows a "bot" badge beside the author; a person\'s message has none', () => {
+    const botRow: Row = { kind: 'msg', key: 'm:1', msg: { ...msg(1, 'u00000000000000cc', 'deploybot'), bot: true }, head: true, own: false, namesake: false };
+    const personRow: Row = { kind: 'msg', key: 'm:2', msg: msg(2, 'u00000000000000dd', 'ann'), head: true, own: false, namesake: false };
+    expect(render(botRow)).toContain('<span class="bot-badge" data-testid="bot-badge" title="A bot: sent by an application with an API key">bot</span>');
+    expect(render(personRow)).not.toContain('bot-badge');
+  });
+});

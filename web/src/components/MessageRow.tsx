@@ -440,7 +440,7 @@ function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = fal
       className={`msg${row.head ? ' head' : ' cont'}${own ? ' own' : ''}${row.kind === 'pending' ? ' unsent' : ''}${flash ? ' flash' : ''}${editing ? ' editing' : ''}${mentionsMe ? ' mentions-me' : ''}`}
       data-seq={msg?.seq}
       data-flash={flash || undefined}
-      aria-label={row.head ? undefined : `${user}${namesake ? ` ~${shortId(uid)}` : ''} at ${formatTime(ts)}`}
+      aria-label={row.head ? undefined : `${user}${namesake ? ` ~${shortId(uid)}` : ''}${msg?.bot ? ' (bot)' : ''} at ${formatTime(ts)}`}
     >
       <div className="gutter">
         {row.head ? (
@@ -455,6 +455,13 @@ function Message({ row, meName, meId, onRetry, onDiscard, actions, editing = fal
         {row.head && (
           <div className="msg-meta">
             <Author user={user} uid={uid} namesake={namesake} />{' '}
+            {msg?.bot && (
+              <>
+                <span className="bot-badge" data-testid="bot-badge" title="A bot: sent by an application with an API key">
+                  bot
+                </span>{' '}
+              </>
+            )}
             <time dateTime={new Date(ts).toISOString()} title={formatFull(ts)}>
               {formatTime(ts)}
             </time>

@@ -181,6 +181,13 @@ export function SearchPanel({ room, onClose, onOpened }: { room: string; onClose
                 >
                   <span className="result-meta">
                     <span className="result-room">{roomName(hit.room)}</span> <span className="author">{hit.user}</span>{' '}
+                    {hit.bot && (
+                      <>
+                        <span className="bot-badge" title="A bot: sent by an application with an API key">
+                          bot
+                        </span>{' '}
+                      </>
+                    )}
                     <time dateTime={new Date(hit.ts).toISOString()} title={formatFull(hit.ts)}>
                       {new Date(hit.ts).toLocaleDateString()} {formatTime(hit.ts)}
                     </time>

@@ -22,6 +22,13 @@ function Entry({ user, ts, text, deleted, meName, msg, sending }: { user: string
     <div className={`thread-msg${sending ? ' unsent' : ''}`} data-seq={msg?.seq}>
       <div className="msg-meta">
         <span className="author">{user}</span>{' '}
+        {msg?.bot && (
+          <>
+            <span className="bot-badge" title="A bot: sent by an application with an API key">
+              bot
+            </span>{' '}
+          </>
+        )}
         <time dateTime={new Date(ts).toISOString()} title={formatFull(ts)}>
           {formatTime(ts)}
         </time>

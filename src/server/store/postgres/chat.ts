@@ -488,14 +488,19 @@ export abstract class PostgresChatStore implements ChatStore {
     }
     const written = new Map<string, StoredMessage>();
     if (fresh.length) {
+      const cols = [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)];
+      // Bots' messages (API keys) carry their flag: the same statement with one more column (migration 9).
+      const bots = fresh.some((m) => m.bot);
       const rows = await this.q<{ o_ord: number; o_seq: number }>(
-        'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
-        [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)],
+        bots
+          ? 'SELECT o_ord, o_seq FROM scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])'
+          : 'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
+        bots ? [...cols, fresh.map((m) => Boolean(m.bot))] : cols,
       );
       if (rows.length !== fresh.length) throw new Error(`append: ${rows.length} of ${fresh.length} messages numbered`);
       for (const r of rows) {
         const m = fresh[r.o_ord - 1];
-        written.set(key(m.uid, m.id), { room: m.room, seq: r.o_seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts });
+        written.set(key(m.uid, m.id), { room: m.room, seq: r.o_seq, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts, ...(m.bot ? { bot: true } : {}) });
       }
     }
     const results: AppendResult[] = [];
@@ -600,6 +605,7 @@ export abstract class PostgresChatStore implements ChatStore {
         else if (c1.kind === 'edit') await c.query(APPLY.edit, [...row, c1.target, c1.text]);
         else if (c1.kind === 'remove') await c.query(APPLY.remove, [...row, c1.target]);
         else await c.query(c1.on ? APPLY.reactOn : APPLY.reactOff, [...row, c1.target, c1.emoji]);
+        if (m.bot) await c.query('UPDATE messages SET bot = TRUE WHERE room = $1 AND seq = $2', [m.room, seq]);
         state.lastSeq = seq;
         if (m.ts > state.lastActive) state.lastActive = m.ts;
         state.wrote = true;

@@ -267,6 +267,68 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'api keys and bot users',
+    sql: `
+      -- A bot user (made with an API key): an account row without a password. Its messages carry the flag
+      -- (history, resume replay and search show it without a join). A constant default: no table rewrite.
+      ALTER TABLE users ADD COLUMN bot BOOLEAN NOT NULL DEFAULT false;
+      ALTER TABLE messages ADD COLUMN bot BOOLEAN NOT NULL DEFAULT false;
+      -- API keys: sck_<id>_<secret>; only the SHA-256 of the secret is kept. One bot user per key.
+      CREATE TABLE api_keys (
+        id              TEXT COLLATE "C" PRIMARY KEY,
+        name            TEXT NOT NULL,
+        uid             TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES users (id),
+        secret_hash     BYTEA NOT NULL,
+        scopes          TEXT NOT NULL,
+        created_at      BIGINT NOT NULL,
+        created_by      TEXT NOT NULL,
+        created_by_name TEXT NOT NULL,
+        last_used_at    BIGINT,
+        revoked_at      BIGINT
+      );
+      CREATE INDEX api_keys_created ON api_keys (created_at);
+
+      -- Migration 2's one-statement group commit with the bot flag per message: a batch with bots'
+      -- plain messages keeps the fast path (./chat.ts calls it only for such batches).
+      CREATE FUNCTION scalechat_insert_batch_bots(
+        p_room TEXT[], p_id TEXT[], p_uid TEXT[], p_user TEXT[], p_text TEXT[], p_ts BIGINT[], p_bot BOOLEAN[]
+      ) RETURNS TABLE (o_ord BIGINT, o_seq BIGINT)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_rooms TEXT[];
+        v_locked INTEGER;
+        v_missing TEXT;
+      BEGIN
+        SELECT array_agg(DISTINCT r ORDER BY r) INTO v_rooms FROM unnest(p_room) AS r;
+        SELECT count(*) INTO v_locked
+          FROM (SELECT 1 FROM rooms WHERE rooms.id = ANY (v_rooms) ORDER BY rooms.id FOR UPDATE) AS l;
+        IF v_locked <> coalesce(array_length(v_rooms, 1), 0) THEN
+          SELECT r INTO v_missing FROM unnest(v_rooms) AS r
+           WHERE NOT EXISTS (SELECT 1 FROM rooms WHERE rooms.id = r) LIMIT 1;
+          RAISE EXCEPTION 'append: no such room "%"', v_missing USING ERRCODE = 'P0002';
+        END IF;
+        RETURN QUERY
+        WITH input AS (
+          SELECT t.room, t.id, t.uid, t.usr, t.txt, t.ts, t.bot, t.ord
+            FROM unnest(p_room, p_id, p_uid, p_user, p_text, p_ts, p_bot) WITH ORDINALITY AS t (room, id, uid, usr, txt, ts, bot, ord)
+        ), numbered AS (
+          SELECT i.*, r.last_seq + row_number() OVER (PARTITION BY i.room ORDER BY i.ord) AS seq
+            FROM input i JOIN rooms r ON r.id = i.room
+        ), ins AS (
+          INSERT INTO messages (room, seq, id, uid, "user", text, ts, bot)
+          SELECT n.room, n.seq, n.id, n.uid, n.usr, n.txt, n.ts, n.bot FROM numbered n
+        ), upd AS (
+          UPDATE rooms AS r SET last_seq = x.s, last_active = GREATEST(r.last_active, x.t)
+            FROM (SELECT n.room, max(n.seq) AS s, max(n.ts) AS t FROM numbered n GROUP BY n.room) AS x
+           WHERE r.id = x.room
+        )
+        SELECT n.ord, n.seq FROM numbered n;
+      END
+      $fn$;
+    `,
+  },
+  {
     version: 10,
     name: 'external identities (JWT sign-in)',
     sql: `

@@ -4,7 +4,9 @@
  */
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
-import type { AuditEntry, BanRecord, IdentityStore, RoomRecord, Store, UserRecord } from '../store.js';
+import type { ApiKeyRecord, AuditEntry, BanRecord, IdentityStore, RoomRecord, Store, UserRecord } from '../store.js';
+import { API_KEY_COLS, scopesColumn, toApiKey, type ApiKeyRow } from '../api-key-rows.js';
+import { StoreConflictError } from '../store.js';
 import { PostgresChatStore } from './chat.js';
 import { postgresIdentities } from './identities.js';
 
@@ -134,5 +136,47 @@ export class PostgresStore extends PostgresChatStore implements Store {
 
   createExternalUser(user: UserRecord, issuer: string, subject: string): Promise<UserRecord> {
     return this.ids.createExternalUser(user, issuer, subject);
+  }
+
+  // ---- API keys: a key and its bot user in one transaction (the bot's name unique like accounts') ----
+
+  async createApiKey(key: ApiKeyRecord, bot: UserRecord): Promise<void> {
+    try {
+      await this.tx(async (c) => {
+        await c.query('INSERT INTO users (id, name, name_key, account, password_hash, created_at, bot) VALUES ($1, $2, $3, TRUE, NULL, $4, TRUE)', [bot.id, bot.name, bot.nameKey, bot.createdAt]);
+        await c.query(`INSERT INTO api_keys (${API_KEY_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)`, [
+          key.id,
+          key.name,
+          bot.id,
+          key.secretHash,
+          scopesColumn(key.scopes),
+          key.createdAt,
+          key.createdBy,
+          key.createdByName,
+        ]);
+      });
+    } catch (err) {
+      const e = err as { code?: string; constraint?: string };
+      if (e.code === '23505') throw new StoreConflictError(e.constraint === 'users_account_name_key' ? `an account named "${bot.name}" exists` : 'an API key or user with this id exists');
+      throw err;
+    }
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    const [r] = await this.q<ApiKeyRow>(`SELECT ${API_KEY_COLS} FROM api_keys WHERE id = $1`, [id]);
+    return r ? toApiKey(r) : null;
+  }
+
+  async listApiKeys(limit: number): Promise<ApiKeyRecord[]> {
+    return (await this.q<ApiKeyRow>(`SELECT ${API_KEY_COLS} FROM api_keys ORDER BY created_at DESC, id ASC LIMIT $1`, [lim(limit)])).map(toApiKey);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<ApiKeyRecord | null> {
+    const [r] = await this.q<ApiKeyRow>(`UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 RETURNING ${API_KEY_COLS}`, [at, id]);
+    return r ? toApiKey(r) : null;
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    await this.q('UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
   }
 }

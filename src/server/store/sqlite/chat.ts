@@ -35,7 +35,7 @@ interface RemovedRow {
   text_hash: Buffer | null;
 }
 
-const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts, deleted, reply_to, change, mentions, mention_all';
+const MSG_INSERT_COLS = 'room, seq, id, uid, user, text, ts, deleted, reply_to, change, mentions, mention_all, bot';
 
 function prepareAll(db: Database.Database) {
   return {
@@ -95,8 +95,8 @@ function prepareAll(db: Database.Database) {
     findMessage: db.prepare<[string, string], MessageRow>(`SELECT ${MSG_COLS} FROM messages WHERE uid = ? AND id = ?`),
     // The idempotency record of a message tombstoned or reset away (./store.ts writes them).
     findRemoved: db.prepare<[string, string], RemovedRow>('SELECT room, seq, ts, text_hash FROM removed_messages WHERE uid = ? AND id = ?'),
-    insertMessage: db.prepare<[{ room: string; seq: number; id: string; uid: string; user: string; text: string; ts: number; deleted: number; reply_to: number | null; change: string | null; mentions: string | null; mention_all: number }]>(
-      `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts, @deleted, @reply_to, @change, @mentions, @mention_all)`,
+    insertMessage: db.prepare<[{ room: string; seq: number; id: string; uid: string; user: string; text: string; ts: number; deleted: number; reply_to: number | null; change: string | null; mentions: string | null; mention_all: number; bot: number }]>(
+      `INSERT INTO messages (${MSG_INSERT_COLS}) VALUES (@room, @seq, @id, @uid, @user, @text, @ts, @deleted, @reply_to, @change, @mentions, @mention_all, @bot)`,
     ),
     // Mentions (../rows.ts pickMentions): the users of some name keys (a JSON array) who can read a room.
     mentionUsersAll: db.prepare<[string], MentionCandidate>(
@@ -520,6 +520,7 @@ export abstract class SqliteChatStore implements ChatStore {
         room: m.room, seq, id: m.id, uid: m.uid, user: m.user, text: message.text, ts: m.ts, deleted: message.deleted ? 1 : 0,
         reply_to: m.replyTo ?? null, change: m.change ? JSON.stringify(m.change) : null,
         mentions: mentionsColumn(message.mentions), mention_all: message.mentionAll ? 1 : 0,
+        bot: m.bot ? 1 : 0,
       });
       if (message.mentions) for (const u of message.mentions) s.insertMention.run(u.id, m.room, seq);
       if (message.mentionAll) s.insertMention.run(MENTION_ALL_UID, m.room, seq);

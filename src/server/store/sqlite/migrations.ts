@@ -214,6 +214,30 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'api keys and bot users',
+    sql: `
+      -- A bot user (made with an API key): an account row without a password. Its messages carry the flag
+      -- (history, resume replay and search show it without a join).
+      ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE messages ADD COLUMN bot INTEGER NOT NULL DEFAULT 0;
+      -- API keys: sck_<id>_<secret>; only the SHA-256 of the secret is kept. One bot user per key.
+      CREATE TABLE api_keys (
+        id              TEXT PRIMARY KEY,
+        name            TEXT NOT NULL,
+        uid             TEXT NOT NULL UNIQUE REFERENCES users(id),
+        secret_hash     BLOB NOT NULL,
+        scopes          TEXT NOT NULL,
+        created_at      INTEGER NOT NULL,
+        created_by      TEXT NOT NULL,
+        created_by_name TEXT NOT NULL,
+        last_used_at    INTEGER,
+        revoked_at      INTEGER
+      );
+      CREATE INDEX api_keys_created ON api_keys(created_at);
+    `,
+  },
+  {
     version: 9,
     name: 'external identities (JWT sign-in)',
     sql: `

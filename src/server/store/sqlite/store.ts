@@ -6,7 +6,8 @@ import type Database from 'better-sqlite3';
 import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import { textHash } from '../idempotency.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
-import type { AuditEntry, BanRecord, IdentityStore, RoomRecord, Store, UserRecord } from '../store.js';
+import type { ApiKeyRecord, AuditEntry, BanRecord, IdentityStore, RoomRecord, Store, UserRecord } from '../store.js';
+import { sqliteApiKeys } from './api-keys.js';
 import { SqliteChatStore } from './chat.js';
 import { prepareIdentities } from './identities.js';
 
@@ -176,5 +177,33 @@ export class SqliteStore extends SqliteChatStore implements Store {
 
   createExternalUser(user: UserRecord, issuer: string, subject: string): Promise<UserRecord> {
     return this.identities.createExternalUser(user, issuer, subject);
+  }
+
+  // ---- API keys (./api-keys.ts) ----
+
+  private apiKeys: ReturnType<typeof sqliteApiKeys> | null = null;
+  private get keys(): ReturnType<typeof sqliteApiKeys> {
+    this.check();
+    return (this.apiKeys ??= sqliteApiKeys(this.db));
+  }
+
+  async createApiKey(key: ApiKeyRecord, bot: UserRecord): Promise<void> {
+    this.keys.create(key, bot);
+  }
+
+  async getApiKey(id: string): Promise<ApiKeyRecord | null> {
+    return this.keys.get(id);
+  }
+
+  async listApiKeys(limit: number): Promise<ApiKeyRecord[]> {
+    return this.keys.list(limit);
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<ApiKeyRecord | null> {
+    return this.keys.revoke(id, at);
+  }
+
+  async touchApiKey(id: string, at: number): Promise<void> {
+    this.keys.touch(id, at);
   }
 }
