@@ -138,6 +138,24 @@ export interface Config {
   nodeTtlMs: number;
   /** Account ids (`u` + 16 hex digits, as `scale-chat admin list` prints them) with the admin role, besides those granted with `scale-chat admin grant NAME`. Ids, not names: a name not yet registered would go to whoever registers it first. */
   admins: string[];
+  /** Outgoing webhooks (docs/integration-webhooks.md): one attempt's bound (connect, send, status line). */
+  webhookTimeoutMs: number;
+  /** Attempts of a delivery before it is `failed`. */
+  webhookMaxAttempts: number;
+  /** Wait before the first retry; doubles with each attempt (capped at 1 h), each with jitter (half of it random). */
+  webhookRetryBaseMs: number;
+  /** How often each node looks for due deliveries (and for endpoints other nodes changed). */
+  webhookPollMs: number;
+  /** Requests in flight per endpoint per node. */
+  webhookConcurrency: number;
+  /** Delivered and failed rows are kept this long (the delivery log). */
+  webhookRetentionMs: number;
+  /** ... and at most this many per endpoint. */
+  webhookKeepDeliveries: number;
+  /** Pending deliveries per endpoint beyond which the oldest are failed (`queue_full`). */
+  webhookMaxPending: number;
+  /** Host names or addresses webhook URLs may point at (empty: any host; admins are trusted). */
+  webhookAllowHosts: string[];
 }
 
 export const defaults: Config = {
@@ -197,6 +215,15 @@ export const defaults: Config = {
   workers: 1,
   nodeTtlMs: 15_000,
   admins: [],
+  webhookTimeoutMs: 10_000,
+  webhookMaxAttempts: 10,
+  webhookRetryBaseMs: 30_000,
+  webhookPollMs: 1000,
+  webhookConcurrency: 4,
+  webhookRetentionMs: 7 * 24 * 3600 * 1000,
+  webhookKeepDeliveries: 10_000,
+  webhookMaxPending: 100_000,
+  webhookAllowHosts: [],
 };
 
 /** Env variable for each key: SCALE_CHAT_ + upper snake case (e.g. SCALE_CHAT_HEARTBEAT_MS). */
@@ -280,6 +307,10 @@ function validate(c: Config): void {
   for (const a of c.admins) {
     if (!/^u[0-9a-f]{16}$/.test(a)) throw new Error(`config admins: "${a}" is not an account id (u + 16 hex digits, from \`scale-chat admin list\`); to make an account admin by name run \`scale-chat admin grant NAME\``);
   }
+  if (c.webhookTimeoutMs < 100 || c.webhookPollMs < 10 || c.webhookRetryBaseMs < 10) throw new Error('config webhookTimeoutMs/webhookPollMs/webhookRetryBaseMs: at least 100/10/10');
+  for (const k of ['webhookMaxAttempts', 'webhookConcurrency', 'webhookKeepDeliveries', 'webhookMaxPending'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`config ${k}: an integer, at least 1`);
+  }
   if (!Number.isInteger(c.loginMaxFailures) || c.loginMaxFailures < 1) throw new Error('config loginMaxFailures: an integer, at least 1');
   if (c.loginWindowMs < 1000 || c.loginDelayMs < 1 || c.loginMaxDelayMs < c.loginDelayMs) {
     throw new Error('config loginWindowMs/loginDelayMs/loginMaxDelayMs: window at least 1000, delay at least 1, max delay at least the delay');
@@ -344,6 +375,15 @@ export const configHelp: Record<keyof Config, string> = {
   workers: 'processes serving the one port (more than 1 needs redis-url)',
   nodeTtlMs: 'a cluster node silent this long is dead: its users go offline (Redis cluster state)',
   admins: 'comma-separated account ids (u + 16 hex digits) with the admin role; or grant by name on the server host: scale-chat admin grant NAME (default: none; no account is an admin by itself)',
+  webhookTimeoutMs: 'outgoing webhooks: bound of one delivery attempt (connect, send, response status); longer counts as a failed attempt',
+  webhookMaxAttempts: 'outgoing webhooks: attempts of a delivery before it is marked failed',
+  webhookRetryBaseMs: 'outgoing webhooks: wait before the first retry, doubling per attempt up to 1 h, half of each wait random (jitter)',
+  webhookPollMs: 'outgoing webhooks: how often each node claims due deliveries and re-reads the endpoints',
+  webhookConcurrency: 'outgoing webhooks: requests in flight per endpoint on each node',
+  webhookRetentionMs: 'outgoing webhooks: delivered and failed deliveries are kept this long in the delivery log',
+  webhookKeepDeliveries: 'outgoing webhooks: at most this many delivered and failed deliveries kept per endpoint',
+  webhookMaxPending: 'outgoing webhooks: pending deliveries per endpoint beyond which the oldest are marked failed (queue_full)',
+  webhookAllowHosts: 'outgoing webhooks: comma-separated host names or addresses endpoint URLs may use (default: any; only http and https URLs either way)',
 };
 
 /** `heartbeatMs` -> `heartbeat-ms` */

@@ -17,6 +17,9 @@
  *   POST   /admin/api/rooms/{id}/read-only    {readOnly}
  *   GET    /admin/api/audit?limit=&before=
  *   GET    /admin/api/log-level   PUT /admin/api/log-level {level}
+ *   GET    /admin/api/webhooks                webhook endpoints (./webhooks.ts)   POST {url, events?, description?, enabled?}
+ *   PATCH  /admin/api/webhooks/{id}           {enabled?, url?, events?, description?, rotateSecret?}   DELETE /admin/api/webhooks/{id}
+ *   GET    /admin/api/webhooks/{id}/deliveries?limit=&before=   the delivery log, newest first
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,6 +31,7 @@ import type { AdminStore, UserRecord } from '../store/store.js';
 import { AdminError, type AdminActions } from './actions.js';
 import type { AdminAuthz } from './authz.js';
 import type { StatsSampler } from './stats.js';
+import type { WebhookAdmin } from './webhooks.js';
 import { parseRequestTarget } from '../common/request-target.js';
 
 export const ADMIN_PREFIX = '/admin/api/';
@@ -42,6 +46,8 @@ export interface RouterDeps {
   cluster: ClusterState;
   log: Logger;
   nodeId: string;
+  /** Webhook endpoints (absent: /admin/api/webhooks answers 404). */
+  webhooks?: WebhookAdmin;
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
@@ -124,6 +130,16 @@ export function createAdminRouter(d: RouterDeps) {
       case 'audit':
         if (is('GET', 1)) return { entries: await d.store.listAudit(intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER)) } satisfies AdminAuditResponse;
         break;
+      case 'webhooks': {
+        const w = d.webhooks;
+        if (!w) break;
+        if (is('GET', 1)) return w.list();
+        if (is('POST', 1)) return w.create(actor, await readBody(req));
+        if (is('PATCH', 2)) return w.patch(actor, id, await readBody(req));
+        if (is('DELETE', 2)) return w.remove(actor, id);
+        if (is('GET', 3) && tail === 'deliveries') return w.deliveries(id, intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER));
+        break;
+      }
       case 'log-level':
         if (is('GET', 1)) return { node: d.nodeId, level: d.log.level } satisfies LogLevelResponse;
         if (is('PUT', 1)) return a.setLogLevel(actor, await readBody(req), d.nodeId);

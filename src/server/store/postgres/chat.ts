@@ -27,6 +27,8 @@ import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, SearchQuery, 
 import { StoreConflictError } from '../store.js';
 import { migratePostgres } from './migrations.js';
 import { rekeyPostgres } from './rekey.js';
+import { PostgresWebhooks } from './webhooks.js';
+import { memberEvent, messageEvents, roomCreatedEvents } from '../webhook-events.js';
 
 export interface PostgresStoreOptions {
   /** Most pooled connections (per node). */
@@ -131,6 +133,11 @@ export abstract class PostgresChatStore implements ChatStore {
   readonly pool: pg.Pool;
   private closed = false;
   private initialized = false;
+  /** Webhook endpoints and their outbox (./webhooks.ts): rows written in the transactions below while one is enabled. */
+  protected readonly webhooks = new PostgresWebhooks(() => {
+    this.check();
+    return this.pool;
+  });
 
   constructor(
     readonly url: string,
@@ -205,6 +212,7 @@ export abstract class PostgresChatStore implements ChatStore {
       c.release(broken);
     }
     this.initialized = true;
+    await this.webhooks.refresh();
   }
 
   async close(): Promise<void> {
@@ -301,6 +309,7 @@ export abstract class PostgresChatStore implements ChatStore {
           [room.id, [...new Set(members)], room.createdAt],
         );
       }
+      if (this.webhooks.on) await this.webhooks.record(c, roomCreatedEvents(room, members, members.length ? await this.webhooks.userNames(c, members) : new Map()));
       return true;
     });
   }
@@ -325,6 +334,7 @@ export abstract class PostgresChatStore implements ChatStore {
   async addMember(room: string, uid: string): Promise<boolean> {
     this.check();
     if (room === GLOBAL_ROOM) return false;
+    if (this.webhooks.on) return this.memberChange(room, uid, true);
     const r = await this.pool.query('INSERT INTO members (room, uid, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [room, uid, Date.now()]);
     return (r.rowCount ?? 0) > 0;
   }
@@ -332,8 +342,22 @@ export abstract class PostgresChatStore implements ChatStore {
   async removeMember(room: string, uid: string): Promise<boolean> {
     this.check();
     if (room === GLOBAL_ROOM) return false;
+    if (this.webhooks.on) return this.memberChange(room, uid, false);
     const r = await this.pool.query('DELETE FROM members WHERE room = $1 AND uid = $2', [room, uid]);
     return (r.rowCount ?? 0) > 0;
+  }
+
+  /** A membership change with its webhook event, in one transaction (while an endpoint is enabled). */
+  private async memberChange(room: string, uid: string, join: boolean): Promise<boolean> {
+    return this.tx(async (c) => {
+      const r = join
+        ? await c.query('INSERT INTO members (room, uid, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [room, uid, Date.now()])
+        : await c.query('DELETE FROM members WHERE room = $1 AND uid = $2', [room, uid]);
+      if ((r.rowCount ?? 0) === 0) return false;
+      const names = await this.webhooks.userNames(c, [uid]);
+      await this.webhooks.record(c, [memberEvent(join ? 'member.joined' : 'member.left', room, uid, names.get(uid) ?? uid)]);
+      return true;
+    });
   }
 
   async isMember(room: string, uid: string): Promise<boolean> {
@@ -473,7 +497,8 @@ export abstract class PostgresChatStore implements ChatStore {
 
     // Changes and replies are checked against their targets under the room locks: the transaction path.
     // So are sends with mentions (resolved against the members in the same transaction).
-    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll) && !existing.has(key(m.uid, m.id)))) {
+    // While a webhook endpoint is enabled every batch takes it too: its events are written in that transaction.
+    if (this.webhooks.on || batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll) && !existing.has(key(m.uid, m.id)))) {
       return this.appendChanges(batch, existing, policy);
     }
 
@@ -614,6 +639,7 @@ export abstract class PostgresChatStore implements ChatStore {
           [moved.map(([id]) => id), moved.map(([, st]) => st.lastSeq), moved.map(([, st]) => st.lastActive)],
         );
       }
+      if (this.webhooks.on) await this.webhooks.record(c, messageEvents(results));
       return results;
     });
   }

@@ -6,6 +6,7 @@ import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
 import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
 import { PostgresChatStore } from './chat.js';
+import type { ClaimedDelivery, DeliveryOutcome, DeliveryRow, WebhookPatch, WebhookRecord, WebhookWithCounts } from '../webhooks.js';
 
 export type { PostgresStoreOptions } from './chat.js';
 
@@ -118,5 +119,55 @@ export class PostgresStore extends PostgresChatStore implements Store {
   async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
     const rows = await this.q<AuditRow>('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [before ?? Number.MAX_SAFE_INTEGER, lim(limit)]);
     return rows.map(toAudit);
+  }
+
+  // ---- webhooks (./webhooks.ts) ----
+
+  get webhooksOn(): boolean {
+    return this.webhooks.on;
+  }
+
+  async refreshWebhooks(): Promise<WebhookRecord[]> {
+    return this.webhooks.refresh();
+  }
+
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    return this.webhooks.create(w);
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | null> {
+    return this.webhooks.get(id);
+  }
+
+  async listWebhooks(): Promise<WebhookWithCounts[]> {
+    return this.webhooks.list();
+  }
+
+  async updateWebhook(id: string, patch: WebhookPatch): Promise<boolean> {
+    return this.webhooks.update(id, patch);
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    return this.webhooks.remove(id);
+  }
+
+  async listDeliveries(endpoint: string, limit: number, before?: number): Promise<DeliveryRow[]> {
+    return this.webhooks.deliveries(endpoint, limit, before);
+  }
+
+  async claimDeliveries(endpoint: string, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.webhooks.claim(endpoint, owner, now, leaseMs, limit);
+  }
+
+  async finishDelivery(id: number, owner: string, outcome: DeliveryOutcome): Promise<boolean> {
+    return this.webhooks.finish(id, owner, outcome);
+  }
+
+  async pruneDeliveries(opts: { finishedBefore: number; keepFinished: number; maxPending: number; now: number; batch: number }): Promise<{ deleted: number; dropped: number }> {
+    return this.webhooks.prune(opts);
+  }
+
+  async pendingDeliveries(): Promise<number> {
+    return this.webhooks.pending();
   }
 }

@@ -8,6 +8,7 @@ import { textHash } from '../idempotency.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
 import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
 import { SqliteChatStore } from './chat.js';
+import type { ClaimedDelivery, DeliveryOutcome, DeliveryRow, WebhookPatch, WebhookRecord, WebhookWithCounts } from '../webhooks.js';
 
 export type { SqliteStoreOptions } from './chat.js';
 
@@ -156,5 +157,66 @@ export class SqliteStore extends SqliteChatStore implements Store {
 
   async listAudit(limit: number, before?: number): Promise<AuditEntry[]> {
     return this.a.listAudit.all(before ?? Number.MAX_SAFE_INTEGER, lim(limit)).map(toAudit);
+  }
+
+  // ---- webhooks (./webhooks.ts) ----
+
+  get webhooksOn(): boolean {
+    return this.webhooks.on;
+  }
+
+  async refreshWebhooks(): Promise<WebhookRecord[]> {
+    this.check();
+    return this.webhooks.refresh();
+  }
+
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    this.check();
+    this.webhooks.create(w);
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | null> {
+    this.check();
+    return this.webhooks.get(id);
+  }
+
+  async listWebhooks(): Promise<WebhookWithCounts[]> {
+    this.check();
+    return this.webhooks.list();
+  }
+
+  async updateWebhook(id: string, patch: WebhookPatch): Promise<boolean> {
+    this.check();
+    return this.webhooks.update(id, patch);
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    this.check();
+    return this.webhooks.remove(id);
+  }
+
+  async listDeliveries(endpoint: string, limit: number, before?: number): Promise<DeliveryRow[]> {
+    this.check();
+    return this.webhooks.deliveries(endpoint, limit, before);
+  }
+
+  async claimDeliveries(endpoint: string, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    this.check();
+    return this.webhooks.claim(endpoint, owner, now, leaseMs, limit);
+  }
+
+  async finishDelivery(id: number, owner: string, outcome: DeliveryOutcome): Promise<boolean> {
+    this.check();
+    return this.webhooks.finish(id, owner, outcome);
+  }
+
+  async pruneDeliveries(opts: { finishedBefore: number; keepFinished: number; maxPending: number; now: number; batch: number }): Promise<{ deleted: number; dropped: number }> {
+    this.check();
+    return this.webhooks.prune(opts);
+  }
+
+  async pendingDeliveries(): Promise<number> {
+    this.check();
+    return this.webhooks.pending();
   }
 }
