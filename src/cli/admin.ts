@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ChatStore, Store, UserRecord } from '../server/store/store.js';
+import { registerWebhookAdmin } from './admin-webhook.js';
 
 export type AdminAction = 'grant' | 'revoke' | 'list';
 
@@ -94,4 +95,5 @@ export function registerAdmin(program: Command): void {
   add('grant', ' <name>', 'make an account an administrator (NAME or account id)');
   add('revoke', ' <name>', 'take the admin role back (NAME or account id)');
   add('list', '', 'list the accounts granted the admin role');
+  registerWebhookAdmin(admin);
 }
