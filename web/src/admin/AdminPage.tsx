@@ -7,6 +7,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { AdminMeResponse, AdminAuditEntry, AdminAuditResponse, AdminBan, AdminBansResponse, AdminRoom, AdminRoomsResponse, AdminStats, LogLevelResponse } from '../../../src/protocol/admin.js';
 import { AdminApiError, adminCall } from './api.js';
 import { AuditPanel, LogLevelPanel, MessagePanel, RoomsPanel, StatCard, UsersPanel, type Act } from './panels.js';
+import { WebhooksPanel } from './WebhooksPanel.js';
 import './admin.css';
 
 const REFRESH_MS = 3000;
@@ -128,6 +129,7 @@ export function AdminPage() {
             <MessagePanel act={act} />
             <LogLevelPanel level={data.level} act={act} />
           </div>
+          <WebhooksPanel act={act} />
           <AuditPanel entries={data.audit} />
         </>
       )}
