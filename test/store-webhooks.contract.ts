@@ -68,14 +68,18 @@ export function storeWebhooksContract(name: string, makeStore: StoreFactory): vo
         { room: 'r1', id: 'd1', uid: 'u1', user: 'ann', text: '', ts: T0 + 4, change: { kind: 'remove', target: sent.message.seq } },
       ]);
       assert.equal(await store.removeMember('r1', 'u2'), true);
+      await store.append([{ room: 'r1', id: 'm9', uid: 'u1', user: 'ann', text: 'spam', ts: T0 + 5 }]);
+      assert.equal(await store.deleteMessage('r1', 5), true); // by an administrator
       const evs = await drain('wh_a');
       assert.deepEqual(
         evs.map((e) => e.type),
-        ['room.created', 'member.joined', 'member.joined', 'message.created', 'message.edited', 'message.reacted', 'message.deleted', 'member.left'],
+        ['room.created', 'member.joined', 'member.joined', 'message.created', 'message.edited', 'message.reacted', 'message.deleted', 'member.left', 'message.created', 'message.deleted'],
       );
       assert.equal(new Set(evs.map((e) => e.id)).size, evs.length, 'event ids unique');
       for (const e of evs) assert.match(e.id, /^evt_[0-9a-f]{32}$/);
-      const [created, j1, j2, msg, edit, react, del, left] = evs;
+      const [created, j1, j2, msg, edit, react, del, left, , byAdmin] = evs;
+      assert.equal((byAdmin.data as { admin?: boolean }).admin, true);
+      assert.deepEqual({ ...byAdmin.data, ts: 0 }, { room: 'r1', seq: 5, target: 5, ts: 0, admin: true });
       assert.deepEqual(created.data, { room: { id: 'r1', kind: 'public', createdBy: 'u1', createdAt: T0 }, members: ['u1'] });
       assert.deepEqual(j1.data, { room: 'r1', user: { id: 'u1', name: 'ann' } });
       assert.deepEqual(j2.data, { room: 'r1', user: { id: 'u2', name: 'bob' } });
@@ -84,6 +88,16 @@ export function storeWebhooksContract(name: string, makeStore: StoreFactory): vo
       assert.deepEqual(react.data, { room: 'r1', seq: 3, target: 1, user: { id: 'u2', name: 'bob' }, ts: T0 + 3, emoji: '👍', on: true });
       assert.deepEqual(del.data, { room: 'r1', seq: 4, target: 1, user: { id: 'u1', name: 'ann' }, ts: T0 + 4 });
       assert.deepEqual(left.data, { room: 'r1', user: { id: 'u2', name: 'bob' } });
+    });
+
+    it('deleting an account: member.left for each room it leaves', async () => {
+      await store.createUser({ ...user('u3', 'cat'), account: true, passwordHash: 'x' });
+      await store.createRoom({ id: 'r1', kind: 'public', createdBy: 'u3', createdAt: T0 }, ['u3']);
+      await store.createRoom({ id: 'r2', kind: 'private', createdBy: 'u3', createdAt: T0 }, ['u3']);
+      await store.createWebhook(endpoint('wh_a', { events: ['member.left'] }));
+      assert.deepEqual(await store.deleteAccount('u3', T0 + 1), { rooms: ['r1', 'r2'] });
+      const evs = await drain('wh_a');
+      assert.deepEqual(evs.map((e) => [e.type, (e.data as { room: string }).room, (e.data as { user: { name: string } }).user.name]).sort(), [['member.left', 'r1', 'cat'], ['member.left', 'r2', 'cat']]);
     });
 
     it('each endpoint gets its subscribed types; a disabled one gets nothing; deleting one deletes its deliveries', async () => {

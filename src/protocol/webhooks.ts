@@ -42,12 +42,14 @@ export interface WebhookMessageCreated {
 /** message.edited / message.deleted / message.reacted: a change event with its own seq, applied to `target`. */
 export interface WebhookMessageChanged {
   room: string;
-  /** The seq of the change event itself. */
+  /** The seq of the change event itself (a removal by an administrator has none: then `seq` = `target`). */
   seq: number;
   /** The seq of the message changed. */
   target: number;
-  /** Who made the change. */
-  user: WebhookUser;
+  /** Who made the change (absent for a removal by an administrator through the admin API: `admin` instead). */
+  user?: WebhookUser;
+  /** message.deleted by an administrator (admin API `DELETE /admin/api/message`). */
+  admin?: true;
   ts: number;
   /** message.edited: the new text. */
   text?: string;

@@ -56,6 +56,11 @@ export function roomCreatedEvents(
   return out;
 }
 
+/** message.deleted for an administrator's removal (AdminStore.deleteMessage): no change event, no author of it. */
+export function adminDeletedEvent(room: string, seq: number, now = Date.now()): OutboxEvent {
+  return outbox({ id: webhookEventId(), type: 'message.deleted', ts: now, data: { room, seq, target: seq, ts: now, admin: true } });
+}
+
 export function memberEvent(type: 'member.joined' | 'member.left', room: string, uid: string, name: string, now = Date.now()): OutboxEvent {
   return outbox({ id: webhookEventId(), type, ts: now, data: { room, user: { id: uid, name } } });
 }

@@ -288,6 +288,10 @@ export abstract class PostgresChatStore implements ChatStore {
         `DELETE FROM members WHERE uid = $1 AND room IN (SELECT id FROM rooms WHERE kind IN ('public', 'private')) RETURNING room`,
         [uid],
       );
+      if (this.webhooks.on && left.rows.length) {
+        const name = (await this.webhooks.userNames(c, [uid])).get(uid) ?? uid;
+        await this.webhooks.record(c, left.rows.map((r) => memberEvent('member.left', r.room, uid, name)));
+      }
       return { rooms: left.rows.map((r) => r.room).sort() };
     });
   }

@@ -6,6 +6,7 @@ import { GLOBAL_ROOM } from '../../../protocol/rules.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
 import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
 import { PostgresChatStore } from './chat.js';
+import { adminDeletedEvent } from '../webhook-events.js';
 import type { ClaimedDelivery, DeliveryOutcome, DeliveryRow, WebhookPatch, WebhookRecord, WebhookWithCounts } from '../webhooks.js';
 
 export type { PostgresStoreOptions } from './chat.js';
@@ -38,6 +39,7 @@ export class PostgresStore extends PostgresChatStore implements Store {
         [room, seq],
       );
       const upd = await c.query("UPDATE messages SET text = '', deleted = TRUE WHERE room = $1 AND seq = $2", [room, seq]);
+      if ((upd.rowCount ?? 0) > 0 && this.webhooks.on) await this.webhooks.record(c, [adminDeletedEvent(room, seq)]);
       return (upd.rowCount ?? 0) > 0;
     });
   }

@@ -391,6 +391,10 @@ export abstract class SqliteChatStore implements ChatStore {
       const left = this.db
         .prepare<[string], { room: string }>(`DELETE FROM members WHERE uid = ? AND room IN (SELECT id FROM rooms WHERE kind IN ('public', 'private')) RETURNING room`)
         .all(uid);
+      if (this.webhooks.on && left.length) {
+        const name = this.webhooks.userName(uid);
+        this.webhooks.record(left.map((r) => memberEvent('member.left', r.room, uid, name)));
+      }
       return { rooms: left.map((r) => r.room).sort() };
     });
     return tx.immediate();

@@ -8,6 +8,7 @@ import { textHash } from '../idempotency.js';
 import { lim, toAudit, toBan, toListedRoom, type AuditRow, type BanRow, type RoomRow } from '../rows.js';
 import type { AuditEntry, BanRecord, RoomRecord, Store } from '../store.js';
 import { SqliteChatStore } from './chat.js';
+import { adminDeletedEvent } from '../webhook-events.js';
 import type { ClaimedDelivery, DeliveryOutcome, DeliveryRow, WebhookPatch, WebhookRecord, WebhookWithCounts } from '../webhooks.js';
 
 export type { SqliteStoreOptions } from './chat.js';
@@ -62,9 +63,11 @@ function prepareAdmin(db: Database.Database) {
       st.recordRemovedRoom.run(room);
       return { deleted: st.deleteMessages.run(room).changes, lastSeq: row.last_seq };
     }),
-    tombstoneTx: db.transaction((room: string, seq: number): boolean => {
+    tombstoneTx: db.transaction((room: string, seq: number, after?: () => void): boolean => {
       st.recordRemoved.run(room, seq);
-      return st.tombstone.run(room, seq).changes > 0;
+      const done = st.tombstone.run(room, seq).changes > 0;
+      if (done) after?.(); // its webhook event, in the same transaction
+      return done;
     }),
     deleteTx: db.transaction((room: string): string[] | null => {
       if (!st.roomSeq.get(room)) return null;
@@ -108,7 +111,7 @@ export class SqliteStore extends SqliteChatStore implements Store {
   }
 
   async deleteMessage(room: string, seq: number): Promise<boolean> {
-    return this.a.tombstoneTx.immediate(room, seq);
+    return this.a.tombstoneTx.immediate(room, seq, this.webhooks.on ? () => this.webhooks.record([adminDeletedEvent(room, seq)]) : undefined);
   }
 
   async resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
