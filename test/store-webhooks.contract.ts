@@ -126,6 +126,17 @@ export function storeWebhooksContract(name: string, makeStore: StoreFactory): vo
       assert.equal((await store.getWebhook('wh_msg'))?.secret, 'whsec_wh_msg');
     });
 
+    it('plain sends (the fast path of PostgreSQL): each body has its seq, whatever the text holds', async () => {
+      await store.createWebhook(endpoint('wh_a'));
+      const texts = ['"seq":-1,', 'plain', '{"seq":-1,"x":1}', '\\"seq":-1,'];
+      await store.append(texts.map((text, i) => ({ room: 'general', id: `p${i}`, uid: 'u1', user: 'ann', text, ts: T0 + i })));
+      const evs = await drain('wh_a');
+      assert.deepEqual(
+        evs.map((e) => [e.type, (e.data as { seq: number }).seq, (e.data as { text: string }).text]),
+        texts.map((text, i) => ['message.created', i + 1, text]),
+      );
+    });
+
     it('claims: one owner at a time, claimed again once the lease ends, attempts counted', async () => {
       await store.createWebhook(endpoint('wh_a'));
       await store.append([1, 2, 3].map((i) => ({ room: 'general', id: `m${i}`, uid: 'u1', user: 'ann', text: `t${i}`, ts: T0 })));

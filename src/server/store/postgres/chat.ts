@@ -501,8 +501,7 @@ export abstract class PostgresChatStore implements ChatStore {
 
     // Changes and replies are checked against their targets under the room locks: the transaction path.
     // So are sends with mentions (resolved against the members in the same transaction).
-    // While a webhook endpoint is enabled every batch takes it too: its events are written in that transaction.
-    if (this.webhooks.on || batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll) && !existing.has(key(m.uid, m.id)))) {
+    if (batch.some((m) => (m.change !== undefined || m.replyTo !== undefined || m.mentionTokens?.length || m.mentionAll) && !existing.has(key(m.uid, m.id)))) {
       return this.appendChanges(batch, existing, policy);
     }
 
@@ -517,10 +516,14 @@ export abstract class PostgresChatStore implements ChatStore {
     }
     const written = new Map<string, StoredMessage>();
     if (fresh.length) {
-      const rows = await this.q<{ o_ord: number; o_seq: number }>(
-        'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
-        [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)],
-      );
+      const args = [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)];
+      // While a webhook endpoint is enabled, the same statement (one transaction) writes their deliveries.
+      const rows = this.webhooks.on
+        ? await this.q<{ o_ord: number; o_seq: number }>(PostgresWebhooks.INSERT_BATCH_SQL, [...args, ...this.webhooks.createdArgs(fresh)])
+        : await this.q<{ o_ord: number; o_seq: number }>(
+            'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
+            args,
+          );
       if (rows.length !== fresh.length) throw new Error(`append: ${rows.length} of ${fresh.length} messages numbered`);
       for (const r of rows) {
         const m = fresh[r.o_ord - 1];

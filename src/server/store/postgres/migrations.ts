@@ -296,8 +296,7 @@ export const postgresMigrations: readonly PostgresMigration[] = [
         lease_owner TEXT,
         last_status INTEGER,
         last_error  TEXT,
-        finished_at BIGINT,
-        UNIQUE (endpoint, event_id)
+        finished_at BIGINT
       );
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint, next_at) WHERE state = 'pending';
       CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint, id);

@@ -8,6 +8,8 @@
 import type pg from 'pg';
 import type { WebhookEventType } from '../../../protocol/webhooks.js';
 import { lim } from '../rows.js';
+import type { NewMessage } from '../store.js';
+import { messageEvents } from '../webhook-events.js';
 import {
   eventsColumn,
   toDelivery,
@@ -29,6 +31,30 @@ export class PostgresWebhooks {
   /** Any endpoint enabled (cached; see ../webhooks.ts). */
   on = false;
 
+  /**
+   * The plain-send fast path with webhooks (./chat.ts appendOnce): scalechat_insert_batch and the
+   * deliveries of its messages in ONE statement (so one transaction, with no round trip while the rooms are
+   * locked). The bodies are built before the seqs are known, with `"seq":-1,` in place of the seq, which
+   * the statement fills in (`"seq":-1,` can only be that key: quotes inside JSON strings are escaped).
+   * $1-$6 as scalechat_insert_batch, $7 event ids, $8 bodies (by batch position), $9 now.
+   */
+  static readonly INSERT_BATCH_SQL = `
+    WITH ins AS (SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])),
+         ev AS (
+           INSERT INTO webhook_deliveries (endpoint, event_id, type, body, created_at, next_at)
+           SELECT e.id, x.eid, 'message.created', replace(x.body, '"seq":-1,', '"seq":' || ins.o_seq || ','), $9, $9
+             FROM ins
+             JOIN unnest($7::text[], $8::text[]) WITH ORDINALITY AS x (eid, body, ord) ON x.ord = ins.o_ord
+             JOIN webhook_endpoints e ON e.enabled AND (e.events = '' OR position(',message.created,' in e.events) > 0)
+            ORDER BY ins.o_ord, e.id)
+    SELECT o_ord, o_seq FROM ins`;
+
+  /** $7-$9 of INSERT_BATCH_SQL for these plain sends (no reply, no mention, no change). */
+  createdArgs(fresh: readonly NewMessage[], now = Date.now()): [string[], string[], number] {
+    const evs = messageEvents(fresh.map((m) => ({ message: { room: m.room, seq: -1, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts }, duplicate: false, conflict: false })), now);
+    return [evs.map((e) => e.id), evs.map((e) => e.body), now];
+  }
+
   constructor(private readonly db: () => Runner) {}
 
   async refresh(): Promise<WebhookRecord[]> {
@@ -45,8 +71,7 @@ export class PostgresWebhooks {
        SELECT e.id, x.eid, x.type, x.body, $4, $4
          FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x (eid, type, body, ord)
          JOIN webhook_endpoints e ON e.enabled AND (e.events = '' OR position(',' || x.type || ',' in e.events) > 0)
-        ORDER BY x.ord, e.id
-       ON CONFLICT (endpoint, event_id) DO NOTHING`,
+        ORDER BY x.ord, e.id`,
       [events.map((e) => e.id), events.map((e) => e.type), events.map((e) => e.body), now],
     );
   }

@@ -230,7 +230,7 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       );
       -- One row per (event, endpoint), written in the transaction of what the event describes.
       CREATE TABLE webhook_deliveries (
-        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        id          INTEGER PRIMARY KEY,
         endpoint    TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
         event_id    TEXT NOT NULL,
         type        TEXT NOT NULL,
@@ -243,8 +243,7 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         lease_owner TEXT,
         last_status INTEGER,
         last_error  TEXT,
-        finished_at INTEGER,
-        UNIQUE (endpoint, event_id)
+        finished_at INTEGER
       );
       CREATE INDEX webhook_deliveries_due ON webhook_deliveries(endpoint, next_at) WHERE state = 'pending';
       CREATE INDEX webhook_deliveries_log ON webhook_deliveries(endpoint, id);

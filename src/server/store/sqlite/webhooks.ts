@@ -27,7 +27,7 @@ function prepare(db: Database.Database) {
   return {
     enabled: db.prepare<[], EndpointDbRow>('SELECT * FROM webhook_endpoints WHERE enabled = 1 ORDER BY created_at ASC, id ASC'),
     record: db.prepare(
-      `INSERT OR IGNORE INTO webhook_deliveries (endpoint, event_id, type, body, created_at, next_at)
+      `INSERT INTO webhook_deliveries (endpoint, event_id, type, body, created_at, next_at)
        SELECT id, @event_id, @type, @body, @now, @now FROM webhook_endpoints
         WHERE enabled = 1 AND (events = '' OR instr(events, @needle) > 0)`,
     ),
