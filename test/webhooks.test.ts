@@ -157,6 +157,46 @@ describe('webhooks: a failing receiver that recovers, on a real server', () => {
   });
 });
 
+describe('webhooks: timeouts, and the last attempt failed for good', () => {
+  let srv: TestServer;
+  let rx: Receiver;
+  let boss: string;
+  before(async () => {
+    rx = await startReceiver();
+    srv = await startServer({ webhookPollMs: 50, webhookRetryBaseMs: 50, webhookMaxAttempts: 3, webhookTimeoutMs: 300 });
+    const c = await RawClient.open(srv.url);
+    c.send({ type: 'hello', v: 1, auth: { kind: 'register', name: 'boss', password: 'correct horse battery' } });
+    boss = (await c.next<WelcomeFrame>((e) => e.type === 'welcome')).token;
+    c.close();
+    await grantAdmin(srv.dataDir, 'boss');
+  });
+  after(async () => {
+    await srv?.cleanup();
+    await rx?.close();
+  });
+
+  it('a receiver that never answers is a timeout; after the last attempt the delivery is failed, in the log, and not retried', async () => {
+    rx.plan = (_n, p) => (p === '/slow' ? 'hang' : 500);
+    const slow = (await api<AdminWebhookCreated>(srv.http, 'POST', 'webhooks', boss, { url: rx.url('/slow'), events: ['message.created'] })).body.webhook.id;
+    const dead = (await api<AdminWebhookCreated>(srv.http, 'POST', 'webhooks', boss, { url: rx.url('/dead'), events: ['message.created'] })).body.webhook.id;
+    const { c } = await RawClient.guest(srv.url, 'dora');
+    await say(c, 'general', 'anyone?');
+    c.close();
+    const log = async (id: string) => (await api<AdminWebhookDeliveriesResponse>(srv.http, 'GET', `webhooks/${id}/deliveries`, boss)).body.deliveries;
+    await waitUntil(async () => (await log(dead))[0]?.state === 'failed' && (await log(slow))[0]?.state === 'failed', 15_000, 'both failed for good');
+    const [d] = await log(dead);
+    assert.deepEqual({ attempts: d.attempts, lastStatus: d.lastStatus, nextAt: d.nextAt, deliveredAt: d.deliveredAt }, { attempts: 3, lastStatus: 500, nextAt: null, deliveredAt: null });
+    const [s] = await log(slow);
+    assert.deepEqual({ attempts: s.attempts, lastStatus: s.lastStatus, lastError: s.lastError }, { attempts: 3, lastStatus: null, lastError: 'timeout' });
+    const n = rx.requests.length;
+    assert.equal(n, 6, 'three attempts each');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(rx.requests.length, n, 'failed is final');
+    const listed = (await api<AdminWebhooksResponse>(srv.http, 'GET', 'webhooks', boss)).body.webhooks;
+    assert.deepEqual(listed.map((w) => [w.pending, w.failed, w.delivered]), [[0, 1, 0], [0, 1, 0]]);
+  });
+});
+
 describe('webhooks: kill -9 with deliveries pending, restart on the same data', () => {
   let node: NodeProcess;
   let rx: Receiver;
@@ -199,6 +239,23 @@ describe('webhooks: kill -9 with deliveries pending, restart on the same data', 
     const list = await adminCli(['webhook', 'list', '--data-dir', dataDir]);
     assert.match(list.stdout, /enabled\t0\/0\/20\t/);
     console.log(`# webhooks restart: ${failedBefore} failed attempts before kill -9, ${rx.requests.length - failedBefore} requests after, 20 of 20 delivered`);
+  });
+
+  it('SIGTERM with a request in flight: the drain ends it within the timeout, and the next start delivers it', async () => {
+    rx.plan = () => 'hang';
+    const { c } = await RawClient.guest(node.url, 'dave');
+    await say(c, 'general', 'in flight at shutdown');
+    c.close();
+    const seen = rx.requests.length;
+    await waitUntil(() => rx.requests.length > seen, 10_000, 'the request in flight');
+    const t0 = Date.now();
+    assert.equal(await node.stop(), 0, 'drained and exited 0');
+    const drainMs = Date.now() - t0;
+    assert.ok(drainMs < 2000 + 3000, `drain took ${drainMs} ms (request timeout 2000)`);
+    rx.plan = () => 200;
+    await node.start();
+    await waitUntil(() => [...rx.delivered('/hook').values()].some((x) => (x.event.data as { text: string }).text === 'in flight at shutdown'), 15_000, 'delivered after the restart');
+    console.log(`# webhooks drain: SIGTERM with a hanging request drained in ${drainMs} ms`);
   });
 });
 

@@ -16,10 +16,11 @@ export interface Received {
   event: WebhookEvent;
   /** The signature matched the secret of its path and the timestamp was fresh. */
   valid: boolean;
-  answered: number | 'reset';
+  answered: Fate;
 }
 
-export type Fate = number | 'reset';
+/** A status to answer, 'reset' (the socket destroyed unanswered) or 'hang' (never answered). */
+export type Fate = number | 'reset' | 'hang';
 
 export interface Receiver {
   url: (path?: string) => string;
@@ -85,6 +86,7 @@ export async function startReceiver(): Promise<Receiver> {
         req.socket.destroy();
         return;
       }
+      if (fate === 'hang') return; // the server's timeout ends it
       res.writeHead(fate, { 'content-type': 'text/plain' });
       res.end('ok');
     });
