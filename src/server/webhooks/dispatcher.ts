@@ -46,6 +46,9 @@ export class WebhookDispatcher {
   private polling: Promise<void> | null = null;
   private stopped = false;
   private lastPrune = 0;
+  /** When a failed poll was last logged (a store outage logs once a minute, not once a poll). */
+  private lastPollWarn = 0;
+  private pollFailures = 0;
   /** In-flight requests per endpoint id (bounded by concurrency each). */
   private readonly inflight = new Map<string, Set<Promise<void>>>();
   private readonly aborts = new Set<AbortController>();
@@ -76,7 +79,13 @@ export class WebhookDispatcher {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.polling = this.poll()
-        .catch((err) => this.log.warn({ err: String(err) }, 'webhooks: poll failed'))
+        .then(() => (this.pollFailures = 0))
+        .catch((err) => {
+          this.pollFailures++;
+          if (Date.now() - this.lastPollWarn < 60_000) return;
+          this.lastPollWarn = Date.now();
+          this.log.warn({ err: String(err), failures: this.pollFailures }, 'webhooks: poll failed (the store is unreachable?); deliveries wait in the store');
+        })
         .finally(() => {
           this.polling = null;
           this.schedule(this.opts.pollMs);
