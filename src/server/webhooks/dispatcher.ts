@@ -79,7 +79,9 @@ export class WebhookDispatcher {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.polling = this.poll()
-        .then(() => (this.pollFailures = 0))
+        .then(() => {
+          this.pollFailures = 0;
+        })
         .catch((err) => {
           this.pollFailures++;
           if (Date.now() - this.lastPollWarn < 60_000) return;
