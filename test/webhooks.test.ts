@@ -18,10 +18,12 @@ import { adminCli, grantAdmin } from './helpers/admin.js';
 import { waitUntil } from './helpers/binaries.js';
 import { startNode, type NodeProcess } from './helpers/nodes.js';
 import { postgresMissing, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import pgLib from 'pg';
 import { RawClient } from './helpers/raw.js';
 import { startServer, type TestServer } from './helpers/server.js';
 import { startReceiver, type Receiver } from './helpers/webhook-receiver.js';
 
+const PgClient = pgLib.Client;
 let nextId = 0;
 const rid = () => `r${++nextId}`;
 
@@ -262,6 +264,7 @@ describe('webhooks: kill -9 with deliveries pending, restart on the same data', 
 const pgMissing = postgresMissing();
 describe('webhooks: PostgreSQL and two nodes', { skip: pgMissing ?? false }, () => {
   let pg: TestPostgres;
+  let postgresUrl = '';
   let nodes: NodeProcess[] = [];
   let rx: Receiver;
   before(async () => {
@@ -275,7 +278,7 @@ describe('webhooks: PostgreSQL and two nodes', { skip: pgMissing ?? false }, () 
   });
 
   it('each event is delivered by one node', async () => {
-    const postgresUrl = await pg.createDatabase('hooks');
+    postgresUrl = await pg.createDatabase('hooks');
     const flags = { postgresUrl, webhookPollMs: 50, webhookRetryBaseMs: 200, webhookTimeoutMs: 1000, ratePerSec: 1000, rateBurst: 1000 };
     nodes = await Promise.all([startNode(flags), startNode(flags)]);
     const cli = await adminCli(['webhook', 'add', rx.url('/hook'), '--postgres-url', postgresUrl]);
@@ -311,7 +314,16 @@ describe('webhooks: PostgreSQL and two nodes', { skip: pgMissing ?? false }, () 
     const N = 12;
     for (let i = 0; i < N; i++) await say(c, 'general', `crash${i}`);
     c.close();
-    await waitUntil(() => rx.requests.length - before >= 4, 10_000, 'requests in flight');
+    // Both nodes hold leases (two lease owners among the rows in flight): the one killed leaves some behind.
+    const db = new PgClient({ connectionString: postgresUrl });
+    await db.connect();
+    const owners = async () =>
+      (await db.query<{ n: number }>("SELECT count(DISTINCT lease_owner)::int AS n FROM webhook_deliveries WHERE state = 'pending' AND lease_until > $1", [Date.now()])).rows[0].n;
+    try {
+      await waitUntil(async () => rx.requests.length - before >= 4 && (await owners()) === 2, 10_000, 'both nodes with requests in flight');
+    } finally {
+      await db.end();
+    }
     await nodes[0].kill();
     rx.plan = () => 200;
     const t0 = Date.now();

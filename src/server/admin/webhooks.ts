@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { isWebhookEventType, WEBHOOK_EVENT_TYPES, type AdminWebhook, type AdminWebhookCreated, type AdminWebhookDeleted, type AdminWebhookDeliveriesResponse, type AdminWebhookPatchResponse, type AdminWebhooksResponse, type WebhookEventType } from '../../protocol/webhooks.js';
 import type { AdminStore, UserRecord } from '../store/store.js';
-import type { WebhookPatch, WebhookStore, WebhookWithCounts } from '../store/webhooks.js';
+import type { WebhookPatch, WebhookRecord, WebhookStore, WebhookWithCounts } from '../store/webhooks.js';
 import { newSecret } from '../webhooks/signer.js';
 import { checkWebhookUrl } from '../webhooks/url.js';
 import { AdminError } from './actions.js';
@@ -57,8 +57,16 @@ export class WebhookAdmin {
     return u.url;
   }
 
+  /** The endpoint with its counts (for answers), or 404. */
   private async one(id: string): Promise<WebhookWithCounts> {
     const w = ID_RE.test(id) ? (await this.d.store.listWebhooks()).find((x) => x.id === id) : undefined;
+    if (!w) throw new AdminError(404, 'no_such_webhook', `no webhook "${id}"`);
+    return w;
+  }
+
+  /** That the endpoint exists (one row read), or 404. */
+  private async exists(id: string): Promise<WebhookRecord> {
+    const w = ID_RE.test(id) ? await this.d.store.getWebhook(id) : null;
     if (!w) throw new AdminError(404, 'no_such_webhook', `no webhook "${id}"`);
     return w;
   }
@@ -82,7 +90,7 @@ export class WebhookAdmin {
   }
 
   async patch(actor: UserRecord, id: string, body: Record<string, unknown>): Promise<AdminWebhookPatchResponse> {
-    await this.one(id);
+    await this.exists(id);
     const p: WebhookPatch = {};
     if (body.enabled !== undefined) {
       if (typeof body.enabled !== 'boolean') throw new AdminError(400, 'enabled_invalid', '"enabled" must be true or false');
@@ -105,14 +113,14 @@ export class WebhookAdmin {
   }
 
   async remove(actor: UserRecord, id: string): Promise<AdminWebhookDeleted> {
-    const w = await this.one(id);
+    const w = await this.exists(id);
     await this.audit(actor, 'webhook_remove', id, { url: w.url });
     if (!(await this.d.store.deleteWebhook(id))) throw new AdminError(404, 'no_such_webhook', `no webhook "${id}"`);
     return { id };
   }
 
   async deliveries(id: string, limit: number, before?: number): Promise<AdminWebhookDeliveriesResponse> {
-    await this.one(id);
+    await this.exists(id);
     return { deliveries: await this.d.store.listDeliveries(id, limit, before) };
   }
 }
