@@ -383,7 +383,7 @@ export const configHelp: Record<keyof Config, string> = {
   webhookRetentionMs: 'outgoing webhooks: delivered and failed deliveries are kept this long in the delivery log',
   webhookKeepDeliveries: 'outgoing webhooks: at most this many delivered and failed deliveries kept per endpoint',
   webhookMaxPending: 'outgoing webhooks: pending deliveries per endpoint beyond which the oldest are marked failed (queue_full)',
-  webhookAllowHosts: 'outgoing webhooks: comma-separated host names or addresses endpoint URLs may use (default: any; only http and https URLs either way)',
+  webhookAllowHosts: 'outgoing webhooks: comma-separated host names or addresses that endpoint URLs may point at; empty: any host (http and https URLs only, either way)',
 };
 
 /** `heartbeatMs` -> `heartbeat-ms` */
