@@ -75,6 +75,7 @@ const SERVER_LAYERS = [
   // Redis connector.
   [5, ['cluster/']],
   [5, ['limits/']],
+  [5, ['webhooks/']],
   // Sign-in: tokens, passwords, login throttle, the handshake.
   [6, ['auth/']],
   // Rooms, messages, presence fan-out: the chat itself, knowing no socket.

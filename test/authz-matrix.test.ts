@@ -390,7 +390,25 @@ const ROUTES: Route[] = [
   { method: 'GET', path: 'keys', admin: 200 },
   { method: 'POST', path: 'keys', body: { name: 'matrixbot', scopes: ['publish'] }, admin: 200 },
   { method: 'DELETE', path: 'keys/ffffffffffffffff', admin: 404 },
+  // Webhook endpoints (src/server/admin/webhooks.ts): the id the admin's POST created, for the rows after it.
+  { method: 'GET', path: 'webhooks', admin: 200 },
+  {
+    method: 'POST',
+    path: 'webhooks',
+    body: { url: 'http://127.0.0.1:9/matrix', enabled: false },
+    admin: 200,
+    check: async () => {
+      const list = (await api(w.srv, 'GET', 'webhooks', w.tokens.admin)).body.webhooks as { id: string }[];
+      matrixHook = list[0]?.id ?? '';
+      return list.length === 1 ? null : `webhooks after one POST: ${JSON.stringify(list)}`;
+    },
+  },
+  { method: 'PATCH', get path() { return `webhooks/${matrixHook}`; }, body: { description: 'matrix' }, admin: 200 },
+  { method: 'GET', get path() { return `webhooks/${matrixHook}/deliveries`; }, admin: 200 },
+  { method: 'DELETE', get path() { return `webhooks/${matrixHook}`; }, admin: 200 },
 ];
+/** The webhook endpoint the matrix's POST created (its id is random). */
+let matrixHook = 'wh_0000000000000000';
 
 function httpExpect(actor: Actor, route: Route): number {
   switch (actor) {

@@ -15,6 +15,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { ChatStore, Store, UserRecord } from '../server/store/store.js';
+import { registerWebhookAdmin } from './admin-webhook.js';
 
 export type AdminAction = 'grant' | 'revoke' | 'list';
 
@@ -168,4 +169,6 @@ export function registerAdmin(program: Command): void {
   addKey('create', ' <name>', 'make an API key and its bot user NAME; prints the key once');
   addKey('list', '', 'list the API keys (never their secrets)');
   addKey('revoke', ' <id>', 'revoke an API key by its id');
+
+  registerWebhookAdmin(admin);
 }

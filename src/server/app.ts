@@ -44,6 +44,7 @@ import { FlushScheduler } from './transport/outbox.js';
 import { clusterMetricsSource } from './cluster-metrics.js';
 import { isWorkerProcess } from './workers.js';
 import { apiKeyAuthenticator, createApi, jwtAuthenticator } from './api/index.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface AppOptions {
   store?: Store;
@@ -175,8 +176,26 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     store,
   );
   const gateway = new Gateway(config, nodeId, hub, handlers, auth, names, tokens, metrics, log, scheduler);
+  // Outgoing webhooks (src/server/webhooks): this node's share of the store's outbox, sent and retried.
+  const webhooks = new WebhookDispatcher(
+    store,
+    {
+      timeoutMs: config.webhookTimeoutMs,
+      maxAttempts: config.webhookMaxAttempts,
+      retryBaseMs: config.webhookRetryBaseMs,
+      pollMs: config.webhookPollMs,
+      concurrency: config.webhookConcurrency,
+      retentionMs: config.webhookRetentionMs,
+      keepDeliveries: config.webhookKeepDeliveries,
+      maxPending: config.webhookMaxPending,
+      allowHosts: config.webhookAllowHosts,
+    },
+    metrics,
+    log,
+    nodeId,
+  );
   // Administration (src/server/admin): /admin/api/*, with the read-only cache loaded before serving.
-  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount, jwt: { accounts: jwt, roles: Boolean(config.jwtAdminRole), clientIp: clientIpResolver(config.trustProxy) } });
+  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount, jwt: { accounts: jwt, roles: Boolean(config.jwtAdminRole), clientIp: clientIpResolver(config.trustProxy) }, webhooks: { store, allowHosts: config.webhookAllowHosts, kick: () => webhooks.kick() } });
   await admin.start();
   // After a Redis link drop the hub re-reads local users' memberships (events on user channels have no seq).
   await bus.start(hub.deliver, () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed')));
@@ -275,6 +294,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       });
       port = (server.address() as AddressInfo).port;
       ready = true;
+      webhooks.start();
       log.info({ port, host: config.host, store: store.kind, bus: bus.kind, tls: Boolean(config.tlsCert) }, 'scale-chat listening');
       return port;
     },
@@ -292,6 +312,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         await Promise.race([pipeline.idle(), new Promise((r) => setTimeout(r, rest).unref())]);
         // This node's users and names leave the cluster state at once (no TTL wait), then presence is flushed.
         await cluster.stop().catch((err) => log.warn({ err: String(err) }, 'cluster state: leave failed (swept after the TTL)'));
+        // Webhook requests in flight finish (or are aborted and due again at once) before the store closes.
+        await webhooks.stop(Math.max(0, Math.min(config.webhookTimeoutMs, bound - (Date.now() - started))));
         presence.stop();
         presenceFanout.stop();
         admin.stop();

@@ -162,6 +162,24 @@ export interface Config {
   apiRatePerSec: number;
   /** HTTP API: burst per API key (token bucket size). */
   apiRateBurst: number;
+  /** Outgoing webhooks (docs/integration-webhooks.md): one attempt's bound (connect, send, status line). */
+  webhookTimeoutMs: number;
+  /** Attempts of a delivery before it is `failed`. */
+  webhookMaxAttempts: number;
+  /** Wait before the first retry; doubles with each attempt (capped at 1 h), each with jitter (half of it random). */
+  webhookRetryBaseMs: number;
+  /** How often each node looks for due deliveries (and for endpoints other nodes changed). */
+  webhookPollMs: number;
+  /** Requests in flight per endpoint per node. */
+  webhookConcurrency: number;
+  /** Delivered and failed rows are kept this long (the delivery log). */
+  webhookRetentionMs: number;
+  /** ... and at most this many per endpoint. */
+  webhookKeepDeliveries: number;
+  /** Pending deliveries per endpoint beyond which the oldest are failed (`queue_full`). */
+  webhookMaxPending: number;
+  /** Host names or addresses webhook URLs may point at (empty: any host; admins are trusted). */
+  webhookAllowHosts: string[];
 }
 
 export const defaults: Config = {
@@ -233,6 +251,15 @@ export const defaults: Config = {
   jwtJwksTimeoutMs: 5000,
   apiRatePerSec: 50,
   apiRateBurst: 100,
+  webhookTimeoutMs: 10_000,
+  webhookMaxAttempts: 10,
+  webhookRetryBaseMs: 30_000,
+  webhookPollMs: 1000,
+  webhookConcurrency: 4,
+  webhookRetentionMs: 7 * 24 * 3600 * 1000,
+  webhookKeepDeliveries: 10_000,
+  webhookMaxPending: 100_000,
+  webhookAllowHosts: [],
 };
 
 /** Env variable for each key: SCALE_CHAT_ + upper snake case (e.g. SCALE_CHAT_HEARTBEAT_MS). */
@@ -316,6 +343,10 @@ function validate(c: Config): void {
   if (c.nodeTtlMs < 1000) throw new Error('config nodeTtlMs: at least 1000');
   for (const a of c.admins) {
     if (!/^u[0-9a-f]{16}$/.test(a)) throw new Error(`config admins: "${a}" is not an account id (u + 16 hex digits, from \`scale-chat admin list\`); to make an account admin by name run \`scale-chat admin grant NAME\``);
+  }
+  if (c.webhookTimeoutMs < 100 || c.webhookPollMs < 10 || c.webhookRetryBaseMs < 10) throw new Error('config webhookTimeoutMs/webhookPollMs/webhookRetryBaseMs: at least 100/10/10');
+  for (const k of ['webhookMaxAttempts', 'webhookConcurrency', 'webhookKeepDeliveries', 'webhookMaxPending'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`config ${k}: an integer, at least 1`);
   }
   if (!Number.isInteger(c.loginMaxFailures) || c.loginMaxFailures < 1) throw new Error('config loginMaxFailures: an integer, at least 1');
   if (c.loginWindowMs < 1000 || c.loginDelayMs < 1 || c.loginMaxDelayMs < c.loginDelayMs) {
@@ -412,6 +443,15 @@ export const configHelp: Record<keyof Config, string> = {
   jwtJwksTimeoutMs: 'JWT sign-in: a JWKS fetch taking longer fails (sign-in refused: unavailable)',
   apiRatePerSec: 'HTTP API requests per second per API key (token bucket rate; more: 429 with Retry-After)',
   apiRateBurst: 'HTTP API burst per API key (token bucket size)',
+  webhookTimeoutMs: 'outgoing webhooks: bound of one delivery attempt (connect, send, response status); longer counts as a failed attempt',
+  webhookMaxAttempts: 'outgoing webhooks: attempts of a delivery before it is marked failed',
+  webhookRetryBaseMs: 'outgoing webhooks: wait before the first retry, doubling per attempt up to 1 h, half of each wait random (jitter)',
+  webhookPollMs: 'outgoing webhooks: how often each node claims due deliveries and re-reads the endpoints',
+  webhookConcurrency: 'outgoing webhooks: requests in flight per endpoint on each node',
+  webhookRetentionMs: 'outgoing webhooks: delivered and failed deliveries are kept this long in the delivery log',
+  webhookKeepDeliveries: 'outgoing webhooks: at most this many delivered and failed deliveries kept per endpoint',
+  webhookMaxPending: 'outgoing webhooks: pending deliveries per endpoint beyond which the oldest are marked failed (queue_full)',
+  webhookAllowHosts: 'outgoing webhooks: comma-separated host names or addresses that endpoint URLs may point at; empty: any host (http and https URLs only, either way)',
 };
 
 /**

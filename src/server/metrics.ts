@@ -75,6 +75,9 @@ export class Metrics {
   readonly readPauses = new Counter({ name: 'scalechat_read_pauses_total', help: 'Times a connection stopped being read because more than half of maxOutboxBytes was unsent (backpressure)', registers: [this.registry] });
   readonly rateLimited = new Counter({ name: 'scalechat_rate_limited_total', help: 'Frames refused by the per-connection rate limit', registers: [this.registry] });
   readonly isolations = new Counter({ name: 'scalechat_isolations_total', help: 'Times this node found itself cut off from both its store and its bus and sent its clients elsewhere (1013)', registers: [this.registry] });
+  readonly webhookDeliveries = new Counter({ name: 'scalechat_webhook_deliveries_total', help: 'Webhook delivery attempts by outcome (delivered, retry, failed)', labelNames: ['outcome'] as const, registers: [this.registry] });
+  readonly webhookQueue = new Gauge({ name: 'scalechat_webhook_queue_depth', help: 'Pending webhook deliveries of enabled endpoints (cluster-wide: the store), sampled by each node', registers: [this.registry] });
+  readonly webhookSeconds = new Histogram({ name: 'scalechat_webhook_request_seconds', help: 'Duration of webhook delivery requests (answered ones)', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [this.registry] });
   readonly heartbeatTimeouts = new Counter({ name: 'scalechat_heartbeat_timeouts_total', help: 'Connections terminated for missing heartbeats', registers: [this.registry] });
   /** Set by the app: bytes handed to sockets but not yet sent, over all connections. */
   bufferedBytes: () => number = () => 0;

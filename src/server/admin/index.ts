@@ -10,12 +10,14 @@ import type { Bus } from '../bus/bus.js';
 import type { ClusterState } from '../cluster/state.js';
 import type { Metrics } from '../metrics.js';
 import type { AdminStore, ChatStore } from '../store/store.js';
+import type { WebhookStore } from '../store/webhooks.js';
 import { AdminActions } from './actions.js';
 import { AdminAuthz, type AdminJwt } from './authz.js';
 import type { ReadOnlyRooms } from './flags.js';
 import { ADMIN_PREFIX, createAdminRouter } from './router.js';
 import { StatsSampler } from './stats.js';
 import { ApiKeyActions } from './api-keys.js';
+import { WebhookAdmin } from './webhooks.js';
 
 export { ADMIN_PREFIX };
 export { ReadOnlyRooms } from './flags.js';
@@ -40,6 +42,8 @@ export interface AdminDeps {
   connections: () => number;
   /** JWT bearer tokens (the application's SSO) besides session tokens; absent: session tokens only. */
   jwt?: AdminJwt;
+  /** Webhook endpoints: their allowed hosts (--webhook-allow-hosts) and this node's dispatcher kick. */
+  webhooks?: { store: WebhookStore; allowHosts: readonly string[]; kick?: () => void };
 }
 
 export interface Admin {
@@ -57,7 +61,8 @@ export function createAdmin(d: AdminDeps): Admin {
   const actions = new AdminActions({ store: d.store, bus: d.bus, names: d.cluster.names, readOnly, log: d.log });
   const stats = new StatsSampler(d.store, d.cluster, d.metrics, d.nodeId, d.connections);
   const keys = new ApiKeyActions({ store: d.store, bus: d.bus });
-  const handle = createAdminRouter({ authz, actions, stats, store: d.store, cluster: d.cluster, log: d.log, nodeId: d.nodeId, keys });
+  const webhooks = d.webhooks ? new WebhookAdmin({ store: d.webhooks.store, auditLog: d.store, allowHosts: d.webhooks.allowHosts, kick: d.webhooks.kick }) : undefined;
+  const handle = createAdminRouter({ authz, actions, stats, store: d.store, cluster: d.cluster, log: d.log, nodeId: d.nodeId, keys, webhooks });
   return {
     authz,
     readOnly,

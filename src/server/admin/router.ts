@@ -18,6 +18,9 @@
  *   GET    /admin/api/audit?limit=&before=
  *   GET    /admin/api/log-level   PUT /admin/api/log-level {level}
  *   GET    /admin/api/keys   POST /admin/api/keys {name, scopes}   DELETE /admin/api/keys/{id}   (API keys, docs/api.md)
+ *   GET    /admin/api/webhooks                webhook endpoints (./webhooks.ts)   POST {url, events?, description?, enabled?}
+ *   PATCH  /admin/api/webhooks/{id}           {enabled?, url?, events?, description?, rotateSecret?}   DELETE /admin/api/webhooks/{id}
+ *   GET    /admin/api/webhooks/{id}/deliveries?limit=&before=   the delivery log, newest first
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -30,6 +33,7 @@ import { AdminError, type AdminActions } from './actions.js';
 import type { AdminAuthz } from './authz.js';
 import type { StatsSampler } from './stats.js';
 import type { ApiKeyActions } from './api-keys.js';
+import type { WebhookAdmin } from './webhooks.js';
 import { parseRequestTarget } from '../common/request-target.js';
 import { readJsonBody } from '../common/json-body.js';
 
@@ -47,6 +51,8 @@ export interface RouterDeps {
   nodeId: string;
   /** API keys (./api-keys.ts): /admin/api/keys. */
   keys?: ApiKeyActions;
+  /** Webhook endpoints (absent: /admin/api/webhooks answers 404). */
+  webhooks?: WebhookAdmin;
 }
 
 /** The body as a JSON object (../common/json-body.ts, shared with the HTTP API); AdminError 400 otherwise. */
@@ -118,6 +124,16 @@ export function createAdminRouter(d: RouterDeps) {
         if (is('POST', 1)) return d.keys.create(actor, await readBody(req));
         if (is('DELETE', 2)) return d.keys.revoke(actor, id);
         break;
+      case 'webhooks': {
+        const w = d.webhooks;
+        if (!w) break;
+        if (is('GET', 1)) return w.list();
+        if (is('POST', 1)) return w.create(actor, await readBody(req));
+        if (is('PATCH', 2)) return w.patch(actor, id, await readBody(req));
+        if (is('DELETE', 2)) return w.remove(actor, id);
+        if (is('GET', 3) && tail === 'deliveries') return w.deliveries(id, intParam(url, 'limit', 100, LIST_MAX)!, intParam(url, 'before', undefined, Number.MAX_SAFE_INTEGER));
+        break;
+      }
       case 'log-level':
         if (is('GET', 1)) return { node: d.nodeId, level: d.log.level } satisfies LogLevelResponse;
         if (is('PUT', 1)) return a.setLogLevel(actor, await readBody(req), d.nodeId);

@@ -12,6 +12,7 @@
 import type { MessageChange, Reaction, RoomKind, UserRef } from '../../protocol/types.js';
 import type { AdminAuditEntry, AdminBan, ApiScope } from '../../protocol/admin.js';
 import type { SearchCursor } from './search.js';
+import type { WebhookStore } from './webhooks.js';
 
 export interface UserRecord {
   id: string;
@@ -337,6 +338,9 @@ export interface Store extends ChatStore, AdminStore {
   /** Flushes and closes. */
   close(): Promise<void>;
 }
+
+/** Outgoing webhooks: endpoints and their outbox of deliveries (./webhooks.ts), written in the transactions of what they describe. */
+export interface Store extends WebhookStore {}
 
 export class StoreConflictError extends Error {
   constructor(message: string) {

@@ -8,6 +8,7 @@ import type { AdminMeResponse, AdminAuditEntry, AdminAuditResponse, AdminBan, Ad
 import { AdminApiError, adminCall } from './api.js';
 import { AuditPanel, LogLevelPanel, MessagePanel, RoomsPanel, StatCard, UsersPanel, type Act } from './panels.js';
 import { ApiKeysPanel } from './ApiKeysPanel.js';
+import { WebhooksPanel } from './WebhooksPanel.js';
 import './admin.css';
 
 const REFRESH_MS = 3000;
@@ -155,6 +156,7 @@ export function AdminPage() {
             <LogLevelPanel level={data.level} act={act} />
             <ApiKeysPanel act={act} />
           </div>
+          <WebhooksPanel act={act} />
           <AuditPanel entries={data.audit} />
         </>
       )}

@@ -16,7 +16,7 @@ export function StatCard({ label, value, id }: { label: string; value: string; i
 }
 
 /** A button that asks to be pressed twice (no browser dialogs). */
-function ConfirmButton({ label, onConfirm }: { label: string; onConfirm: () => void }) {
+export function ConfirmButton({ label, onConfirm }: { label: string; onConfirm: () => void }) {
   const [armed, setArmed] = useState(false);
   return (
     <button

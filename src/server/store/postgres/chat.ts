@@ -27,6 +27,8 @@ import type { AppendPolicy, AppendResult, ChatStore, HistoryQuery, SearchQuery, 
 import { StoreConflictError } from '../store.js';
 import { migratePostgres } from './migrations.js';
 import { rekeyPostgres } from './rekey.js';
+import { PostgresWebhooks } from './webhooks.js';
+import { memberEvent, messageEvents, roomCreatedEvents } from '../webhook-events.js';
 
 export interface PostgresStoreOptions {
   /** Most pooled connections (per node). */
@@ -131,6 +133,11 @@ export abstract class PostgresChatStore implements ChatStore {
   readonly pool: pg.Pool;
   private closed = false;
   private initialized = false;
+  /** Webhook endpoints and their outbox (./webhooks.ts): rows written in the transactions below while one is enabled. */
+  protected readonly webhooks = new PostgresWebhooks(() => {
+    this.check();
+    return this.pool;
+  });
 
   constructor(
     readonly url: string,
@@ -205,6 +212,7 @@ export abstract class PostgresChatStore implements ChatStore {
       c.release(broken);
     }
     this.initialized = true;
+    await this.webhooks.refresh();
   }
 
   async close(): Promise<void> {
@@ -280,6 +288,10 @@ export abstract class PostgresChatStore implements ChatStore {
         `DELETE FROM members WHERE uid = $1 AND room IN (SELECT id FROM rooms WHERE kind IN ('public', 'private')) RETURNING room`,
         [uid],
       );
+      if (this.webhooks.on && left.rows.length) {
+        const name = (await this.webhooks.userNames(c, [uid])).get(uid) ?? uid;
+        await this.webhooks.record(c, left.rows.map((r) => memberEvent('member.left', r.room, uid, name)));
+      }
       return { rooms: left.rows.map((r) => r.room).sort() };
     });
   }
@@ -301,6 +313,7 @@ export abstract class PostgresChatStore implements ChatStore {
           [room.id, [...new Set(members)], room.createdAt],
         );
       }
+      if (this.webhooks.on) await this.webhooks.record(c, roomCreatedEvents(room, members, members.length ? await this.webhooks.userNames(c, members) : new Map()));
       return true;
     });
   }
@@ -325,6 +338,7 @@ export abstract class PostgresChatStore implements ChatStore {
   async addMember(room: string, uid: string): Promise<boolean> {
     this.check();
     if (room === GLOBAL_ROOM) return false;
+    if (this.webhooks.on) return this.memberChange(room, uid, true);
     const r = await this.pool.query('INSERT INTO members (room, uid, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [room, uid, Date.now()]);
     return (r.rowCount ?? 0) > 0;
   }
@@ -332,8 +346,22 @@ export abstract class PostgresChatStore implements ChatStore {
   async removeMember(room: string, uid: string): Promise<boolean> {
     this.check();
     if (room === GLOBAL_ROOM) return false;
+    if (this.webhooks.on) return this.memberChange(room, uid, false);
     const r = await this.pool.query('DELETE FROM members WHERE room = $1 AND uid = $2', [room, uid]);
     return (r.rowCount ?? 0) > 0;
+  }
+
+  /** A membership change with its webhook event, in one transaction (while an endpoint is enabled). */
+  private async memberChange(room: string, uid: string, join: boolean): Promise<boolean> {
+    return this.tx(async (c) => {
+      const r = join
+        ? await c.query('INSERT INTO members (room, uid, joined_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [room, uid, Date.now()])
+        : await c.query('DELETE FROM members WHERE room = $1 AND uid = $2', [room, uid]);
+      if ((r.rowCount ?? 0) === 0) return false;
+      const names = await this.webhooks.userNames(c, [uid]);
+      await this.webhooks.record(c, [memberEvent(join ? 'member.joined' : 'member.left', room, uid, names.get(uid) ?? uid)]);
+      return true;
+    });
   }
 
   async isMember(room: string, uid: string): Promise<boolean> {
@@ -491,12 +519,19 @@ export abstract class PostgresChatStore implements ChatStore {
       const cols = [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)];
       // Bots' messages (API keys) carry their flag: the same statement with one more column (migration 9).
       const bots = fresh.some((m) => m.bot);
-      const rows = await this.q<{ o_ord: number; o_seq: number }>(
-        bots
-          ? 'SELECT o_ord, o_seq FROM scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])'
-          : 'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
-        bots ? [...cols, fresh.map((m) => Boolean(m.bot))] : cols,
-      );
+      const botFlags = fresh.map((m) => Boolean(m.bot));
+      // While a webhook endpoint is enabled, the same statement (one transaction) writes their deliveries.
+      const rows = this.webhooks.on
+        ? await this.q<{ o_ord: number; o_seq: number }>(
+            bots ? PostgresWebhooks.INSERT_BATCH_BOTS_SQL : PostgresWebhooks.INSERT_BATCH_SQL,
+            bots ? [...cols, ...this.webhooks.createdArgs(fresh), botFlags] : [...cols, ...this.webhooks.createdArgs(fresh)],
+          )
+        : await this.q<{ o_ord: number; o_seq: number }>(
+            bots
+              ? 'SELECT o_ord, o_seq FROM scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])'
+              : 'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
+            bots ? [...cols, botFlags] : cols,
+          );
       if (rows.length !== fresh.length) throw new Error(`append: ${rows.length} of ${fresh.length} messages numbered`);
       for (const r of rows) {
         const m = fresh[r.o_ord - 1];
@@ -620,6 +655,7 @@ export abstract class PostgresChatStore implements ChatStore {
           [moved.map(([id]) => id), moved.map(([, st]) => st.lastSeq), moved.map(([, st]) => st.lastActive)],
         );
       }
+      if (this.webhooks.on) await this.webhooks.record(c, messageEvents(results));
       return results;
     });
   }

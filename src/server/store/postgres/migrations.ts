@@ -346,6 +346,43 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX external_identities_uid ON external_identities (uid);
     `,
   },
+  {
+    version: 11,
+    name: 'outgoing webhooks: endpoints and the outbox of deliveries',
+    sql: `
+      -- Endpoints configured by administrators (src/server/store/webhooks.ts). events: ',a,b,' or '' (every type).
+      CREATE TABLE webhook_endpoints (
+        id          TEXT COLLATE "C" PRIMARY KEY,
+        url         TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        events      TEXT NOT NULL DEFAULT '',
+        secret      TEXT NOT NULL,
+        enabled     BOOLEAN NOT NULL DEFAULT true,
+        created_at  BIGINT NOT NULL,
+        created_by  TEXT
+      );
+      -- One row per (event, endpoint), written in the transaction of what the event describes.
+      CREATE TABLE webhook_deliveries (
+        id          BIGSERIAL PRIMARY KEY,
+        endpoint    TEXT COLLATE "C" NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+        event_id    TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        created_at  BIGINT NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_at     BIGINT,
+        lease_until BIGINT NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        last_status INTEGER,
+        last_error  TEXT,
+        finished_at BIGINT
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint, next_at) WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_log ON webhook_deliveries (endpoint, id);
+      CREATE INDEX webhook_deliveries_finished ON webhook_deliveries (finished_at) WHERE state <> 'pending';
+    `,
+  },
 ];
 
 /** Arbitrary constant: the advisory lock that serializes migrations across nodes. */

@@ -9,6 +9,8 @@ import { API_KEY_COLS, scopesColumn, toApiKey, type ApiKeyRow } from '../api-key
 import { StoreConflictError } from '../store.js';
 import { PostgresChatStore } from './chat.js';
 import { postgresIdentities } from './identities.js';
+import { adminDeletedEvent } from '../webhook-events.js';
+import type { ClaimedDelivery, DeliveryOutcome, DeliveryRow, WebhookPatch, WebhookRecord, WebhookWithCounts } from '../webhooks.js';
 
 export type { PostgresStoreOptions } from './chat.js';
 
@@ -40,6 +42,7 @@ export class PostgresStore extends PostgresChatStore implements Store {
         [room, seq],
       );
       const upd = await c.query("UPDATE messages SET text = '', deleted = TRUE WHERE room = $1 AND seq = $2", [room, seq]);
+      if ((upd.rowCount ?? 0) > 0 && this.webhooks.on) await this.webhooks.record(c, [adminDeletedEvent(room, seq)]);
       return (upd.rowCount ?? 0) > 0;
     });
   }
@@ -178,5 +181,55 @@ export class PostgresStore extends PostgresChatStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     await this.q('UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)', [at, id]);
+  }
+
+  // ---- webhooks (./webhooks.ts) ----
+
+  get webhooksOn(): boolean {
+    return this.webhooks.on;
+  }
+
+  async refreshWebhooks(): Promise<WebhookRecord[]> {
+    return this.webhooks.refresh();
+  }
+
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    return this.webhooks.create(w);
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | null> {
+    return this.webhooks.get(id);
+  }
+
+  async listWebhooks(): Promise<WebhookWithCounts[]> {
+    return this.webhooks.list();
+  }
+
+  async updateWebhook(id: string, patch: WebhookPatch): Promise<boolean> {
+    return this.webhooks.update(id, patch);
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    return this.webhooks.remove(id);
+  }
+
+  async listDeliveries(endpoint: string, limit: number, before?: number): Promise<DeliveryRow[]> {
+    return this.webhooks.deliveries(endpoint, limit, before);
+  }
+
+  async claimDeliveries(endpoint: string, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    return this.webhooks.claim(endpoint, owner, now, leaseMs, limit);
+  }
+
+  async finishDelivery(id: number, owner: string, outcome: DeliveryOutcome): Promise<boolean> {
+    return this.webhooks.finish(id, owner, outcome);
+  }
+
+  async pruneDeliveries(opts: { finishedBefore: number; keepFinished: number; maxPending: number; now: number; batch: number }): Promise<{ deleted: number; dropped: number }> {
+    return this.webhooks.prune(opts);
+  }
+
+  async pendingDeliveries(): Promise<number> {
+    return this.webhooks.pending();
   }
 }

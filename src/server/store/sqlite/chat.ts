@@ -21,6 +21,8 @@ import { runSearch, Searcher, type SearcherOptions } from './searcher.js';
 import { migrateSqlite } from './migrations.js';
 import { preparePrivateFile } from './private-file.js';
 import { rekeySqlite } from './rekey.js';
+import { SqliteWebhooks } from './webhooks.js';
+import { memberEvent, messageEvents, roomCreatedEvents } from '../webhook-events.js';
 
 interface UserRoomRow extends RoomRow {
   last_read: number;
@@ -199,6 +201,9 @@ export abstract class SqliteChatStore implements ChatStore {
   private readonly insertUsersTx: Database.Transaction<(users: UserRecord[]) => (StoreConflictError | null)[]>;
   /** Users waiting for this turn's group commit (createUser). */
   private userBatch: { user: UserRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  /** Webhook endpoints and their outbox (./webhooks.ts): rows written in the transactions below while one is enabled. */
+  protected readonly webhooks: SqliteWebhooks;
+  private readonly memberTx: Database.Transaction<(room: string, uid: string, join: boolean) => boolean>;
 
   /**
    * `file`: a path or `:memory:`. The database holds password hashes and the token secret: a missing
@@ -238,7 +243,19 @@ export abstract class SqliteChatStore implements ChatStore {
       const s = this.s;
       if (s.insertRoom.run(room).changes === 0) return false;
       for (const uid of members) s.addMember.run(room.id, uid, room.created_at);
+      if (this.webhooks.on) {
+        const names = new Map(members.map((uid) => [uid, this.webhooks.userName(uid)]));
+        this.webhooks.record(roomCreatedEvents({ id: room.id, kind: room.kind, createdBy: room.created_by, createdAt: room.created_at }, members, names));
+      }
       return true;
+    });
+    this.webhooks = new SqliteWebhooks(this.db);
+    // A membership change with its webhook event, while an endpoint is enabled.
+    this.memberTx = this.db.transaction((room: string, uid: string, join: boolean) => {
+      const s = this.s;
+      const changed = (join ? s.addMember.run(room, uid, Date.now()) : s.removeMember.run(room, uid)).changes > 0;
+      if (changed) this.webhooks.record([memberEvent(join ? 'member.joined' : 'member.left', room, uid, this.webhooks.userName(uid))]);
+      return changed;
     });
   }
 
@@ -257,6 +274,7 @@ export abstract class SqliteChatStore implements ChatStore {
     if (this.closed) throw new Error('SqliteStore is closed');
     migrateSqlite(this.db);
     if (!this.st) this.st = prepareAll(this.db);
+    this.webhooks.init();
     rekeySqlite(this.db); // names keyed by an older nameKey: recomputed once (../rekey.ts)
     const now = Date.now();
     this.st.insertRoom.run({ id: GLOBAL_ROOM, kind: 'global', created_by: null, created_at: now });
@@ -267,6 +285,7 @@ export abstract class SqliteChatStore implements ChatStore {
     this.commitUsers();
     this.closed = true;
     this.st = null;
+    this.webhooks.close();
     await this.searcher?.close();
     await this.checkpointer?.close();
     this.db.close();
@@ -372,6 +391,10 @@ export abstract class SqliteChatStore implements ChatStore {
       const left = this.db
         .prepare<[string], { room: string }>(`DELETE FROM members WHERE uid = ? AND room IN (SELECT id FROM rooms WHERE kind IN ('public', 'private')) RETURNING room`)
         .all(uid);
+      if (this.webhooks.on && left.length) {
+        const name = this.webhooks.userName(uid);
+        this.webhooks.record(left.map((r) => memberEvent('member.left', r.room, uid, name)));
+      }
       return { rooms: left.map((r) => r.room).sort() };
     });
     return tx.immediate();
@@ -406,11 +429,13 @@ export abstract class SqliteChatStore implements ChatStore {
   /** `general` is implicit: nothing is stored for it (returns false). */
   async addMember(room: string, uid: string): Promise<boolean> {
     if (room === GLOBAL_ROOM) return false;
+    if (this.webhooks.on) return this.memberTx.immediate(room, uid, true);
     return this.s.addMember.run(room, uid, Date.now()).changes > 0;
   }
 
   async removeMember(room: string, uid: string): Promise<boolean> {
     if (room === GLOBAL_ROOM) return false;
+    if (this.webhooks.on) return this.memberTx.immediate(room, uid, false);
     return this.s.removeMember.run(room, uid).changes > 0;
   }
 
@@ -549,6 +574,7 @@ export abstract class SqliteChatStore implements ChatStore {
       results.push({ message, duplicate: false, conflict: false });
     }
     for (const [room, st] of rooms) s.updateRoomSeq.run(st.lastSeq, st.lastActive, room);
+    if (this.webhooks.on) this.webhooks.record(messageEvents(results));
     return results;
   }
 

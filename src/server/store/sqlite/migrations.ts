@@ -253,6 +253,43 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX external_identities_uid ON external_identities(uid);
     `,
   },
+  {
+    version: 10,
+    name: 'outgoing webhooks: endpoints and the outbox of deliveries',
+    sql: `
+      -- Endpoints configured by administrators (src/server/store/webhooks.ts). events: ',a,b,' or '' (every type).
+      CREATE TABLE webhook_endpoints (
+        id          TEXT PRIMARY KEY,
+        url         TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        events      TEXT NOT NULL DEFAULT '',
+        secret      TEXT NOT NULL,
+        enabled     INTEGER NOT NULL DEFAULT 1,
+        created_at  INTEGER NOT NULL,
+        created_by  TEXT
+      );
+      -- One row per (event, endpoint), written in the transaction of what the event describes.
+      CREATE TABLE webhook_deliveries (
+        id          INTEGER PRIMARY KEY,
+        endpoint    TEXT NOT NULL REFERENCES webhook_endpoints(id) ON DELETE CASCADE,
+        event_id    TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        state       TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        next_at     INTEGER,
+        lease_until INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        last_status INTEGER,
+        last_error  TEXT,
+        finished_at INTEGER
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries(endpoint, next_at) WHERE state = 'pending';
+      CREATE INDEX webhook_deliveries_log ON webhook_deliveries(endpoint, id);
+      CREATE INDEX webhook_deliveries_finished ON webhook_deliveries(finished_at) WHERE state <> 'pending';
+    `,
+  },
 ];
 
 /** Applies the pending migrations in order; returns the versions applied. */

@@ -10,6 +10,8 @@ import type { ApiKeyRecord, AuditEntry, BanRecord, IdentityStore, RoomRecord, St
 import { sqliteApiKeys } from './api-keys.js';
 import { SqliteChatStore } from './chat.js';
 import { prepareIdentities } from './identities.js';
+import { adminDeletedEvent } from '../webhook-events.js';
+import type { ClaimedDelivery, DeliveryOutcome, DeliveryRow, WebhookPatch, WebhookRecord, WebhookWithCounts } from '../webhooks.js';
 
 export type { SqliteStoreOptions } from './chat.js';
 
@@ -63,9 +65,11 @@ function prepareAdmin(db: Database.Database) {
       st.recordRemovedRoom.run(room);
       return { deleted: st.deleteMessages.run(room).changes, lastSeq: row.last_seq };
     }),
-    tombstoneTx: db.transaction((room: string, seq: number): boolean => {
+    tombstoneTx: db.transaction((room: string, seq: number, after?: () => void): boolean => {
       st.recordRemoved.run(room, seq);
-      return st.tombstone.run(room, seq).changes > 0;
+      const done = st.tombstone.run(room, seq).changes > 0;
+      if (done) after?.(); // its webhook event, in the same transaction
+      return done;
     }),
     deleteTx: db.transaction((room: string): string[] | null => {
       if (!st.roomSeq.get(room)) return null;
@@ -111,7 +115,7 @@ export class SqliteStore extends SqliteChatStore implements Store {
   }
 
   async deleteMessage(room: string, seq: number): Promise<boolean> {
-    return this.a.tombstoneTx.immediate(room, seq);
+    return this.a.tombstoneTx.immediate(room, seq, this.webhooks.on ? () => this.webhooks.record([adminDeletedEvent(room, seq)]) : undefined);
   }
 
   async resetRoom(room: string): Promise<{ deleted: number; lastSeq: number } | null> {
@@ -205,5 +209,66 @@ export class SqliteStore extends SqliteChatStore implements Store {
 
   async touchApiKey(id: string, at: number): Promise<void> {
     this.keys.touch(id, at);
+  }
+
+  // ---- webhooks (./webhooks.ts) ----
+
+  get webhooksOn(): boolean {
+    return this.webhooks.on;
+  }
+
+  async refreshWebhooks(): Promise<WebhookRecord[]> {
+    this.check();
+    return this.webhooks.refresh();
+  }
+
+  async createWebhook(w: WebhookRecord): Promise<void> {
+    this.check();
+    this.webhooks.create(w);
+  }
+
+  async getWebhook(id: string): Promise<WebhookRecord | null> {
+    this.check();
+    return this.webhooks.get(id);
+  }
+
+  async listWebhooks(): Promise<WebhookWithCounts[]> {
+    this.check();
+    return this.webhooks.list();
+  }
+
+  async updateWebhook(id: string, patch: WebhookPatch): Promise<boolean> {
+    this.check();
+    return this.webhooks.update(id, patch);
+  }
+
+  async deleteWebhook(id: string): Promise<boolean> {
+    this.check();
+    return this.webhooks.remove(id);
+  }
+
+  async listDeliveries(endpoint: string, limit: number, before?: number): Promise<DeliveryRow[]> {
+    this.check();
+    return this.webhooks.deliveries(endpoint, limit, before);
+  }
+
+  async claimDeliveries(endpoint: string, owner: string, now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[]> {
+    this.check();
+    return this.webhooks.claim(endpoint, owner, now, leaseMs, limit);
+  }
+
+  async finishDelivery(id: number, owner: string, outcome: DeliveryOutcome): Promise<boolean> {
+    this.check();
+    return this.webhooks.finish(id, owner, outcome);
+  }
+
+  async pruneDeliveries(opts: { finishedBefore: number; keepFinished: number; maxPending: number; now: number; batch: number }): Promise<{ deleted: number; dropped: number }> {
+    this.check();
+    return this.webhooks.prune(opts);
+  }
+
+  async pendingDeliveries(): Promise<number> {
+    this.check();
+    return this.webhooks.pending();
   }
 }
