@@ -467,6 +467,7 @@ export const defaultMeaning: Partial<Record<keyof Config, string>> = {
   redisUrl: 'one process, in-memory',
   postgresUrl: 'SQLite in data-dir',
   admins: 'none; no account is an admin by itself',
+  webhookAllowHosts: 'any host',
 };
 
 /** The default of one option as `--help` shows it: its meaning when it has one, else its value (empty: `none`). */
