@@ -7,11 +7,12 @@
  * everywhere; the key's rate limit answers 429 with Retry-After; bad input gets its status and code.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AdminApiKeysResponse } from '../src/protocol/admin.js';
 import type { AckFrame, ErrorFrame, MemberEvent, MsgEvent, RoomAddedEvent, RoomRemovedEvent, WelcomeFrame } from '../src/protocol/types.js';
-import { adminCli } from './helpers/admin.js';
+import { adminCli, CLI } from './helpers/admin.js';
 import { adminAccount, call, createKey } from './helpers/api.js';
 import { RawClient } from './helpers/raw.js';
 import { startServer, type TestServer } from './helpers/server.js';
@@ -70,6 +71,29 @@ describe('API keys (admin API)', () => {
 });
 
 describe('API keys (scale-chat admin key, on the server host)', () => {
+  it('the README way, `admin key create NAME | head -1`: the first line is the key, and the pipe closing early ends the command quietly', async () => {
+    const child = spawn(process.execPath, [CLI, 'admin', 'key', 'create', 'headbot', '--scopes', 'publish', '--data-dir', srv.dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    // Like `head -1`: read up to the first newline, then close the pipe before the rest is written.
+    const first = await new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        const nl = out.indexOf('\n');
+        if (nl >= 0) {
+          child.stdout.destroy();
+          resolve(out.slice(0, nl));
+        }
+      });
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.match(first, /^sck_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    assert.equal(code, 0, stderr);
+    assert.ok(!stderr.includes('EPIPE'), stderr);
+    assert.equal((await call(srv, 'POST', '/api/v1/rooms/general/messages', first, { text: 'Deploy 42 finished', idempotencyKey: 'deploy-42' })).status, 201);
+  });
+
   it('create prints the key once; it works on the running server at once; list shows it without the secret; revoke refuses it at once', async () => {
     const made = await adminCli(['key', 'create', 'clibot', '--scopes', 'publish,history', '--data-dir', srv.dataDir]);
     assert.equal(made.code, 0, made.stderr);

@@ -44,7 +44,7 @@ async function withStore(opts: StoreOpts, fn: (store: Store, allowHosts: string[
 }
 
 export function registerWebhookAdmin(admin: Command): void {
-  const hook = admin.command('webhook').description('outgoing webhook endpoints: add, list, remove, log (docs/integration-webhooks.md)');
+  const hook = admin.command('webhook').description('outgoing webhook endpoints: add, list, remove, log (docs/integration.md#3-webhooks)');
   const common = (c: Command) =>
     c
       .option('--data-dir <dir>', 'data directory of the SQLite database, as for serve [env SCALE_CHAT_DATA_DIR] (default: ./data)')

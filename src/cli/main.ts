@@ -13,6 +13,13 @@ import { registerChat } from './chat.js';
 import { registerReport } from './report.js';
 import { registerAdmin } from './admin.js';
 
+// A reader that stops early (`scale-chat admin key create NAME | head -1`) closes the pipe: that ends the
+// command quietly, as it does for any Unix tool, instead of an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command();
 // dist/src/cli/main.js -> the package's package.json.
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };

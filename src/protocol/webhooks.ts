@@ -1,5 +1,5 @@
 /**
- * Outgoing webhooks (docs/integration-webhooks.md): the event types an endpoint receives, and the JSON of
+ * Outgoing webhooks (docs/integration.md#3-webhooks): the event types an endpoint receives, and the JSON of
  * the admin API's webhook routes (/admin/api/webhooks), shared by the server (src/server/webhooks/,
  * src/server/admin/) and the web admin page (web/src/admin/). Types and constants only; browser-safe.
  */

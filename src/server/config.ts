@@ -138,7 +138,7 @@ export interface Config {
   nodeTtlMs: number;
   /** Account ids (`u` + 16 hex digits, as `scale-chat admin list` prints them) with the admin role, besides those granted with `scale-chat admin grant NAME`. Ids, not names: a name not yet registered would go to whoever registers it first. */
   admins: string[];
-  /** JWT sign-in (docs/integration-jwt.md): HS256 secret shared with the application's backend, at least 32 bytes. Empty: no HS256. */
+  /** JWT sign-in (docs/integration.md#2-your-own-sign-in-jwt): HS256 secret shared with the application's backend, at least 32 bytes. Empty: no HS256. */
   jwtSecret: string;
   /** JWT sign-in: the application's JWKS URL (https; http only to a loopback host): RS256/ES256 tokens are verified with its keys. Empty: none. */
   jwtJwksUrl: string;
@@ -162,7 +162,7 @@ export interface Config {
   apiRatePerSec: number;
   /** HTTP API: burst per API key (token bucket size). */
   apiRateBurst: number;
-  /** Outgoing webhooks (docs/integration-webhooks.md): one attempt's bound (connect, send, status line). */
+  /** Outgoing webhooks (docs/integration.md#3-webhooks): one attempt's bound (connect, send, status line). */
   webhookTimeoutMs: number;
   /** Attempts of a delivery before it is `failed`. */
   webhookMaxAttempts: number;

@@ -1,6 +1,6 @@
 /**
  * A real HTTP receiver for webhook tests, on port 0: records every request (headers, raw body, what it
- * answered), checks each signature the way docs/integration-webhooks.md tells a receiver to (HMAC-SHA256
+ * answered), checks each signature the way docs/integration.md#3-webhooks tells a receiver to (HMAC-SHA256
  * of "<timestamp>.<body>", constant-time compare, timestamp within 5 minutes), and answers by a script:
  * `plan(n)` decides the n-th request's fate (a status, or 'reset': the socket destroyed unanswered).
  */

@@ -1,5 +1,5 @@
 /**
- * The admin API's webhook endpoints (router.ts routes /admin/api/webhooks here; docs/integration-webhooks.md):
+ * The admin API's webhook endpoints (router.ts routes /admin/api/webhooks here; docs/integration.md#3-webhooks):
  * create (the signing secret is in that answer only), list, change (enable/disable, events, description,
  * url, a new secret), delete, and the delivery log. Called only after the caller was authorized; each
  * change validates its input (AdminError 400/404, nothing changed), writes its audit row (never the

@@ -1,6 +1,6 @@
 /**
  * The JWT verifier: checks a token signed by the application's own backend and reads the documented
- * claims (docs/integration-jwt.md). Verification is jose's (`jwtVerify`); this file pins what it may accept:
+ * claims (docs/integration.md#2-your-own-sign-in-jwt). Verification is jose's (`jwtVerify`); this file pins what it may accept:
  *
  * - algorithms: HS256 with the shared secret (`jwtSecret`), RS256 and ES256 with the keys of the
  *   application's JWKS (`jwtJwksUrl`); nothing else, never `none`. The key is chosen by the token's

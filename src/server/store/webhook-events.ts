@@ -1,5 +1,5 @@
 /**
- * The webhook events (docs/integration-webhooks.md), as both backends build them inside the transaction
+ * The webhook events (docs/integration.md#3-webhooks), as both backends build them inside the transaction
  * of what they describe (./sqlite/chat.ts, ./postgres/chat.ts): their JSON is made once, and the same
  * bytes go to every endpoint on every attempt.
  */

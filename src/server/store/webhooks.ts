@@ -1,5 +1,5 @@
 /**
- * The webhook half of the Store (src/server/webhooks/ sends them; docs/integration-webhooks.md): endpoints
+ * The webhook half of the Store (src/server/webhooks/ sends them; docs/integration.md#3-webhooks): endpoints
  * configured by administrators, and the outbox of deliveries, one row per (event, endpoint).
  *
  * Rows are written in the same transaction as what they describe (a message append, a room creation, a

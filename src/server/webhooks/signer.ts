@@ -1,5 +1,5 @@
 /**
- * Webhook signatures (docs/integration-webhooks.md): `X-ScaleChat-Signature: v1=<hex>`, the HMAC-SHA256 of
+ * Webhook signatures (docs/integration.md#3-webhooks): `X-ScaleChat-Signature: v1=<hex>`, the HMAC-SHA256 of
  * `<timestamp>.<raw body>` with the endpoint's secret (the whole `whsec_...` string is the key), where
  * `<timestamp>` is the `X-ScaleChat-Timestamp` header (Unix seconds) of that attempt.
  */

@@ -1,5 +1,5 @@
 /**
- * The admin page's Webhooks section (docs/integration-webhooks.md): add an endpoint (its signing secret is
+ * The admin page's Webhooks section (docs/integration.md#3-webhooks): add an endpoint (its signing secret is
  * shown once, right after), the endpoints with their delivery counts, enable/disable, rotate the secret,
  * delete, and the delivery log of one endpoint (newest first, older pages on demand). Loads and refreshes
  * its own data; its actions report on the page's status line (`act`).
