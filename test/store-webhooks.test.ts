@@ -2,69 +2,19 @@
  * The webhook outbox contract (test/store-webhooks.contract.ts) against SQLite and a real PostgreSQL, plus
  * what only a shared database shows: two nodes claiming at once never get the same delivery.
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { SqliteStore } from '../src/server/store/sqlite/store.js';
 import { PostgresStore } from '../src/server/store/postgres/store.js';
-import type { Store } from '../src/server/store/store.js';
 import { storeWebhooksContract } from './store-webhooks.contract.js';
-import { postgresMissing, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { onEveryStore } from './helpers/stores.js';
 
-storeWebhooksContract('sqlite', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scale-chat-hooks-'));
-  const file = path.join(dir, 'chat.db');
-  const opened: Store[] = [];
-  const open = async (): Promise<Store> => {
-    for (const s of opened) await s.close();
-    const s = new SqliteStore(file, { checkpointer: false, searcher: false });
-    opened.push(s);
-    await s.init();
-    return s;
-  };
-  return {
-    store: await open(),
-    reopen: open,
-    cleanup: async () => {
-      for (const s of opened) await s.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
+const pg = onEveryStore('Store contract (webhooks)', storeWebhooksContract, {
+  closeOnReopen: true,
+  sqlite: { prefix: 'scale-chat-hooks-', options: { checkpointer: false, searcher: false } },
 });
+const pgServer = pg.server;
 
-const missing = postgresMissing();
-let server: Promise<TestPostgres> | null = null;
-const pgServer = (): Promise<TestPostgres> => (server ??= startPostgres());
-after(async () => {
-  if (server) await (await server).cleanup();
-});
-
-if (missing) {
-  describe('Store contract (webhooks): postgres', () => {
-    it('runs against a real PostgreSQL', { skip: missing }, () => {});
-  });
-} else {
-  storeWebhooksContract('postgres', async () => {
-    const url = await (await pgServer()).createDatabase();
-    const opened: Store[] = [];
-    const open = async (): Promise<Store> => {
-      for (const s of opened) await s.close();
-      const s = new PostgresStore(url, { poolSize: 4 });
-      opened.push(s);
-      await s.init();
-      return s;
-    };
-    return {
-      store: await open(),
-      reopen: open,
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-      },
-    };
-  });
-
+if (!pg.missing) {
   describe('webhook claims on PostgreSQL, two nodes', () => {
     it('claiming concurrently, two nodes never get the same delivery', async () => {
       const url = await (await pgServer()).createDatabase();

@@ -4,14 +4,14 @@
  * the same rooms concurrently never produce a duplicate or a gap, migrations run once under concurrent boots,
  * and a history page is an index range scan.
  */
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { PostgresStore } from '../src/server/store/postgres/store.js';
 import { migratePostgres, postgresMigrations } from '../src/server/store/postgres/migrations.js';
 import type { NewMessage, Store } from '../src/server/store/store.js';
 import { storeContract } from './store.contract.js';
-import { postgresMissing, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { filePostgres, postgresStores } from './helpers/stores.js';
 
 /** The migration versions recorded in schema_migrations, ascending. */
 async function appliedVersions(c: pg.Client): Promise<number[]> {
@@ -19,35 +19,14 @@ async function appliedVersions(c: pg.Client): Promise<number[]> {
   return rows.map((r) => r.version);
 }
 
-const missing = postgresMissing();
-let server: Promise<TestPostgres> | null = null;
-const pgServer = (): Promise<TestPostgres> => (server ??= startPostgres());
-after(async () => {
-  if (server) await (await server).cleanup();
-});
+const { missing, server: pgServer, database } = filePostgres();
 
 if (missing) {
   describe('Store contract: postgres', () => {
     it('runs against a real PostgreSQL', { skip: missing }, () => {});
   });
 } else {
-  storeContract('postgres', async () => {
-    const url = await (await pgServer()).createDatabase();
-    const opened: Store[] = [];
-    const open = async (): Promise<Store> => {
-      const s = new PostgresStore(url, { poolSize: 4 });
-      opened.push(s);
-      await s.init();
-      return s;
-    };
-    return {
-      store: await open(),
-      reopen: open,
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-      },
-    };
-  });
+  storeContract('postgres', postgresStores(database));
 }
 
 describe('PostgresStore specifics', { skip: missing ?? false }, () => {

@@ -6,33 +6,15 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteStore } from '../src/server/store/sqlite/store.js';
 import { migrateSqlite, sqliteMigrations } from '../src/server/store/sqlite/migrations.js';
-import type { Store } from '../src/server/store/store.js';
 import { storeContract } from './store.contract.js';
+import { sqliteStores } from './helpers/stores.js';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'scale-chat-store-'));
 }
 
-storeContract('sqlite', async () => {
-  const dir = tempDir();
-  // A nested path: the store creates missing parent directories.
-  const file = path.join(dir, 'data', 'chat.db');
-  const opened: Store[] = [];
-  const open = async (): Promise<Store> => {
-    const s = new SqliteStore(file);
-    opened.push(s);
-    await s.init();
-    return s;
-  };
-  return {
-    store: await open(),
-    reopen: open,
-    cleanup: async () => {
-      for (const s of opened) await s.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-});
+// A nested path: the store creates missing parent directories.
+storeContract('sqlite', sqliteStores({ file: path.join('data', 'chat.db') }));
 
 describe('SqliteStore specifics', () => {
   it('runs migrations once and records the version in user_version', async () => {

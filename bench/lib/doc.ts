@@ -23,6 +23,7 @@ export const SECTIONS = [
   ['history', 'History pages from a 10M-message room, SQLite and PostgreSQL (`npm run bench:history`)'],
   ['search', 'Search over 1M messages, SQLite and PostgreSQL (`npm run bench:search`)'],
   ['presence', 'Presence in a large room (`npm run bench:presence`)'],
+  ['api', 'Publishing through the HTTP API under load, checked for zero loss (`npm run bench:api`)'],
 ] as const;
 export type SectionName = (typeof SECTIONS)[number][0];
 

@@ -5,15 +5,11 @@
  * `operator`). `add` prints the signing secret once. Running nodes pick a change up within their
  * --webhook-poll-ms. Exit codes: 0 done, 1 failed, 2 bad arguments.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { Store, UserRecord } from '../server/store/store.js';
+import { withAdminStore, withStoreFlags, type StoreFlags } from './admin-store.js';
 
-interface StoreOpts {
-  dataDir?: string;
-  postgresUrl?: string;
-  webhookAllowHosts?: string;
+interface StoreOpts extends StoreFlags {
   events?: string;
   description?: string;
 }
@@ -21,35 +17,12 @@ interface StoreOpts {
 /** Who the audit log names for changes made here. */
 const OPERATOR: UserRecord = { id: 'operator', name: 'operator', nameKey: 'operator', account: false, passwordHash: null, createdAt: 0 };
 
-async function withStore(opts: StoreOpts, fn: (store: Store, allowHosts: string[]) => Promise<string[]>): Promise<void> {
-  let store: Store | undefined;
-  try {
-    const { loadConfig } = await import('../server/config.js');
-    const config = loadConfig({ dataDir: opts.dataDir, postgresUrl: opts.postgresUrl, webhookAllowHosts: opts.webhookAllowHosts, admins: [] });
-    if (!config.postgresUrl) {
-      const file = path.join(config.dataDir, 'scale-chat.db');
-      if (!existsSync(file)) throw Object.assign(new Error(`no database at ${file}: give the server's --data-dir (or --postgres-url)`), { exitCode: 1 });
-    }
-    const { createStore } = await import('../server/engines.js');
-    store = createStore(config);
-    await store.init();
-    for (const line of await fn(store, config.webhookAllowHosts)) console.log(line);
-    await store.close();
-  } catch (err) {
-    await store?.close().catch(() => {});
-    const { AdminError } = await import('../server/admin/actions.js');
-    console.error(`scale-chat admin webhook: ${(err as Error).message}`);
-    process.exit(err instanceof AdminError && err.status === 400 ? 2 : ((err as { exitCode?: number }).exitCode ?? 1));
-  }
-}
+const withStore = (opts: StoreOpts, fn: (store: Store, allowHosts: string[]) => Promise<string[]>): Promise<void> =>
+  withAdminStore('scale-chat admin webhook', opts, (store, config) => fn(store, config.webhookAllowHosts));
 
 export function registerWebhookAdmin(admin: Command): void {
   const hook = admin.command('webhook').description('outgoing webhook endpoints: add, list, remove, log (docs/integration.md#3-webhooks)');
-  const common = (c: Command) =>
-    c
-      .option('--data-dir <dir>', 'data directory of the SQLite database, as for serve [env SCALE_CHAT_DATA_DIR] (default: ./data)')
-      .option('--postgres-url <url>', 'PostgreSQL store, as for serve [env SCALE_CHAT_POSTGRES_URL]')
-      .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  const common = withStoreFlags;
   const admins = async () => {
     const { WebhookAdmin } = await import('../server/admin/webhooks.js');
     return (store: Store, allowHosts: string[]) => new WebhookAdmin({ store, auditLog: store, allowHosts });

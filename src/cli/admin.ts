@@ -11,22 +11,15 @@
  * node (HTTP API and new WebSocket connections); the bot's open WebSocket connections are closed at once
  * only by a revoke through the admin API (DELETE /admin/api/keys/ID), which reaches every node's bus.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import type { ChatStore, Store, UserRecord } from '../server/store/store.js';
+import { AdminCliError, withAdminStore, withStoreFlags, type StoreFlags } from './admin-store.js';
 import { registerWebhookAdmin } from './admin-webhook.js';
+
+export { AdminCliError };
 
 export type AdminAction = 'grant' | 'revoke' | 'list';
 
-export class AdminCliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2,
-  ) {
-    super(message);
-  }
-}
 
 async function findAccount(store: ChatStore, raw: string): Promise<UserRecord> {
   const { USER_ID_RE } = await import('../server/admin/authz.js');
@@ -92,79 +85,28 @@ export async function runKeyAdmin(store: Store, action: KeyAction, arg: string |
   }
 }
 
-interface AdminOpts {
-  dataDir?: string;
-  postgresUrl?: string;
-}
-
 export function registerAdmin(program: Command): void {
   const admin = program
     .command('admin')
     .description('grant, revoke or list the admin role, in the configured store (run it on the server host; no restart needed)');
   const add = (name: AdminAction, args: string, description: string) =>
-    admin
-      .command(`${name}${args}`)
-      .description(description)
-      .option('--data-dir <dir>', 'data directory of the SQLite database, as for serve [env SCALE_CHAT_DATA_DIR] (default: ./data)')
-      .option('--postgres-url <url>', 'PostgreSQL store, as for serve [env SCALE_CHAT_POSTGRES_URL]')
-      .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-      .action(async (...a: unknown[]) => {
-        const nameArg = args ? (a[0] as string) : undefined;
-        const opts = (args ? a[1] : a[0]) as AdminOpts;
-        let store: Store | undefined;
-        try {
-          const { loadConfig } = await import('../server/config.js');
-          // Only where the store is matters here: `admins` is not read (it may still hold names from before).
-          const config = loadConfig({ ...opts, admins: [] });
-          if (!config.postgresUrl) {
-            const file = path.join(config.dataDir, 'scale-chat.db');
-            if (!existsSync(file)) throw new AdminCliError(`no database at ${file}: give the server's --data-dir (or --postgres-url)`, 1);
-          }
-          const { createStore } = await import('../server/engines.js');
-          store = createStore(config);
-          await store.init();
-          for (const line of await runAdmin(store, name, nameArg)) console.log(line);
-          await store.close();
-        } catch (err) {
-          await store?.close().catch(() => {});
-          console.error(`scale-chat admin ${name}: ${(err as Error).message}`);
-          process.exit(err instanceof AdminCliError ? err.exitCode : 1);
-        }
-      });
+    withStoreFlags(admin.command(`${name}${args}`).description(description)).action(async (...a: unknown[]) => {
+      const nameArg = args ? (a[0] as string) : undefined;
+      const opts = (args ? a[1] : a[0]) as StoreFlags;
+      await withAdminStore(`scale-chat admin ${name}`, opts, (store) => runAdmin(store, name, nameArg));
+    });
   add('grant', ' <name>', 'make an account an administrator (NAME or account id)');
   add('revoke', ' <name>', 'take the admin role back (NAME or account id)');
   add('list', '', 'list the accounts granted the admin role');
 
   const key = admin.command('key').description('create, list or revoke API keys (the HTTP API, bots: docs/api.md)');
   const addKey = (name: KeyAction, args: string, description: string) =>
-    key
-      .command(`${name}${args}`)
-      .description(description)
-      .option('--data-dir <dir>', 'data directory of the SQLite database, as for serve [env SCALE_CHAT_DATA_DIR] (default: ./data)')
-      .option('--postgres-url <url>', 'PostgreSQL store, as for serve [env SCALE_CHAT_POSTGRES_URL]')
+    withStoreFlags(key.command(`${name}${args}`).description(description))
       .option('--scopes <list>', 'create: comma-separated scopes, of publish,rooms,history (default: publish)')
-      .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
       .action(async (...a: unknown[]) => {
         const arg = args ? (a[0] as string) : undefined;
-        const opts = (args ? a[1] : a[0]) as AdminOpts & { scopes?: string };
-        let store: Store | undefined;
-        try {
-          const { loadConfig } = await import('../server/config.js');
-          const config = loadConfig({ dataDir: opts.dataDir, postgresUrl: opts.postgresUrl, admins: [] });
-          if (!config.postgresUrl) {
-            const file = path.join(config.dataDir, 'scale-chat.db');
-            if (!existsSync(file)) throw new AdminCliError(`no database at ${file}: give the server's --data-dir (or --postgres-url)`, 1);
-          }
-          const { createStore } = await import('../server/engines.js');
-          store = createStore(config);
-          await store.init();
-          for (const line of await runKeyAdmin(store, name, arg, opts.scopes)) console.log(line);
-          await store.close();
-        } catch (err) {
-          await store?.close().catch(() => {});
-          console.error(`scale-chat admin key ${name}: ${(err as Error).message}`);
-          process.exit(err instanceof AdminCliError ? err.exitCode : 1);
-        }
+        const opts = (args ? a[1] : a[0]) as StoreFlags & { scopes?: string };
+        await withAdminStore(`scale-chat admin key ${name}`, opts, (store) => runKeyAdmin(store, name, arg, opts.scopes));
       });
   addKey('create', ' <name>', 'make an API key and its bot user NAME; prints the key once');
   addKey('list', '', 'list the API keys (never their secrets)');
