@@ -313,7 +313,16 @@ const result = {
 console.log(JSON.stringify(result, null, 2));
 
 const md = [
-  provenance(commandLine('api'), started),
+  '## Publishing through the HTTP API under load (`npm run bench:api`)',
+  '',
+  `${provenance(commandLine('api'), started)} Raw: \`{{RESULT}}\`.`,
+  '',
+  `Method: a scale-chat server (SQLite, API rate limit lifted) pinned to core 0; this generator pinned to core ${genCpus || '(unpinned)'}. ` +
+    `An API key (publish, rooms, history) from \`scale-chat admin key create\`; its bot creates ${roomCount} rooms; ${perRoom} WebSocket guests join each ` +
+    `(${fmtInt(roomCount * perRoom)} receivers, raw \`ws\`, docs/protocol.md). ${concurrency} keep-alive HTTP connections post ${fmtInt(rate)} messages/s in all for ${durationS} s ` +
+    '(`POST /api/v1/rooms/:room/messages`, one idempotency key each; a 429, 503 or failed connection is retried with the same key). ' +
+    'Checked after a quiet second: each message answered 201 once with its own seq; received by every receiver of its room exactly once and in seq order; ' +
+    `in the room's history once (paged through the API); ${fmtInt(replays)} keys posted again give the same seq. Latency from the request to the 201 and to each receiver's frame.`,
   '',
   mdTable(
     ['published', 'acked (201)', 'retried', 'deliveries / expected', 'lost', 'dup', 'out of order', 'history', 'replayed keys same seq', 'publish→201 p50 / p99', 'publish→delivery p50 / p99', 'rate achieved', 'server CPU', 'generator CPU'],
