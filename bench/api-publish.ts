@@ -20,14 +20,18 @@
  * Latency: publish to 201, and publish to delivery at the receivers (median and p99).
  * The generator's own CPU is measured: past 90% of a core the run says the generator was the bottleneck.
  *
+ * With a webhook endpoint (unless --no-webhook): a receiver in this process, added with `admin webhook add
+ * --events message.created`; every acked message's event must arrive with a valid signature.
+ *
  * Flags: --rooms 20  --receivers 50 (per room)  --rate 500  --duration 60s  --concurrency 32
- *        --replays 200  --gen-cpus 1 ("" for unpinned)  --quick  --docs <file>  --help
+ *        --replays 200  --no-webhook  --gen-cpus 1 ("" for unpinned)  --quick  --docs <file>  --help
  * Writes bench/results/api-<stamp>.json and the "api" section of docs/benchmarks.md (not with --quick
  * unless --docs is given).
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import path from 'node:path';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import WebSocket from 'ws';
 import { benchArgs } from './cli-args.js';
@@ -36,7 +40,7 @@ import { cpuSeconds, MAIN, pct, median, sleep, startServer, stop } from './lib/l
 import { FlagReader, usageExit } from './lib/perf-flags.js';
 import { fmt1, fmtInt, fmtMs, mdTable, publish } from './lib/perf-report.js';
 
-const a = benchArgs(import.meta.url, ['rooms', 'receivers', 'rate', 'duration', 'concurrency', 'replays', 'gen-cpus', 'docs'], ['quick']);
+const a = benchArgs(import.meta.url, ['rooms', 'receivers', 'rate', 'duration', 'concurrency', 'replays', 'gen-cpus', 'docs'], ['quick', 'no-webhook']);
 const f = new FlagReader('bench:api', a.str);
 const quick = a.bool('quick');
 const roomCount = f.int('rooms', quick ? 5 : 20, 1, 500);
@@ -46,6 +50,7 @@ const durationS = f.seconds('duration', quick ? 10 : 60, 1, 600);
 const concurrency = f.int('concurrency', 32, 1, 1000);
 const replays = f.int('replays', quick ? 50 : 200, 0, 100_000);
 const genCpus = f.str('gen-cpus', '1');
+const withWebhook = !a.bool('no-webhook');
 const docsFile = a.str('docs') ? path.resolve(a.str('docs')!) : undefined;
 if (cpus().length < 2) usageExit('bench:api', 'needs 2 cores: the server on core 0, the generator on core 1');
 if (genCpus) execFileSync('taskset', ['-pc', genCpus, String(process.pid)], { stdio: 'ignore' });
@@ -72,6 +77,47 @@ function createKey(): string {
 }
 
 const apiKey = createKey();
+
+// ---- a webhook receiver (unless --no-webhook): every message.created must arrive, validly signed ----
+interface Hook {
+  url: string;
+  secret: string;
+  created: Map<string, number>;
+  requests: number;
+  badSignatures: number;
+  close: () => void;
+}
+async function startHook(): Promise<Hook> {
+  const created = new Map<string, number>();
+  const hook = { created, requests: 0, badSignatures: 0 } as Hook;
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      hook.requests++;
+      const raw = Buffer.concat(chunks);
+      const ts = String(req.headers['x-scalechat-timestamp'] ?? '');
+      const sig = String(req.headers['x-scalechat-signature'] ?? '');
+      const want = `v1=${createHmac('sha256', hook.secret).update(`${ts}.`).update(raw).digest('hex')}`;
+      if (sig.length !== want.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(want))) hook.badSignatures++;
+      else {
+        const ev = JSON.parse(raw.toString('utf8')) as { type: string; data: { room: string; seq: number } };
+        if (ev.type === 'message.created') created.set(`${ev.data.room}#${ev.data.seq}`, (created.get(`${ev.data.room}#${ev.data.seq}`) ?? 0) + 1);
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  hook.url = `http://127.0.0.1:${(srv.address() as { port: number }).port}/hook`;
+  hook.close = () => srv.close();
+  const out = execFileSync(process.execPath, [MAIN, 'admin', 'webhook', 'add', hook.url, '--events', 'message.created', '--data-dir', server.dataDir!], { encoding: 'utf8' });
+  const m = /secret: (whsec_[0-9a-f]+)/.exec(out);
+  if (!m) throw new Error(`no secret in the output of "admin webhook add": ${out}`);
+  hook.secret = m[1];
+  await sleep(2000); // the running server picks the endpoint up within its --webhook-poll-ms (1 s)
+  return hook;
+}
+const hook = withWebhook ? await startHook() : null;
 
 function call(method: string, p: string, body?: unknown): Promise<{ status: number; json: any; retryAfter?: number }> {
   return new Promise((resolve, reject) => {
@@ -277,12 +323,25 @@ for (const room of rooms) {
 }
 for (const r of receivers) r.ws.terminate();
 agent.destroy();
+// Webhook deliveries: every acked message's message.created, within 60 s.
+let hookMissing = 0;
+let hookDup = 0;
+let hookWaitMs = 0;
+if (hook) {
+  const t0 = Date.now();
+  const missingNow = () => acked.filter((p) => !hook.created.has(`${p.room}#${p.seq}`)).length;
+  while (missingNow() > 0 && Date.now() - t0 < 60_000) await sleep(200);
+  hookWaitMs = Date.now() - t0;
+  hookMissing = missingNow();
+  for (const n of hook.created.values()) if (n > 1) hookDup += n - 1;
+  hook.close();
+}
 await stop(server.proc);
 
 const ackMs = acked.map((p) => p.ackMs!);
 const genPct = (genCpuS / wallS) * 100;
 const genBottleneck = genPct > 90 || behind > 0;
-const zeroLoss = failures === 0 && lost === 0 && dup === 0 && outOfOrder === 0 && seqClashes === 0 && replayMismatch === 0 && historyCount === acked.length && historyDup === 0;
+const zeroLoss = hookMissing === 0 && (hook?.badSignatures ?? 0) === 0 && failures === 0 && lost === 0 && dup === 0 && outOfOrder === 0 && seqClashes === 0 && replayMismatch === 0 && historyCount === acked.length && historyDup === 0;
 const result = {
   started: started.toISOString(),
   flags: { rooms: roomCount, receiversPerRoom: perRoom, rate, durationS, concurrency, replays },
@@ -301,6 +360,7 @@ const result = {
   historyCount,
   historyDup,
   receiverErrors,
+  webhook: hook ? { requests: hook.requests, created: hook.created.size, missing: hookMissing, duplicates: hookDup, badSignatures: hook.badSignatures, drainedMsAfterPublish: hookWaitMs } : null,
   publishToAckMs: { p50: median(ackMs), p99: pct(ackMs, 99) },
   publishToDeliveryMs: { p50: median(deliveryMs), p99: pct(deliveryMs, 99) },
   achievedRate: acked.length / wallS,
@@ -344,7 +404,13 @@ const md = [
     ]],
   ),
   '',
-  zeroLoss ? '**Zero loss**: every published message acked once, delivered once to every receiver in seq order, stored once; replayed idempotency keys gave the same seq.' : '**LOSS OR DUPLICATION FOUND**: see the counts above.',
+  hook
+    ? `Webhook (a receiver in the generator, endpoint added with \`admin webhook add --events message.created\`, so every message is also written to the delivery outbox in its append): ` +
+      `${fmtInt(hook.created.size)} of ${fmtInt(acked.length)} messages' \`message.created\` arrived, ${fmtInt(hookMissing)} missing, ${fmtInt(hookDup)} repeated (at least once allows it), ` +
+      `${fmtInt(hook.badSignatures)} with a bad signature, ${fmtInt(hook.requests)} requests; the last arrived ${fmtInt(hookWaitMs)} ms after the publishing ended.`
+    : 'No webhook endpoint (--no-webhook).',
+  '',
+  zeroLoss ? `**Zero loss**: every published message acked once, delivered once to every receiver in seq order, stored once${hook ? ', sent to the webhook' : ''}; replayed idempotency keys gave the same seq.` : '**LOSS OR DUPLICATION FOUND**: see the counts above.',
   genBottleneck ? `The generator was the bottleneck (${fmt1(genPct)}% of a core${behind ? `, ${behind} ticks behind schedule` : ''}): the rate is the generator's, not the server's.` : 'The generator was not the bottleneck (under 90% of a core, never behind schedule).',
 ].join('\n');
 publish('api', md, result, { quick, docsFile });
