@@ -65,7 +65,7 @@ interface Published {
 }
 
 const started = new Date();
-const server = await startServer('scale-chat', { cpus: '0', args: ['--api-rate-per-sec', '100000', '--api-rate-burst', '100000'] });
+const server = await startServer('scale-chat', { cpus: '0', args: ['--api-rate-per-sec', '100000', '--api-rate-burst', '100000', '--rooms-created-per-hour', '0'] });
 const base = server.http;
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 
@@ -377,7 +377,7 @@ const md = [
   '',
   `${provenance(commandLine('api'), started)} Raw: \`{{RESULT}}\`.`,
   '',
-  `Method: a scale-chat server (SQLite, API rate limit lifted) pinned to core 0; this generator pinned to core ${genCpus || '(unpinned)'}. ` +
+  `Method: a scale-chat server (SQLite, API rate limit and rooms per hour lifted) pinned to core 0; this generator pinned to core ${genCpus || '(unpinned)'}. ` +
     `An API key (publish, rooms, history) from \`scale-chat admin key create\`; its bot creates ${roomCount} rooms; ${perRoom} WebSocket guests join each ` +
     `(${fmtInt(roomCount * perRoom)} receivers, raw \`ws\`, docs/protocol.md). ${concurrency} keep-alive HTTP connections post ${fmtInt(rate)} messages/s in all for ${durationS} s ` +
     '(`POST /api/v1/rooms/:room/messages`, one idempotency key each; a 429, 503 or failed connection is retried with the same key). ' +
