@@ -286,7 +286,10 @@ describe('packages: pack, install into fresh projects, run', { timeout: 240_000 
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
     assert.match(await page.text(), /<script type="module"/, 'the installed server serves its built web UI');
 
-    bot = spawn(process.execPath, ['out/bot.js'], { cwd: botDir, env: userEnv({ CHAT_URL: wsUrl, CHAT_NAME: 'echo-bot' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    // The bot signs in with an API key made by the installed server's admin command (README: shown as a bot).
+    const apiKey = run(bin, ['admin', 'key', 'create', 'echo-bot', '--scopes', 'publish', '--data-dir', path.join(work, 'data')], botDir).out.split('\n')[0].trim();
+    assert.match(apiKey, /^sck_[0-9a-f]{16}_/);
+    bot = spawn(process.execPath, ['out/bot.js'], { cwd: botDir, env: userEnv({ CHAT_URL: wsUrl, CHAT_API_KEY: apiKey }), stdio: ['ignore', 'pipe', 'pipe'] });
     await waitLine(bot, (line) => (line.startsWith('ready as echo-bot') ? true : undefined), 'the bot to be ready');
 
     const ann = new ChatClient({ url: wsUrl, WebSocket, auth: { kind: 'guest', name: 'ann' } });
@@ -296,6 +299,7 @@ describe('packages: pack, install into fresh projects, run', { timeout: 240_000 
       const ack = await ann.send('general', 'ping');
       const echo = await Promise.race([echoed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no echo within 10 s')), 10_000))]);
       assert.equal(echo.text, 'echo: ping');
+      assert.equal(echo.bot, true, 'from a bot user: every client shows it as a bot');
       assert.equal(echo.room, 'general');
       assert.ok(echo.seq > ack.seq, 'the echo comes after the message it answers');
     } finally {

@@ -74,6 +74,14 @@ const overview = dashboard('scalechat-overview', 'scale-chat: overview', [
   panel(0, 'Outgoing buffered bytes', [['scalechat_outgoing_buffered_bytes{' + N + '}', '{{node}}']], { x: 12, y: 32, unit: 'bytes' }),
   panel(0, 'Store operation p99 by op', [['histogram_quantile(0.99, sum by (le, op) (rate(scalechat_store_operation_seconds_bucket{' + N + '}[1m])))', '{{op}}']], { x: 0, y: 40, unit: 's' }),
   panel(0, 'Group commit: batch size p50 and commit time p99', [[q(0.5, 'scalechat_store_commit_batch_size'), 'batch p50'], [q(0.99, 'scalechat_store_commit_seconds'), 'commit p99 (s)']], { x: 12, y: 40 }),
+  // HTTP API (/api/v1): requests carry `route` and `status` (the code, "201"), folded here into a class ("2xx");
+  // the latency histogram has `route` only.
+  panel(0, 'API requests / s by route and status class', [['sum by (route, class) (label_replace(rate(scalechat_api_requests_total{' + N + '}[1m]), "class", "${1}xx", "status", "([0-9])[0-9][0-9]"))', '{{route}} {{class}}']], { x: 0, y: 48, unit: 'reqps' }),
+  panel(0, 'API latency (request to response written)', [[q(0.5, 'scalechat_api_request_seconds'), 'p50'], [q(0.99, 'scalechat_api_request_seconds'), 'p99']], { x: 12, y: 48, unit: 's' }),
+  // Outgoing webhooks. The queue depth is the store's (cluster-wide), sampled by each node: max, not sum.
+  panel(0, 'Webhook deliveries / s by outcome', [['sum by (outcome) (rate(scalechat_webhook_deliveries_total{' + N + '}[1m]))', '{{outcome}}']], { x: 0, y: 56, w: 8 }),
+  panel(0, 'Webhook queue depth (pending, cluster-wide)', [['max(scalechat_webhook_queue_depth{' + N + '})', 'pending']], { x: 8, y: 56, w: 8 }),
+  panel(0, 'Webhook request latency p99', [[q(0.99, 'scalechat_webhook_request_seconds'), 'p99']], { x: 16, y: 56, w: 8, unit: 's' }),
 ]);
 
 const process_ = dashboard('scalechat-process', 'scale-chat: node process', [
