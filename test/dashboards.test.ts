@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, it } from 'node:test';
+import { exportedMetrics, metricsIn } from './helpers/exported-metrics.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const dir = path.join(process.cwd(), 'deploy/grafana/dashboards');
@@ -22,10 +23,7 @@ let labelsOf: Map<string, Set<string>>;
 
 before(async () => {
   srv = await startServer({}, undefined, { processMetrics: true });
-  const text = await (await fetch(srv.http + '/metrics')).text();
-  exported = new Set([...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => m[1]));
-  const families = srv.app.metrics.registry.getMetricsAsArray() as unknown as { name: string; type: string; labelNames?: readonly string[] }[];
-  labelsOf = new Map(families.map((m) => [m.name, new Set(['node', ...(m.labelNames ?? []), ...(m.type === 'histogram' ? ['le'] : [])])]));
+  ({ names: exported, labels: labelsOf } = await exportedMetrics(srv));
 });
 after(() => srv.cleanup());
 
@@ -40,10 +38,6 @@ const dashboards = (): [string, Dashboard][] =>
     .filter((f) => f.endsWith('.json'))
     .map((f) => [f, JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Dashboard]);
 
-/** Metric names in a PromQL expression (histogram series suffixes folded to the family). */
-function metricsIn(expr: string): string[] {
-  return [...expr.matchAll(/\bscalechat_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''));
-}
 
 it('every dashboard parses, has unique panel ids, and queries only exported metrics', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
@@ -102,7 +96,7 @@ it('every panel, query and variable uses the datasource variable, never a fixed 
  */
 function unknownLabels(expr: string, legend = ''): string[] {
   const bad: string[] = [];
-  const names = [...expr.matchAll(/\bscalechat_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''));
+  const names = metricsIn(expr);
   const carried = new Set(names.flatMap((n) => [...(labelsOf.get(n) ?? [])]));
   const check = (label: string, has: Set<string>, where: string) => {
     if (!has.has(label)) bad.push(`${label} (${where})`);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
+import { exportedMetrics, metricsIn } from './helpers/exported-metrics.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const deploy = path.join(process.cwd(), 'deploy');
@@ -39,8 +40,7 @@ describe('deploy/prometheus/alerts.yml', () => {
   const dirs: string[] = [];
   before(async () => {
     srv = await startServer({}, undefined, { processMetrics: true });
-    const text = await (await fetch(srv.http + '/metrics')).text();
-    exported = new Set([...text.matchAll(/^# TYPE (\S+) (\w+)$/gm)].map((m) => m[1]));
+    exported = (await exportedMetrics(srv)).names;
   });
   after(async () => {
     await srv.cleanup();
@@ -102,7 +102,7 @@ describe('deploy/prometheus/alerts.yml', () => {
 
   it('every metric a rule uses is one the server exports', () => {
     for (const r of rules) {
-      const names = [...r.expr.matchAll(/\bscalechat_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, ''));
+      const names = metricsIn(r.expr);
       if (r.alert !== 'ScaleChatDown') assert.ok(names.length > 0, `${r.alert} uses a scale-chat metric`);
       for (const n of names) assert.ok(exported.has(n), `${r.alert}: ${n} is not exported`);
     }
