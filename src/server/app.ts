@@ -195,7 +195,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     nodeId,
   );
   // Administration (src/server/admin): /admin/api/*, with the read-only cache loaded before serving.
-  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount, jwt: { accounts: jwt, roles: Boolean(config.jwtAdminRole), clientIp: clientIpResolver(config.trustProxy) }, webhooks: { store, allowHosts: config.webhookAllowHosts, kick: () => webhooks.kick() } });
+  const admin = createAdmin({ store, bus, cluster, tokens, metrics, log, nodeId, admins: config.admins, readOnly, connections: () => gateway.connectionCount, jwt: { accounts: jwt, roles: Boolean(config.jwtAdminRole), clientIp: clientIpResolver(config.trustProxy) }, webhooks: { store, allowHosts: config.webhookAllowHosts, kick: () => webhooks.endpointsChanged() } });
   await admin.start();
   // After a Redis link drop the hub re-reads local users' memberships (events on user channels have no seq).
   await bus.start(hub.deliver, () => void hub.resyncMemberships().catch((err) => log.warn({ err: String(err) }, 'membership resync failed')));

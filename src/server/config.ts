@@ -255,7 +255,7 @@ export const defaults: Config = {
   webhookMaxAttempts: 10,
   webhookRetryBaseMs: 30_000,
   webhookPollMs: 1000,
-  webhookConcurrency: 4,
+  webhookConcurrency: 16,
   webhookRetentionMs: 7 * 24 * 3600 * 1000,
   webhookKeepDeliveries: 10_000,
   webhookMaxPending: 100_000,

@@ -52,6 +52,9 @@ export class WebhookDispatcher {
   /** In-flight requests per endpoint id (bounded by concurrency each). */
   private readonly inflight = new Map<string, Set<Promise<void>>>();
   private readonly aborts = new Set<AbortController>();
+  /** The enabled endpoints as last read, and when. */
+  private endpoints: WebhookRecord[] | null = null;
+  private endpointsAt = 0;
 
   constructor(
     private readonly store: WebhookStore,
@@ -71,6 +74,12 @@ export class WebhookDispatcher {
   /** Runs one poll now (and keeps polling): after a local change an admin would like to see at once. */
   kick(): void {
     if (!this.stopped && !this.polling) this.schedule(0);
+  }
+
+  /** After an endpoint changed on this node (admin API): re-read the endpoints at the next poll, now. */
+  endpointsChanged(): void {
+    this.endpoints = null;
+    this.kick();
   }
 
   private schedule(ms: number): void {
@@ -97,8 +106,13 @@ export class WebhookDispatcher {
   }
 
   private async poll(): Promise<void> {
-    const endpoints = await this.store.refreshWebhooks();
     const now = Date.now();
+    // The endpoints are re-read once per pollMs; a poll kicked by a freed slot in between uses that list.
+    if (!this.endpoints || now - this.endpointsAt >= this.opts.pollMs) {
+      this.endpoints = await this.store.refreshWebhooks();
+      this.endpointsAt = now;
+    }
+    const endpoints = this.endpoints;
     for (const ep of endpoints) {
       if (this.stopped) return;
       const running = this.inflight.get(ep.id)?.size ?? 0;
