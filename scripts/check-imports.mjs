@@ -45,9 +45,10 @@ const EXCEPTIONS = new Map([
   ['src/loadtest/options.test.ts -> src/server/common/name-key.ts', 'test of names against the server key'],
 ]);
 
-// Files the SDK's shipped code (src/client, tests aside) may not import although their area is allowed:
-// they would put the server's validation schemas (zod) into the SDK's browser bundle. The SDK imports the
-// protocol module by module; the types of schema.ts come in with `import type` (erased).
+// Files the SDK's and the web UI's shipped code (src/client, web/src, tests aside) may not import although
+// their area is allowed: they would put the server's validation schemas (zod) into the browser bundles
+// (the SDK's: 33.6 -> 9.2 KB gzipped without them; the web UI's: 144 -> 119 KB). Both import the protocol
+// module by module; the types of schema.ts come in with `import type` (erased).
 const CLIENT_BANNED = new Map([
   ['src/protocol/index.ts', 'it re-exports the zod schemas: import the protocol module you need'],
   ['src/protocol/codec.ts', 'it validates client frames with zod: the SDK decodes with src/protocol/server-frame.ts'],
@@ -189,7 +190,9 @@ function checkEdge(from, to) {
   if (a !== b && !a.may.includes('*') && !a.may.includes(b.name)) {
     return `${a.name} may import only ${[a.name, ...a.may].join(', ')}, not ${b.name}`;
   }
-  if (a.name === 'src/client' && !from.endsWith('.test.ts') && CLIENT_BANNED.has(to)) return `the SDK does not import ${to}: ${CLIENT_BANNED.get(to)}`;
+  if ((a.name === 'src/client' || a.name === 'web/src') && !/\.test\.tsx?$/.test(from) && CLIENT_BANNED.has(to)) {
+    return `${a.name === 'src/client' ? 'the SDK' : 'the web UI'} does not import ${to}: ${CLIENT_BANNED.get(to)}`;
+  }
   if (a.name === 'src/server' && b.name === 'src/server') {
     const la = layerOf(from);
     const lb = layerOf(to);

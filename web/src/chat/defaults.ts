@@ -1,5 +1,6 @@
 /** The store's starting state, its default WebSocket URL and message ids. */
-import { GLOBAL_ROOM, WS_PATH } from '../../../src/protocol/index.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/rules.js';
+import { WS_PATH } from '../../../src/protocol/version.js';
 import type { ChatState } from './types.js';
 
 export function defaultUrl(): string {

@@ -3,7 +3,7 @@
  * browser; the end-to-end tests in test/e2e use real Chromium and a real server). The test plays
  * the server: welcome(), receive(frame), drop().
  */
-import type { RoomInfo, WelcomeFrame } from '../../../src/protocol/index.js';
+import type { RoomInfo, WelcomeFrame } from '../../../src/protocol/types.js';
 
 export class FakeSocket {
   static all: FakeSocket[] = [];

@@ -7,8 +7,8 @@
  * messages. A quoted message (see ChatState.quotes) follows its changes the same way.
  * New messages that are DMs or mention you may show a browser notification (./notifications.ts).
  */
-import type { MsgEvent } from '../../../src/protocol/index.js';
-import { applyChange } from '../../../src/protocol/index.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
+import { applyChange } from '../../../src/protocol/changes.js';
 import { withKey } from './keyed.js';
 import { notifyIncoming } from './notifications.js';
 import { applyChangeEvent, applyLive, applyUpdated, emptyTimeline } from './timeline.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RoomInfo } from '../../../src/protocol/index.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 import { applyMember, applyPresence, sortRooms } from './members.js';
 
 const u = (id: string) => ({ id, name: id });

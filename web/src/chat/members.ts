@@ -3,7 +3,7 @@
  * sorted: online first, then by name. In `general` the list is the users online, so going offline
  * removes a user there; in other rooms it only flips the dot.
  */
-import type { Member, MemberEvent, PresenceEvent, RoomInfo, UserRef } from '../../../src/protocol/index.js';
+import type { Member, MemberEvent, PresenceEvent, RoomInfo, UserRef } from '../../../src/protocol/types.js';
 
 export function sortMembers(list: Member[]): Member[] {
   return list.sort((a, b) => (a.online === b.online ? a.name.localeCompare(b.name) : a.online ? -1 : 1));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MsgEvent } from '../../../src/protocol/index.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import { isMuted, setMuted, shouldNotify } from './notifications.js';
 import { badgeCount, mentionCount, unreadCount } from '../lib/format.js';
 

@@ -11,7 +11,8 @@
  * - Clicking a notification focuses the window and opens its room (the `#room=` link).
  * - Mutes are per room, in localStorage under `scale-chat.muted` (a JSON array of room ids), per browser.
  */
-import { isDmRoom, type MsgEvent } from '../../../src/protocol/index.js';
+import { isDmRoom } from '../../../src/protocol/rules.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 
 export const MUTED_KEY = 'scale-chat.muted';
 const MAX_AGE_MS = 5 * 60_000;

@@ -6,7 +6,7 @@
  */
 import { renderToStaticMarkup } from 'react-dom/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RoomInfo } from '../../../src/protocol/index.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 import { ChatLayout } from '../components/ChatLayout.js';
 import { FakeSocket } from './fake-socket.js';
 import { StoreContext } from './react.js';

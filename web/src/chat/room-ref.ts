@@ -4,7 +4,8 @@
  * is ignored and general shows; a valid name (`constructor` is one) shows that room, or the join
  * prompt when you are not in it (the server then says whether it exists).
  */
-import { DM_PREFIX, GLOBAL_ROOM, isValidName, isValidRoomName, type RoomInfo } from '../../../src/protocol/index.js';
+import { DM_PREFIX, GLOBAL_ROOM, isValidName, isValidRoomName } from '../../../src/protocol/rules.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 
 /** DM ids: `dm:<userId>:<userId>` (user ids are opaque; no `:` inside). */
 const DM_RE = /^dm:[^:\s]{1,60}:[^:\s]{1,60}$/;

@@ -16,7 +16,9 @@
  * fetched on its own (loadQuote), and jumping to it loads older pages until it is there (loadUntil).
  */
 import { ChatClient, ChatError, DEFAULT_BACKOFF } from '../../../src/client/index.js';
-import { GLOBAL_ROOM, type Auth, type MsgEvent, type RoomInfo } from '../../../src/protocol/index.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/rules.js';
+import type { Auth } from '../../../src/protocol/schema.js';
+import type { MsgEvent, RoomInfo } from '../../../src/protocol/types.js';
 import { applyMember, applyPresence, sortMembers, sortRooms } from './members.js';
 import { clearSession, loadSession, saveSession } from './session.js';
 import { defaultUrl, initialState, newMessageId } from './defaults.js';

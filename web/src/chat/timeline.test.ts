@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MsgEvent } from '../../../src/protocol/index.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import { applyChangeEvent, applyLive, applyPage, applyUpdated, emptyTimeline, markDeleted, markFromAck, mergeMessages } from './timeline.js';
 
 const m = (seq: number): MsgEvent => ({ type: 'msg', room: 'r', seq, id: `i${seq}`, uid: 'u', user: 'ann', text: `t${seq}`, ts: seq });

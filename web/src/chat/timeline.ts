@@ -12,7 +12,8 @@
  * holds), or from a page that brings a newer state of a loaded message.
  * Administrator events change a loaded timeline too (`deleted`, `room_reset`: markDeleted, cleared).
  */
-import { applyChange, type MsgEvent } from '../../../src/protocol/index.js';
+import { applyChange } from '../../../src/protocol/changes.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import type { Timeline } from './types.js';
 
 export const emptyTimeline: Timeline = { messages: [], hasMore: true, loadedLatest: false, loading: false };

@@ -1,6 +1,6 @@
 /** State types of the web UI's chat store (see ./store.ts). */
 import type { ConnectionState } from '../../../src/client/index.js';
-import type { Limits, Member, MsgEvent, RoomInfo, UserRef } from '../../../src/protocol/index.js';
+import type { Limits, Member, MsgEvent, RoomInfo, UserRef } from '../../../src/protocol/types.js';
 
 /** The loaded part of one room's history: contiguous, ascending by seq, no duplicates. */
 export interface Timeline {

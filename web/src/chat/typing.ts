@@ -1,5 +1,5 @@
 /** Who is typing where: each signal shows its author for a few seconds (pure updates). */
-import type { TypingEvent } from '../../../src/protocol/index.js';
+import type { TypingEvent } from '../../../src/protocol/types.js';
 import { withKey } from './keyed.js';
 import type { ChatState, Typist } from './types.js';
 

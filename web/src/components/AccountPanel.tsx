@@ -6,7 +6,7 @@
  * after signing out everywhere or deleting the account (web/src/chat/store.ts).
  */
 import { useState, type FormEvent } from 'react';
-import { PASSWORD_MAX, PASSWORD_MIN } from '../../../src/protocol/index.js';
+import { PASSWORD_MAX, PASSWORD_MIN } from '../../../src/protocol/rules.js';
 import { useChat, useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
 

@@ -8,7 +8,8 @@ import { useChat, useStore } from '../chat/react.js';
 import { ChatLayout } from './ChatLayout.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { SignIn } from './SignIn.js';
-import { GLOBAL_ROOM, type RoomInfo } from '../../../src/protocol/index.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/rules.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 import { dmFromHash, hashOf, roomFromHash } from '../chat/room-ref.js';
 import type { ChatStore } from '../chat/store.js';
 

@@ -4,7 +4,7 @@
  * with × (or Escape) to cancel; the message sent then carries `replyTo`.
  */
 import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { RoomInfo } from '../../../src/protocol/index.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { indexOfSeq } from '../chat/timeline.js';
 import type { ChatState } from '../chat/types.js';

@@ -1,6 +1,6 @@
 /** Create a public or private room. */
 import { useState, type FormEvent } from 'react';
-import { isValidRoomName } from '../../../src/protocol/index.js';
+import { isValidRoomName } from '../../../src/protocol/rules.js';
 import { useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
 

@@ -5,7 +5,7 @@
  * gets "This room is private: ask a member to invite you" instead of a Join button that would fail.
  */
 import { useEffect, useState } from 'react';
-import { isDmRoom } from '../../../src/protocol/index.js';
+import { isDmRoom } from '../../../src/protocol/rules.js';
 import { useChat, useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
 import { ChatError } from '../../../src/client/index.js';

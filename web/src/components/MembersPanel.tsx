@@ -1,7 +1,8 @@
 /** Members of the room on screen with who is online (live), and inviting people to it. */
 import { plural } from '../lib/plural.js';
 import { useEffect } from 'react';
-import { GLOBAL_ROOM, type RoomInfo } from '../../../src/protocol/index.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/rules.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { InviteForm } from './InviteForm.js';
 import { UserList } from './UserList.js';

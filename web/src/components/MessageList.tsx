@@ -14,9 +14,9 @@
  * until it is there, at most JUMP_MAX_PAGES), which is scrolled into view and highlighted a moment.
  */
 import { useCallback, useEffect, useLayoutEffect, useMemo, useReducer, useRef, useState } from 'react';
-import type { MsgEvent } from '../../../src/protocol/index.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import { namesakes } from '../../../src/client/index.js';
-import { GLOBAL_ROOM } from '../../../src/protocol/index.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/rules.js';
 import type { PendingMessage } from '../chat/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { JUMP_MAX_PAGES } from '../chat/store.js';

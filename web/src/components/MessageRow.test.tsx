@@ -5,7 +5,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { namesakes } from '../../../src/client/index.js';
-import type { MsgEvent } from '../../../src/protocol/index.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import { buildRows, type Row } from '../lib/rows.js';
 import { formatFull, hueOf } from '../lib/format.js';
 import { MessageRow } from './MessageRow.js';

@@ -8,7 +8,7 @@
 import { memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Row } from '../lib/rows.js';
 import { shortId } from '../../../src/client/index.js';
-import type { MsgEvent, Reaction } from '../../../src/protocol/index.js';
+import type { MsgEvent, Reaction } from '../../../src/protocol/types.js';
 import { describeError } from '../chat/errors.js';
 import { formatFull, formatTime } from '../lib/format.js';
 import { REACTION_PICKS, quoteView, reactedBy, reactionGlyph, reactorsText } from '../lib/reactions.js';

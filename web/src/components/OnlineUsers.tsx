@@ -1,5 +1,5 @@
 /** Everyone online right now (general's presence), updating live. */
-import { GLOBAL_ROOM } from '../../../src/protocol/index.js';
+import { GLOBAL_ROOM } from '../../../src/protocol/rules.js';
 import { useChat } from '../chat/react.js';
 import { UserList } from './UserList.js';
 

@@ -1,6 +1,6 @@
 /** The room's title, who is online in it, and its actions (members, notifications, mute, leave); the menu button on phones. */
 import { useState, useSyncExternalStore, type RefObject } from 'react';
-import type { RoomInfo } from '../../../src/protocol/index.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
 import { roomTitle } from '../lib/format.js';

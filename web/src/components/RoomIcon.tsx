@@ -1,5 +1,5 @@
 /** The room kind as a small icon: # for rooms, a padlock for private rooms, @ for direct messages. */
-import type { RoomKind } from '../../../src/protocol/index.js';
+import type { RoomKind } from '../../../src/protocol/types.js';
 
 export function RoomIcon({ kind }: { kind: RoomKind | undefined }) {
   if (kind === 'private') {

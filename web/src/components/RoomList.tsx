@@ -1,5 +1,5 @@
 /** Your rooms and direct messages, with unread and mention counts; links keep the room in the URL. */
-import type { RoomInfo } from '../../../src/protocol/index.js';
+import type { RoomInfo } from '../../../src/protocol/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { badgeCount, mentionCount, roomTitle, unreadCount } from '../lib/format.js';
 import { isMuted, snapshot, subscribe } from '../chat/notifications.js';

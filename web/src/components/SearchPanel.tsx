@@ -6,7 +6,7 @@
  * message, loading history until it is there (the same jump as a reply's quote).
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { RoomInfo, SearchHit } from '../../../src/protocol/index.js';
+import type { RoomInfo, SearchHit } from '../../../src/protocol/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
 import { formatFull, formatTime, roomTitle } from '../lib/format.js';

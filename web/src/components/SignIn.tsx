@@ -1,6 +1,7 @@
 /** Sign in as a guest (pick a name), log in, or register an account. */
 import { useState, type FormEvent } from 'react';
-import { PASSWORD_MAX, PASSWORD_MIN, isValidName, type Auth } from '../../../src/protocol/index.js';
+import { PASSWORD_MAX, PASSWORD_MIN, isValidName } from '../../../src/protocol/rules.js';
+import type { Auth } from '../../../src/protocol/schema.js';
 import { useChat, useStore } from '../chat/react.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 

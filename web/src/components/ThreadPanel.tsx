@@ -5,7 +5,7 @@
  * phones; Escape closes it. "Show in conversation" jumps to the original in the message list.
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import type { MsgEvent, RoomInfo } from '../../../src/protocol/index.js';
+import type { MsgEvent, RoomInfo } from '../../../src/protocol/types.js';
 import type { PendingMessage } from '../chat/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { emptyTimeline, indexOfSeq } from '../chat/timeline.js';

@@ -1,6 +1,6 @@
 /** A list of people with online dots; choosing someone else opens a direct message with them. */
 import { useState } from 'react';
-import type { Member } from '../../../src/protocol/index.js';
+import type { Member } from '../../../src/protocol/types.js';
 import { useChat, useStore } from '../chat/react.js';
 import { describeError } from '../chat/errors.js';
 import { Avatar } from './Avatar.js';

@@ -1,5 +1,5 @@
 /** Display helpers: times, day labels, room names, name colours. Local time zone, browser locale. */
-import { UNREAD_CAP, type RoomInfo } from '../../../src/protocol/index.js';
+import { UNREAD_CAP, type RoomInfo } from '../../../src/protocol/types.js';
 
 const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' });

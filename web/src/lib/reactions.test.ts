@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isValidReaction, type MsgEvent } from '../../../src/protocol/index.js';
+import { isValidReaction } from '../../../src/protocol/changes.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import { REACTION_PICKS, quoteView, reactionGlyph, reactorsText, snippet } from './reactions.js';
 
 describe('reactions and quotes', () => {

@@ -2,7 +2,7 @@
  * Display helpers for message changes: the reactions the picker offers, how a reaction and its
  * people are named, and the short quote of a message a reply shows. Pure (unit-tested).
  */
-import type { MsgEvent, Reaction } from '../../../src/protocol/index.js';
+import type { MsgEvent, Reaction } from '../../../src/protocol/types.js';
 
 /** The picker's fixed set (each one emoji, valid per isValidReaction), with names for screen readers. */
 export const REACTION_PICKS: readonly { emoji: string; name: string }[] = [

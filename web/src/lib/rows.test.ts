@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MsgEvent } from '../../../src/protocol/index.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import { buildRows, GROUP_WINDOW_MS } from './rows.js';
 
 const day = (d: number, h: number, m = 0) => new Date(2026, 10, d, h, m).getTime();

@@ -3,7 +3,7 @@
  * and messages grouped under one header when the same author writes again within five minutes on
  * the same day.
  */
-import type { MsgEvent } from '../../../src/protocol/index.js';
+import type { MsgEvent } from '../../../src/protocol/types.js';
 import type { PendingMessage } from '../chat/types.js';
 import { dayKey, dayLabel } from './format.js';
 
