@@ -3,7 +3,8 @@
  * real Chromium against a real server, priya posts formatted code, sam replies to it mentioning her,
  * priya edits her message, both react, and sam's view is photographed. The test checks that what the
  * picture is meant to show is on screen: the code block, "(edited)", the reply quote, the mention marked
- * as priya's, and the reaction chips with their counts. `UPDATE_SCREENSHOTS=1` writes it into docs/.
+ * as priya's, the reaction chips with their counts, and a message a backend published through the HTTP API
+ * with an API key, marked as from a bot. `UPDATE_SCREENSHOTS=1` writes it into docs/.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator, Page } from 'playwright-core';
+import { adminCli } from '../helpers/admin.js';
 import type { TestServer } from '../helpers/server.js';
 import { REPO_ROOT, e2eSkip, guest, launchBrowser, pageErrors, send, startWebServer, type Person } from './browser.js';
 
@@ -74,10 +76,20 @@ describe('web UI: the README feature screenshot', { skip }, () => {
       await picker.waitFor({ state: 'detached' });
     }
     await send(priya.page, 'Thanks @sam 🚀');
+    // The CI's bot posts through the HTTP API (docs/api.md), with a key made on the server host.
+    const made = await adminCli(['key', 'create', 'ci-bot', '--scopes', 'publish', '--data-dir', srv.dataDir]);
+    assert.equal(made.code, 0, made.stderr);
+    const published = await fetch(`${srv.http}/api/v1/rooms/general/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${made.stdout.split('\n')[0].trim()}`, 'content-type': 'application/json', 'idempotency-key': 'release-build-1' },
+      body: JSON.stringify({ text: 'Release build **#42** passed: 840 tests, 0 skipped' }),
+    });
+    assert.equal(published.status, 201, await published.text());
 
     // sam's view: everything the picture shows is there.
     const view = sam.page;
     await rowWith(view, 'Thanks').locator('.mention-me', { hasText: '@sam' }).waitFor();
+    await rowWith(view, 'Release build').getByTestId('bot-badge').waitFor();
     const chips = code.locator('.reactions button');
     await view.waitForFunction(() => document.querySelectorAll('.list .msg .reactions button').length >= 2);
     assert.equal(await code.locator('pre code').textContent(), 'npm ci && npm start');
