@@ -4,9 +4,10 @@
  * room, send). When Chromium or the built UI is missing, `e2eSkip` says so and the suites skip loudly.
  */
 import { existsSync } from 'node:fs';
+import { after, before } from 'node:test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { startServer, type TestServer } from '../helpers/server.js';
 import type { Config } from '../../src/server/config.js';
 
@@ -80,6 +81,37 @@ export async function guest(browser: Browser, srv: TestServer, name: string, vie
   await page.getByRole('log').waitFor();
   return { context, page, name };
 }
+
+/** What a suite of browser tests works in: a web server, a browser, and a signed-in guest page per name. */
+export interface GuestScene<N extends string> {
+  /** The server; a test that restarts it puts the new one here (the suite's end cleans up this one). */
+  srv: TestServer;
+  browser: Browser;
+  guests: Record<N, Person>;
+}
+
+/**
+ * Registers the suite's set-up and tear-down (call it inside `describe`): before the tests, a web server
+ * (`server` options, on `dataDir` if given), a browser and one guest page per name, signed in in order;
+ * after them, every page's context, the browser and the server closed.
+ */
+export function guestScene<N extends string>(names: readonly N[], o: { server?: Partial<Config>; dataDir?: string; viewport?: { width: number; height: number } } = {}): GuestScene<N> {
+  const scene = { guests: {} } as GuestScene<N>;
+  before(async () => {
+    scene.srv = await startWebServer(o.server, o.dataDir);
+    scene.browser = await launchBrowser();
+    for (const n of names) scene.guests[n] = await guest(scene.browser, scene.srv, n, o.viewport);
+  });
+  after(async () => {
+    for (const p of Object.values<Person>(scene.guests)) await p.context.close().catch(() => {});
+    await scene.browser?.close();
+    await scene.srv?.cleanup();
+  });
+  return scene;
+}
+
+/** The last message row whose text contains `text`. */
+export const rowWith = (page: Page, text: string): Locator => page.locator('.list .msg', { has: page.locator('.msg-text', { hasText: text }) }).last();
 
 /** Types into the composer and presses Enter. */
 export async function send(page: Page, text: string): Promise<void> {

@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import { before, describe, it } from 'node:test';
+import type { Locator, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { ChatClient, type ChatClientOptions } from '../../src/client/index.js';
-import { tempDir, type TestServer } from '../helpers/server.js';
-import { REPO_ROOT, e2eSkip, guest, launchBrowser, pageErrors, send, startWebServer, type Person } from './browser.js';
+import { tempDir } from '../helpers/server.js';
+import { REPO_ROOT, e2eSkip, guest, guestScene, pageErrors, send, startWebServer, type Person } from './browser.js';
 
 const skip = e2eSkip();
 if (skip) console.log(`# web UI e2e: ${skip}`);
@@ -35,9 +35,8 @@ const chip = (page: Page, seq: number, emoji: string): Locator => row(page, seq)
 const textOf = async (page: Page, seq: number) => ((await row(page, seq).locator('.msg-text').textContent()) ?? '').trim();
 
 describe('web UI: editing, deleting, replying and reacting', { skip }, () => {
-  let browser: Browser;
-  let srv: TestServer;
   const dir = tempDir();
+  const scene = guestScene(['ann', 'ben'], { server: SERVER, dataDir: dir });
   let ann: Person;
   let ben: Person;
   /** The seqs of the scene: the edited message, Ben's reply, the deleted message. */
@@ -45,17 +44,7 @@ describe('web UI: editing, deleting, replying and reacting', { skip }, () => {
   let reply = 0;
   let gone = 0;
 
-  before(async () => {
-    srv = await startWebServer(SERVER, dir);
-    browser = await launchBrowser();
-    ann = await guest(browser, srv, 'ann');
-    ben = await guest(browser, srv, 'ben');
-  });
-  after(async () => {
-    for (const p of [ann, ben]) await p?.context.close().catch(() => {});
-    await browser?.close();
-    await srv?.cleanup();
-  });
+  before(() => ({ ann, ben } = scene.guests));
 
   it('edit inline (Escape cancels, Shift+Enter is a new line, Enter saves): the other page shows the new text and "(edited)" live', async () => {
     await send(ann.page, 'helo evryone');
@@ -215,10 +204,10 @@ describe('web UI: editing, deleting, replying and reacting', { skip }, () => {
       assert.deepEqual(seqs, [first, reply, gone], `${when}: rows`);
     };
 
-    const port = srv.port;
-    await srv.stop();
+    const port = scene.srv.port;
+    await scene.srv.stop();
     await ben.page.locator('.banner[data-state="reconnecting"]').waitFor();
-    srv = await startWebServer({ ...SERVER, port }, dir);
+    scene.srv = await startWebServer({ ...SERVER, port }, dir);
     await ben.page.locator('.banner').waitFor({ state: 'detached', timeout: 20_000 });
     await ann.page.locator('.banner').waitFor({ state: 'detached', timeout: 20_000 });
     await check('reconnected');
@@ -235,14 +224,14 @@ describe('web UI: editing, deleting, replying and reacting', { skip }, () => {
   });
 
   it('a quote of a message older than the loaded history shows it anyway; jumping there loads older pages until it is loaded', async () => {
-    const cid = new ChatClient({ url: srv.url, WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'], auth: { kind: 'guest', name: 'cid' } });
+    const cid = new ChatClient({ url: scene.srv.url, WebSocket: WebSocket as unknown as ChatClientOptions['WebSocket'], auth: { kind: 'guest', name: 'cid' } });
     await cid.connect();
     try {
       const original = await cid.send('general', 'the far original');
       for (let i = 0; i < 150; i++) await cid.send('general', `filler ${i + 1}`);
       await cid.send('general', 'answering the far one', { replyTo: original.seq });
 
-      const dan = await guest(browser, srv, 'dan');
+      const dan = await guest(scene.browser, scene.srv, 'dan');
       try {
         const answer = rowWith(dan.page, 'answering the far one');
         await answer.waitFor();

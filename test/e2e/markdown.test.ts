@@ -10,35 +10,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
-import type { TestServer } from '../helpers/server.js';
-import { REPO_ROOT, e2eSkip, guest, launchBrowser, pageErrors, send, startWebServer, type Person } from './browser.js';
+import { before, describe, it } from 'node:test';
+import { REPO_ROOT, e2eSkip, guestScene, pageErrors, rowWith, send, type Person } from './browser.js';
 
 const skip = e2eSkip();
 if (skip) console.log(`# web UI e2e: ${skip}`);
 
 const SHOTS_DIR = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'docs') : mkdtempSync(path.join(os.tmpdir(), 'scale-chat-shots-'));
 
-const rowWith = (page: Page, text: string): Locator => page.locator('.list .msg', { has: page.locator('.msg-text', { hasText: text }) }).last();
 
 describe('web UI: Markdown formatting and mentions', { skip }, () => {
-  let browser: Browser;
-  let srv: TestServer;
+  const scene = guestScene(['ann', 'ben'], { server: { ratePerSec: 200, rateBurst: 400 } });
   let ann: Person;
   let ben: Person;
-
-  before(async () => {
-    srv = await startWebServer({ ratePerSec: 200, rateBurst: 400 });
-    browser = await launchBrowser();
-    ann = await guest(browser, srv, 'ann');
-    ben = await guest(browser, srv, 'ben');
-  });
-  after(async () => {
-    for (const p of [ann, ben]) await p?.context.close().catch(() => {});
-    await browser?.close();
-    await srv?.cleanup();
-  });
+  before(() => ({ ann, ben } = scene.guests));
 
   it('renders the subset as elements, typed with Shift+Enter for new lines', async () => {
     const box = ann.page.locator('#composer-input');

@@ -4,38 +4,24 @@
  * right plural; an invite adds the person at once and tells them ("You were added to #team").
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import type { TestServer } from '../helpers/server.js';
-import { e2eSkip, guest, launchBrowser, pageErrors, startWebServer, type Person } from './browser.js';
+import { before, describe, it } from 'node:test';
+import { e2eSkip, guestScene, pageErrors, type Person } from './browser.js';
 
 const skip = e2eSkip();
 if (skip) console.log(`# web UI e2e: ${skip}`);
 
 describe('web UI: polish a new user asked for', { skip }, () => {
-  let browser: Browser;
-  let srv: TestServer;
+  const scene = guestScene(['ann', 'ben']);
   let ann: Person;
   let ben: Person;
-
-  before(async () => {
-    srv = await startWebServer();
-    browser = await launchBrowser();
-    ann = await guest(browser, srv, 'ann');
-    ben = await guest(browser, srv, 'ben');
-  });
-  after(async () => {
-    for (const p of [ann, ben]) await p?.context.close().catch(() => {});
-    await browser?.close();
-    await srv?.cleanup();
-  });
+  before(() => ({ ann, ben } = scene.guests));
 
   it('a DM has a readable address that opens it, and starts with whom it is', async () => {
     await ann.page.locator('.sidebar').getByRole('button', { name: /^Message ben/ }).click();
     await ann.page.getByText('This is the beginning of your conversation with ben.').waitFor();
     assert.equal(await ann.page.evaluate(() => location.hash), '#dm=ben');
     // The address alone opens it (a reload, a pasted link).
-    await ann.page.goto(srv.http + '/#room=general');
+    await ann.page.goto(scene.srv.http + '/#room=general');
     await ann.page.locator('.room-title h1', { hasText: 'general' }).waitFor();
     await ann.page.evaluate(() => (location.hash = '#dm=ben'));
     await ann.page.getByText('This is the beginning of your conversation with ben.').waitFor();

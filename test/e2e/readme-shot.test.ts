@@ -10,35 +10,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
+import { before, describe, it } from 'node:test';
 import { adminCli } from '../helpers/admin.js';
-import type { TestServer } from '../helpers/server.js';
-import { REPO_ROOT, e2eSkip, guest, launchBrowser, pageErrors, send, startWebServer, type Person } from './browser.js';
+import { REPO_ROOT, e2eSkip, guestScene, pageErrors, rowWith, send, type Person } from './browser.js';
 
 const skip = e2eSkip();
 if (skip) console.log(`# web UI e2e: ${skip}`);
 
 const SHOTS_DIR = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(REPO_ROOT, 'docs') : mkdtempSync(path.join(os.tmpdir(), 'scale-chat-shots-'));
-const rowWith = (page: Page, text: string): Locator => page.locator('.list .msg', { has: page.locator('.msg-text', { hasText: text }) }).last();
 
 describe('web UI: the README feature screenshot', { skip }, () => {
-  let browser: Browser;
-  let srv: TestServer;
+  const scene = guestScene(['priya', 'sam'], { server: { ratePerSec: 200, rateBurst: 400 }, viewport: { width: 1100, height: 640 } });
   let priya: Person;
   let sam: Person;
-
-  before(async () => {
-    srv = await startWebServer({ ratePerSec: 200, rateBurst: 400 });
-    browser = await launchBrowser();
-    priya = await guest(browser, srv, 'priya', { width: 1100, height: 640 });
-    sam = await guest(browser, srv, 'sam', { width: 1100, height: 640 });
-  });
-  after(async () => {
-    for (const p of [priya, sam]) await p?.context.close().catch(() => {});
-    await browser?.close();
-    await srv?.cleanup();
-  });
+  before(() => ({ priya, sam } = scene.guests));
 
   it('edits, a reply with a mention, reactions and formatted code, as the other user sees them', async () => {
     await send(sam.page, 'Is the **release** build ready?');
@@ -77,9 +62,9 @@ describe('web UI: the README feature screenshot', { skip }, () => {
     }
     await send(priya.page, 'Thanks @sam 🚀');
     // The CI's bot posts through the HTTP API (docs/api.md), with a key made on the server host.
-    const made = await adminCli(['key', 'create', 'ci-bot', '--scopes', 'publish', '--data-dir', srv.dataDir]);
+    const made = await adminCli(['key', 'create', 'ci-bot', '--scopes', 'publish', '--data-dir', scene.srv.dataDir]);
     assert.equal(made.code, 0, made.stderr);
-    const published = await fetch(`${srv.http}/api/v1/rooms/general/messages`, {
+    const published = await fetch(`${scene.srv.http}/api/v1/rooms/general/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${made.stdout.split('\n')[0].trim()}`, 'content-type': 'application/json', 'idempotency-key': 'release-build-1' },
       body: JSON.stringify({ text: 'Release build **#42** passed: 840 tests, 0 skipped' }),
