@@ -2,7 +2,7 @@
  * The PostgreSQL connection pool and the chat half of the store for clusters (every node reads and writes
  * the same database); ./store.ts adds administration.
  *
- * Seqs: `append` (one group commit) calls scalechat_insert_batch (migration 2), one statement that locks the
+ * Seqs: `append` (one group commit) calls scalechat_insert_batch_bots (migration 9: migration 2's scalechat_insert_batch with the bot flag), one statement that locks the
  * batch's room rows in id order (two nodes' batches never deadlock), numbers the messages from the committed
  * `rooms.last_seq`, inserts them and moves `last_seq`, and commits, all inside the server: a room is never
  * locked across a network round trip. A second node writing the same room waits on the row lock until the
@@ -29,6 +29,10 @@ import { migratePostgres } from './migrations.js';
 import { rekeyPostgres } from './rekey.js';
 import { PostgresWebhooks } from './webhooks.js';
 import { memberEvent, messageEvents, roomCreatedEvents } from '../webhook-events.js';
+
+/** The one-statement group commit of plain sends (migration 9's function: migration 2's with the bot flag). */
+const INSERT_BATCH_SQL =
+  'SELECT o_ord, o_seq FROM scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])';
 
 export interface PostgresStoreOptions {
   /** Most pooled connections (per node). */
@@ -464,7 +468,7 @@ export abstract class PostgresChatStore implements ChatStore {
   }
 
   /**
-   * 1. Finds which (uid, id) are already stored (no lock). 2. Writes the others with scalechat_insert_batch:
+   * 1. Finds which (uid, id) are already stored (no lock). 2. Writes the others with scalechat_insert_batch_bots:
    * one statement, in autocommit, that locks the rooms, numbers, inserts and commits (migration 2); or, when
    * one of them is a change or a reply, in a transaction that checks and applies them (appendChanges). A
    * concurrent duplicate slipping between 1 and 2 fails the unique index and the whole call is retried.
@@ -516,22 +520,12 @@ export abstract class PostgresChatStore implements ChatStore {
     }
     const written = new Map<string, StoredMessage>();
     if (fresh.length) {
-      const cols = [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts)];
-      // Bots' messages (API keys) carry their flag: the same statement with one more column (migration 9).
-      const bots = fresh.some((m) => m.bot);
-      const botFlags = fresh.map((m) => Boolean(m.bot));
+      // Bots' messages (API keys) carry their flag (migration 9: migration 2's function with one more column).
+      const cols = [fresh.map((m) => m.room), fresh.map((m) => m.id), fresh.map((m) => m.uid), fresh.map((m) => m.user), fresh.map((m) => m.text), fresh.map((m) => m.ts), fresh.map((m) => Boolean(m.bot))];
       // While a webhook endpoint is enabled, the same statement (one transaction) writes their deliveries.
       const rows = this.webhooks.on
-        ? await this.q<{ o_ord: number; o_seq: number }>(
-            bots ? PostgresWebhooks.INSERT_BATCH_BOTS_SQL : PostgresWebhooks.INSERT_BATCH_SQL,
-            bots ? [...cols, ...this.webhooks.createdArgs(fresh), botFlags] : [...cols, ...this.webhooks.createdArgs(fresh)],
-          )
-        : await this.q<{ o_ord: number; o_seq: number }>(
-            bots
-              ? 'SELECT o_ord, o_seq FROM scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])'
-              : 'SELECT o_ord, o_seq FROM scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])',
-            bots ? [...cols, botFlags] : cols,
-          );
+        ? await this.q<{ o_ord: number; o_seq: number }>(PostgresWebhooks.INSERT_BATCH_SQL, [...cols, ...this.webhooks.createdArgs(fresh)])
+        : await this.q<{ o_ord: number; o_seq: number }>(INSERT_BATCH_SQL, cols);
       if (rows.length !== fresh.length) throw new Error(`append: ${rows.length} of ${fresh.length} messages numbered`);
       for (const r of rows) {
         const m = fresh[r.o_ord - 1];

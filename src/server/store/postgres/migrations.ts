@@ -289,8 +289,8 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
       CREATE INDEX api_keys_created ON api_keys (created_at);
 
-      -- Migration 2's one-statement group commit with the bot flag per message: a batch with bots'
-      -- plain messages keeps the fast path (./chat.ts calls it only for such batches).
+      -- Migration 2's one-statement group commit with the bot flag per message: every batch of plain
+      -- messages takes this fast path now (./chat.ts); scalechat_insert_batch stays for older servers.
       CREATE FUNCTION scalechat_insert_batch_bots(
         p_room TEXT[], p_id TEXT[], p_uid TEXT[], p_user TEXT[], p_text TEXT[], p_ts BIGINT[], p_bot BOOLEAN[]
       ) RETURNS TABLE (o_ord BIGINT, o_seq BIGINT)

@@ -32,33 +32,24 @@ export class PostgresWebhooks {
   on = false;
 
   /**
-   * The plain-send fast path with webhooks (./chat.ts appendOnce): scalechat_insert_batch and the
-   * deliveries of its messages in ONE statement (so one transaction, with no round trip while the rooms are
-   * locked). The bodies are built before the seqs are known, with `"seq":-1,` in place of the seq, which
-   * the statement fills in (`"seq":-1,` can only be that key: quotes inside JSON strings are escaped).
-   * $1-$6 as scalechat_insert_batch, $7 event ids, $8 bodies (by batch position), $9 now.
+   * The plain-send fast path with webhooks (./chat.ts appendOnce): the batch insert and the deliveries of
+   * its messages in ONE statement (so one transaction, with no round trip while the rooms are locked). The
+   * bodies are built before the seqs are known, with `"seq":-1,` in place of the seq, which the statement
+   * fills in (`"seq":-1,` can only be that key: quotes inside JSON strings are escaped).
+   * $1-$7 as ./chat.ts INSERT_BATCH_SQL (the bots' flags $7), $8 event ids, $9 bodies (by batch position), $10 now.
    */
-  /** The batch insert (with the bots' flags as $10 when `bots`: migration 9) and its deliveries, in one statement. */
-  static insertBatchSql(bots: boolean): string {
-    const insert = bots
-      ? 'scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $10::boolean[])'
-      : 'scalechat_insert_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[])';
-    return `
-    WITH ins AS (SELECT o_ord, o_seq FROM ${insert}),
+  static readonly INSERT_BATCH_SQL = `
+    WITH ins AS (SELECT o_ord, o_seq FROM scalechat_insert_batch_bots($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::boolean[])),
          ev AS (
            INSERT INTO webhook_deliveries (endpoint, event_id, type, body, created_at, next_at)
-           SELECT e.id, x.eid, 'message.created', replace(x.body, '"seq":-1,', '"seq":' || ins.o_seq || ','), $9, $9
+           SELECT e.id, x.eid, 'message.created', replace(x.body, '"seq":-1,', '"seq":' || ins.o_seq || ','), $10, $10
              FROM ins
-             JOIN unnest($7::text[], $8::text[]) WITH ORDINALITY AS x (eid, body, ord) ON x.ord = ins.o_ord
+             JOIN unnest($8::text[], $9::text[]) WITH ORDINALITY AS x (eid, body, ord) ON x.ord = ins.o_ord
              JOIN webhook_endpoints e ON e.enabled AND (e.events = '' OR position(',message.created,' in e.events) > 0)
             ORDER BY ins.o_ord, e.id)
     SELECT o_ord, o_seq FROM ins`;
-  }
 
-  static readonly INSERT_BATCH_SQL = PostgresWebhooks.insertBatchSql(false);
-  static readonly INSERT_BATCH_BOTS_SQL = PostgresWebhooks.insertBatchSql(true);
-
-  /** $7-$9 of INSERT_BATCH_SQL for these plain sends (no reply, no mention, no change). */
+  /** $8-$10 of INSERT_BATCH_SQL for these plain sends (no reply, no mention, no change). */
   createdArgs(fresh: readonly NewMessage[], now = Date.now()): [string[], string[], number] {
     const evs = messageEvents(fresh.map((m) => ({ message: { room: m.room, seq: -1, id: m.id, uid: m.uid, user: m.user, text: m.text, ts: m.ts, ...(m.bot ? { bot: true } : {}) }, duplicate: false, conflict: false })), now);
     return [evs.map((e) => e.id), evs.map((e) => e.body), now];
